@@ -1,0 +1,188 @@
+"""The `sbsweep` command line: a thin click layer over spec, expand, driver, store and figures."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from orchestrator import __version__
+from orchestrator.expand import expand
+from orchestrator.progress import format_duration
+from orchestrator.spec import SpecError, load_spec
+from results_schema import StoreError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+DEFAULT_STORE = "sbsweep-store"
+DRY_RUN_ROWS = 10
+
+
+class UserError(click.ClickException):
+    """A mistake in what the user asked for: one line on stderr, exit code 2, nothing written."""
+
+    exit_code = 2
+
+
+def store_option(fn):  # type: ignore[no-untyped-def]
+    """The --store option, shared by every command that writes a store."""
+    return click.option(
+        "--store",
+        type=click.Path(path_type=Path),
+        default=lambda: os.environ.get("SBSWEEP_STORE", DEFAULT_STORE),
+        show_default=f"$SBSWEEP_STORE or ./{DEFAULT_STORE}",
+        help="Result store directory (created if absent).",
+    )(fn)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="sbsweep")
+def cli() -> None:
+    """Reproduce 'On the Spectral Bias of Neural Networks' as Ray Tune sweeps.
+
+    A sweep file (sweeps/*.yaml) says what to run; `launch` runs it into a Parquet store that
+    pandas reads directly; `plot` draws the paper's figures from the store alone.
+
+    \b
+    Example:
+        sbsweep launch sweeps/smoke.yaml --store /tmp/demo
+        sbsweep plot /tmp/demo
+    """
+
+
+@cli.command()
+@click.argument("sweep_file", type=click.Path(path_type=Path, dir_okay=False))
+@store_option
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. workload.steps=500 or grid.k=[50,100] (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the expanded grid (count and first rows) and write nothing.")
+@click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
+@click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
+@click.option("--plot/--no-plot", default=True, show_default=True, help="Draw the sweep's figure when it ends.")
+def launch(sweep_file: Path, store: Path, overrides: tuple[str, ...], dry_run: bool, address: str | None, num_cpus: int | None, plot: bool) -> None:
+    """Run a sweep: every grid point x seed as one Ray Tune trial, results into the store.
+
+    Trials already stored (same trial id, status ok) are not run again, so launching the same
+    sweep into the same store again finishes what is missing.
+
+    \b
+    Example:
+        sbsweep launch sweeps/manifold_cpu.yaml
+        sbsweep launch sweeps/smoke.yaml --set workload.steps=100 --dry-run
+    """
+    try:
+        spec = load_spec(sweep_file, overrides)
+    except SpecError as error:
+        raise UserError(str(error)) from None
+    trials = expand(spec)
+    if dry_run:
+        _print_grid(spec.name, spec.experiment, trials)
+        return
+
+    from orchestrator.driver import run_sweep  # lazy: Ray takes a second to import
+    from orchestrator.progress import ProgressLine
+    from orchestrator.store import open_store, save_sweep, stored_trial_ids
+
+    try:
+        store = open_store(store)
+        done = stored_trial_ids(store)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    todo = [t for t in trials if t.trial_id not in done]
+    save_sweep(store, spec.name, spec.to_dict())
+    click.echo(
+        f"sbsweep {__version__}: sweep '{spec.name}' ({spec.experiment}), {len(trials)} trials"
+        f"{f', {len(trials) - len(todo)} already stored' if len(todo) < len(trials) else ''}; store {store}",
+        err=True,
+    )
+    started = time.perf_counter()
+    if todo:
+        progress = ProgressLine(spec.name, len(trials), skipped=len(trials) - len(todo))
+        outcome = run_sweep(spec, todo, store, progress, address=address, num_cpus=num_cpus)
+        click.echo(f"ran {len(todo)} trials in {format_duration(time.perf_counter() - started)} (Ray start {outcome.ray_start_s:.1f}s)", err=True)
+    failed = _print_summary(store, spec.name, [t.trial_id for t in trials])
+    if plot:
+        _plot(store, spec.name, None)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("store", type=click.Path(path_type=Path))
+@click.option("--sweep", default=None, help="Only this sweep (default: every sweep in the store).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where to write the figures (default: STORE/figures).")
+def plot(store: Path, sweep: str | None, out: Path | None) -> None:
+    """Draw the paper's figures (PNG and PDF) from a store alone.
+
+    \b
+    Example:
+        sbsweep plot sbsweep-store --sweep manifold_cpu
+    """
+    _plot(store, sweep, out)
+
+
+@cli.command()
+def experiments() -> None:
+    """List the experiments a sweep file can name, with their config keys and defaults.
+
+    \b
+    Example:
+        sbsweep experiments
+    """
+    import dataclasses
+
+    from workloads import REGISTRY
+
+    for workload in REGISTRY.values():
+        click.echo(f"{workload.name}: {workload.summary} ({workload.figure})")
+        for field in dataclasses.fields(workload.config_type):
+            click.echo(f"  {field.name} = {field.default!r}")
+
+
+def _print_grid(sweep: str, experiment: str, trials: list) -> None:
+    axes = list(trials[0].config) if trials else []
+    click.echo(f"sweep '{sweep}' ({experiment}): {len(trials)} trials")
+    header = ["trial_id", *axes]
+    rows = [[t.trial_id, *(str(t.config[a]) for a in axes)] for t in trials[:DRY_RUN_ROWS]]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if len(trials) > DRY_RUN_ROWS:
+        click.echo(f"... and {len(trials) - DRY_RUN_ROWS} more")
+
+
+def _print_summary(store: Path, sweep: str, trial_ids: list[str]) -> int:
+    """Print the sweep's status counts and how to read the store; return the failed count."""
+    from orchestrator.store import read_table
+
+    trials = read_table(store, "trials")
+    trials = trials[trials["trial_id"].isin(trial_ids)]
+    counts = trials["status"].value_counts()
+    failed = int(counts.get("failed", 0))
+    click.echo(f"\nsweep '{sweep}': {len(trial_ids)} trials")
+    click.echo(f"  {'ok':<8}{int(counts.get('ok', 0)):>6}")
+    click.echo(f"  {'failed':<8}{failed:>6}")
+    click.echo(f"  {'missing':<8}{len(trial_ids) - len(trials):>6}")
+    for _, row in trials[trials["status"] == "failed"].head(10).iterrows():
+        click.echo(f"  failed {row['trial_id']}: {row['error']}")
+    click.echo(f"store: {store}   (pandas: pd.read_parquet('{store / 'trials'}'))")
+    return failed
+
+
+def _plot(store: Path, sweep: str | None, out: Path | None) -> None:
+    from orchestrator.figures import draw_figures  # lazy: matplotlib is slow to import
+
+    try:
+        paths = draw_figures(store, sweep, out)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    if not paths:
+        raise UserError(f"{store}: no trials{f' of sweep {sweep!r}' if sweep else ''} to plot")
+    for path in paths:
+        click.echo(f"figure: {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

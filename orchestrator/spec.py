@@ -1,0 +1,326 @@
+"""The sweep file: one typed spec, loaded from YAML, validated at the edge.
+
+A sweep file says what to run; nothing else in sbsweep reads YAML. Example (sweeps/smoke.yaml):
+
+    name: smoke
+    experiment: manifold_classification
+    grid: {k: [20, 60], L: [0, 8]}       # axes: the cartesian product is the grid
+    seeds: [0]                           # every grid point runs once per seed
+    workload: {width: 16, steps: 200}    # fixed values for every trial
+    resources: {cpu: 1}                  # what each trial asks Ray for
+
+Every error is a SpecError that names the file (or the --set override), the line where YAML
+gives one, and the dotted key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from workloads import REGISTRY, Workload
+
+SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+"""Sweep names become file names in the store: letters, digits, '_', '.', '-', no path parts."""
+
+DEFAULT_MAX_TRIALS = 10_000
+
+
+class SpecError(Exception):
+    """A sweep file or override that cannot run. str() is the one-line message for the user."""
+
+    def __init__(self, source: str, key: str, message: str, line: int | None = None) -> None:
+        self.source, self.key, self.message, self.line = source, key, message, line
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Resources(_Strict):
+    """What each trial asks Ray for. Fractional GPUs let several trials share one device."""
+
+    cpu: float = Field(1.0, gt=0)
+    """CPUs per trial; torch in the trial uses this many threads (at least 1)"""
+    gpu: float = Field(0.0, ge=0)
+    """GPUs per trial; 0.25 packs four trials on one GPU"""
+    custom: dict[str, float] = Field(default_factory=dict)
+    """Ray custom resources per trial, e.g. {big_memory: 1}"""
+
+
+class Execution(_Strict):
+    """How the sweep is scheduled, as opposed to what each trial computes."""
+
+    max_concurrent_trials: int | None = Field(None, gt=0)
+    """cap on trials running at once; null lets the resources decide"""
+    max_failures: int = Field(2, ge=0)
+    """retries of a trial whose worker crashed, before it is recorded as failed"""
+    max_trials: int = Field(DEFAULT_MAX_TRIALS, gt=0)
+    """a sweep that expands to more trials than this is refused (raise it on purpose)"""
+
+
+class SweepSpec(_Strict):
+    """A whole sweep: which experiment, which grid and seeds, fixed values, resources."""
+
+    name: str = Field(pattern=SWEEP_NAME_PATTERN)
+    """the sweep's name in the store; part of every trial id"""
+    experiment: str
+    """a workload name from workloads.REGISTRY"""
+    description: str = ""
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    """axis name -> values; axis names are fields of the experiment's config"""
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    """every grid point runs once per seed"""
+    workload: dict[str, Any] = Field(default_factory=dict)
+    """fixed config values for every trial; unset fields take the experiment's defaults"""
+    resources: Resources = Field(default_factory=Resources)
+    execution: Execution = Field(default_factory=Execution)
+
+    @property
+    def workload_entry(self) -> Workload:
+        """The registry entry of this sweep's experiment."""
+        return REGISTRY[self.experiment]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain JSON-able data."""
+        return self.model_dump(mode="json")
+
+    def spec_hash(self) -> str:
+        """sha256 of the spec's canonical JSON: equal specs, equal hash."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --- YAML ---------------------------------------------------------------------------------------
+
+
+class _SweepLoader(yaml.SafeLoader):
+    """Safe loader (no Python objects) that also reads `1e-3` as a float, as YAML 1.2 does."""
+
+
+_SweepLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def _line_index(node: yaml.Node, prefix: str, lines: dict[str, int], source: str) -> None:
+    """Record the 1-based line of every dotted key under `node`; reject duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            path = f"{prefix}.{key}" if prefix else key
+            if key in seen:
+                raise SpecError(source, path, "duplicate key", key_node.start_mark.line + 1)
+            seen.add(key)
+            lines[path] = key_node.start_mark.line + 1
+            _line_index(value_node, path, lines, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[f"{prefix}[{i}]"] = item.start_mark.line + 1
+            _line_index(item, f"{prefix}[{i}]", lines, source)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
+    """YAML text -> (data, {dotted key: line}). Syntax errors become a SpecError with the line."""
+    try:
+        root = yaml.compose(text, Loader=_SweepLoader)
+        lines: dict[str, int] = {}
+        if root is not None:
+            _line_index(root, "", lines, source)
+        return yaml.load(text, Loader=_SweepLoader), lines
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise SpecError(source, "", f"YAML syntax error: {error.problem or error}", line) from None
+    except yaml.YAMLError as error:
+        raise SpecError(source, "", f"YAML error: {error}") from None
+
+
+# --- overrides ----------------------------------------------------------------------------------
+
+
+def apply_override(raw: dict[str, Any], override: str) -> str:
+    """Set one `dotted.key=value` override in `raw` (in place); return the dotted key.
+
+    The value is read as YAML, so `--set workload.steps=500` sets an int and
+    `--set grid.k=[50,100]` a list.
+    """
+    source = f"--set {override}"
+    key, sep, text = override.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise SpecError(source, key, "overrides look like dotted.key=value")
+    value, _ = parse_yaml(text, source)
+    node = raw
+    parts = key.split(".")
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SpecError(source, ".".join(parts[: depth + 1]), "is not a mapping, so it has no sub-keys")
+        node = child
+    node[parts[-1]] = value
+    return key
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _suggest(key: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else f" (valid keys: {', '.join(sorted(valid))})"
+
+
+@cache
+def config_model(experiment: str) -> type[BaseModel]:
+    """A strict pydantic model of the experiment's config dataclass (types and bounds kept)."""
+    config_type = REGISTRY[experiment].config_type
+    hints = get_type_hints(config_type, include_extras=True)
+    fields = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(config_type)}
+    return create_model(f"{config_type.__name__}Model", __config__=ConfigDict(extra="forbid", strict=True), **fields)
+
+
+def _tuples(value: Any) -> Any:
+    """YAML gives lists; config fields that hold several values are tuples (hashable, frozen)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+class _Context:
+    """Where a dotted key came from: a line of the file, or a --set override."""
+
+    def __init__(self, source: str, lines: dict[str, int], overridden: dict[str, str]) -> None:
+        self.source, self.lines, self.overridden = source, lines, overridden
+
+    def error(self, key: str, message: str) -> SpecError:
+        for prefix, override in self.overridden.items():
+            if key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "["):
+                return SpecError(f"{self.source} (--set {override})", key, message)
+        line = self.lines.get(key)
+        parent = key
+        while line is None and parent:
+            parent = parent.rpartition(".")[0] if "." in parent else ""
+            line = self.lines.get(parent)
+        return SpecError(self.source, key, message, line)
+
+    def from_validation(self, error: ValidationError, prefix: tuple[Any, ...], valid: list[str]) -> SpecError:
+        first = error.errors()[0]
+        key = _dotted(prefix + tuple(first["loc"]))
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = f"unknown key{_suggest(str(first['loc'][-1]), valid)}"
+        elif first["type"] == "missing":
+            message = "required key is missing"
+        elif "input" in first and first["type"] not in {"dict_type", "model_type"}:
+            message = f"{message}, got {first['input']!r}"
+        more = len(error.errors()) - 1
+        return self.error(key, message + (f" (and {more} more error{'s' * (more > 1)})" if more else ""))
+
+
+def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, overridden: dict[str, str] | None = None) -> SweepSpec:
+    """Raw YAML data -> a SweepSpec whose every trial is a valid config of its experiment."""
+    context = _Context(source, lines or {}, overridden or {})
+    if not isinstance(raw, dict):
+        raise context.error("", "a sweep file is a mapping with at least 'name' and 'experiment'")
+    experiment = raw.get("experiment")
+    if isinstance(experiment, str) and experiment not in REGISTRY:
+        raise context.error("experiment", f"unknown experiment '{experiment}'{_suggest(experiment, list(REGISTRY))}")
+    unknown = set(raw) - set(SweepSpec.model_fields)
+    for key in sorted(unknown):
+        raise context.error(str(key), f"unknown key{_suggest(str(key), list(SweepSpec.model_fields))}")
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as error:
+        nested = {"resources": list(Resources.model_fields), "execution": list(Execution.model_fields)}
+        loc0 = error.errors()[0]["loc"][0] if error.errors()[0]["loc"] else ""
+        raise context.from_validation(error, (), nested.get(str(loc0), list(SweepSpec.model_fields))) from None
+    _validate_workload(spec, context)
+    _validate_trials(spec, context)
+    return spec
+
+
+def _validate_trials(spec: SweepSpec, context: _Context) -> None:
+    """Checks that need the expanded grid: its size and the experiment's cross-field rules."""
+    from orchestrator.expand import expand, grid_points  # expand imports this module's types
+
+    n_trials = len(spec.seeds) * len(grid_points(spec.grid))
+    if n_trials > spec.execution.max_trials:
+        raise context.error(
+            "execution.max_trials",
+            f"the sweep expands to {n_trials} trials, more than max_trials={spec.execution.max_trials}; "
+            f"raise it (--set execution.max_trials={n_trials}) if you mean it",
+        )
+    for trial in expand(spec):
+        problems = spec.workload_entry.constraints(spec.workload_entry.config_type(**trial.config))
+        for field, why in problems.items():
+            raise context.error(f"grid.{field}" if field in spec.grid else f"workload.{field}", why)
+
+
+def _validate_workload(spec: SweepSpec, context: _Context) -> None:
+    model = config_model(spec.experiment)
+    fields = [name for name in model.model_fields if name != "seed"]
+    if "seed" in spec.workload or "seed" in spec.grid:
+        where = "workload.seed" if "seed" in spec.workload else "grid.seed"
+        raise context.error(where, "seeds are set with the top-level 'seeds' list")
+    try:
+        model.model_validate({k: _tuples(v) for k, v in spec.workload.items()})
+    except ValidationError as error:
+        raise context.from_validation(error, ("workload",), fields) from None
+    if len(spec.seeds) != len(set(spec.seeds)):
+        raise context.error("seeds", f"duplicate seeds in {spec.seeds}")
+    if not spec.seeds:
+        raise context.error("seeds", "needs at least one seed")
+    for axis, values in spec.grid.items():
+        key = f"grid.{axis}"
+        if axis not in fields:
+            raise context.error(key, f"unknown axis{_suggest(axis, fields)}")
+        if axis in spec.workload:
+            raise context.error(key, f"'{axis}' is both a grid axis and a fixed workload value; keep one")
+        if not values:
+            raise context.error(key, "an axis needs at least one value")
+        canonical = [json.dumps(v, sort_keys=True) for v in values]
+        duplicates = sorted({v for v in canonical if canonical.count(v) > 1})
+        if duplicates:
+            raise context.error(key, f"duplicate values {', '.join(duplicates)}")
+        for i, value in enumerate(values):
+            try:
+                model.model_validate({**{k: _tuples(v) for k, v in spec.workload.items()}, axis: _tuples(value)})
+            except ValidationError as error:
+                inner = error.errors()[0]
+                raise context.error(f"{key}[{i}]", f"{inner['msg']}, got {value!r}") from None
+
+
+def load_spec(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> SweepSpec:
+    """Read, override and validate a sweep file. Raises SpecError with a one-line message."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(source, "", f"cannot read sweep file: {getattr(error, 'strerror', None) or error}") from None
+    raw, lines = parse_yaml(text, source)
+    if raw is None:
+        raw = {}
+    overridden: dict[str, str] = {}
+    for override in overrides:
+        if not isinstance(raw, dict):
+            break
+        overridden[apply_override(raw, override)] = override
+    return validate_spec(raw, source, lines, overridden)

@@ -1,0 +1,153 @@
+"""Reading and writing the Parquet result store, following the contract in results_schema.
+
+Writes are all-or-nothing per trial: each table's rows for a trial go to a hidden temporary file
+that is renamed into place (a rename is atomic on one filesystem), and the trials table is written
+last, so a trial counts as stored exactly when its `trials/<trial_id>.parquet` exists. A trial
+written again replaces its own files: the store never holds a trial twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from results_schema import MARKER_FILE, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError
+
+STORE_FORMAT = "sbsweep-store"
+
+
+def _marker(store: Path) -> dict[str, Any] | None:
+    path = store / MARKER_FILE
+    if not path.exists():
+        return None
+    try:
+        marker = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise StoreError(f"{path}: unreadable store marker ({error})") from None
+    if not isinstance(marker, dict) or marker.get("format") != STORE_FORMAT:
+        raise StoreError(f"{path}: not an sbsweep store marker")
+    return marker
+
+
+def check_store(store: Path) -> None:
+    """Raise StoreError unless `store` is an sbsweep store of this schema version."""
+    if not store.is_dir():
+        raise StoreError(f"{store}: no such store directory")
+    marker = _marker(store)
+    if marker is None:
+        raise StoreError(f"{store}: not an sbsweep store (no {MARKER_FILE})")
+    version = marker.get("schema_version")
+    if version != SCHEMA_VERSION:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        advice = "upgrade sbsweep to read it" if newer else "re-run its sweeps into a new store"
+        raise StoreError(
+            f"{store}: store schema version {version}, this sbsweep reads version {SCHEMA_VERSION}; {advice}"
+        )
+
+
+def open_store(store: Path) -> Path:
+    """Make `store` ready for writing, creating it if absent; return its absolute path.
+
+    Refuses a path that is a file, and a non-empty directory that is not an sbsweep store, so
+    pointing sbsweep at the wrong directory never writes into it.
+    """
+    store = store.expanduser().absolute()
+    if store.exists() and not store.is_dir():
+        raise StoreError(f"{store}: is a file, not a store directory")
+    if store.is_dir() and any(store.iterdir()):
+        check_store(store)
+        return store
+    from orchestrator import __version__
+
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        _write_atomic(
+            store / MARKER_FILE,
+            json.dumps({"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION, "created_by": __version__}, indent=2).encode(),
+        )
+    except OSError as error:
+        raise StoreError(f"{store}: cannot create store ({error.strerror or error})") from None
+    return store
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_table_atomic(path: Path, table: pa.Table) -> None:
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_trial(store: Path, tables: dict[str, pa.Table]) -> None:
+    """Store one trial's tables (name -> Arrow table holding only this trial's rows).
+
+    The trials table, which must be among them, is written last: it is the commit marker.
+    """
+    trial_ids = set(tables[TRIALS.name].column("trial_id").to_pylist())
+    if len(trial_ids) != 1 or tables[TRIALS.name].num_rows != 1:
+        raise StoreError(f"write_trial takes one trial's rows, got trial ids {sorted(trial_ids)}")
+    trial_id = trial_ids.pop()
+    for name in sorted(tables, key=lambda n: n == TRIALS.name):
+        expected = TABLES[name].schema
+        if not tables[name].schema.equals(expected):
+            raise StoreError(f"table '{name}' does not match results_schema: {tables[name].schema} != {expected}")
+        directory = store / name
+        directory.mkdir(exist_ok=True)
+        _write_table_atomic(directory / f"{trial_id}.parquet", tables[name])
+
+
+def save_sweep(store: Path, name: str, spec: dict[str, Any]) -> None:
+    """Keep the resolved spec of a launch beside its results (sweeps/<name>.json)."""
+    (store / SWEEPS_DIR).mkdir(exist_ok=True)
+    _write_atomic(store / SWEEPS_DIR / f"{name}.json", json.dumps(spec, indent=2, sort_keys=True).encode())
+
+
+def stored_trial_ids(store: Path, status: str | None = "ok") -> set[str]:
+    """Ids of the trials committed to the store (only those with `status`, unless None)."""
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "status"])
+    if status is not None:
+        trials = trials[trials["status"] == status]
+    return set(trials["trial_id"])
+
+
+def read_table(store: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One table of the store as a DataFrame (empty, with the declared columns, if none stored).
+
+    Rows of other tables whose trial never committed (no trials row) are left out, so a reader
+    never sees half a trial. An unreadable part file raises StoreError naming it.
+    """
+    if name not in TABLES:
+        raise StoreError(f"no table '{name}' in this store's schema (tables: {', '.join(TABLES)})")
+    check_store(store)
+    table = TABLES[name]
+    directory = store / name
+    files = sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_"))) if directory.is_dir() else []
+    frames = []
+    for path in files:
+        try:
+            frames.append(pq.read_table(path, columns=columns, schema=table.schema))
+        except (pa.ArrowException, OSError) as error:
+            raise StoreError(f"{path}: unreadable part file ({error})") from None
+    data = pa.concat_tables(frames) if frames else table.schema.empty_table().select(columns or table.column_names)
+    frame = data.to_pandas()
+    if name != TRIALS.name and files and "trial_id" in frame:
+        committed = {p.stem for p in (store / TRIALS.name).glob("*.parquet") if not p.name.startswith((".", "_"))}
+        frame = frame[frame["trial_id"].isin(committed)].reset_index(drop=True)
+    return frame

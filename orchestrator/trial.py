@@ -1,0 +1,112 @@
+"""Run one trial and turn what it computed into the store's rows. No Ray here.
+
+The Ray trainable (driver.py) is a thin wrapper around `run_trial`; tests and a serial run call
+it directly. A trial is a function of its TrialSpec alone: same spec, same rows (up to the
+provenance columns: times, host, device).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+import torch
+
+from orchestrator import __version__
+from orchestrator.expand import TrialSpec
+from results_schema import TABLES, TRIALS, to_arrow
+from workloads import REGISTRY, DivergedError
+
+
+def pick_device(gpus: float) -> torch.device:
+    """The device a trial should use: the GPU its scheduler gave it, else the CPU.
+
+    Ray narrows CUDA_VISIBLE_DEVICES to the GPUs it assigned, so `cuda` here is the assigned GPU,
+    never a hard-coded one. A trial that asked for no GPU stays on the CPU even on a GPU node.
+    """
+    if gpus > 0 and torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _typed_config(trial: TrialSpec) -> Any:
+    config_type = REGISTRY[trial.experiment].config_type
+    return config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in trial.config.items()})
+
+
+def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values: Any) -> dict[str, Any]:
+    """The trials-table row of `trial`: identity, grid coordinates, outcome, provenance."""
+    row: dict[str, Any] = {
+        "trial_id": trial.trial_id,
+        "sweep": trial.sweep,
+        "experiment": trial.experiment,
+        "config_hash": trial.config_hash,
+        "status": status,
+        "error": error,
+        "hostname": socket.gethostname(),
+        "sbsweep_version": __version__,
+        "torch_version": torch.__version__,
+        "config_json": json.dumps(trial.config, sort_keys=True),
+    }
+    # Config fields that are also trials columns (seed, k, L) become queryable columns.
+    row.update({key: value for key, value in trial.config.items() if key in TRIALS.column_names})
+    row.update(values)
+    return row
+
+
+def run_trial(
+    trial: TrialSpec,
+    device: torch.device | None = None,
+    torch_threads: int = 1,
+    node_id: str | None = None,
+) -> dict[str, pa.Table]:
+    """Run `trial` and return its rows as Arrow tables, one per store table it writes.
+
+    A trial whose loss diverges is a result, not a crash: it comes back as a 'failed' row with
+    the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
+    """
+    device = device or torch.device("cpu")
+    torch.set_num_threads(torch_threads)
+    started_at = datetime.now(timezone.utc)
+    start = time.perf_counter()
+    workload = REGISTRY[trial.experiment]
+    provenance = {"started_at": started_at, "device": str(device), "node_id": node_id, "torch_threads": torch_threads}
+    try:
+        result = workload.run(_typed_config(trial), device)
+    except DivergedError as error:
+        row = trial_row(trial, "failed", f"diverged: {error}", wall_s=time.perf_counter() - start, **provenance)
+        return {TRIALS.name: to_arrow(TRIALS, [row])}
+    row = trial_row(trial, "ok", wall_s=time.perf_counter() - start, **result.summary, **provenance)
+    tables = {TRIALS.name: to_arrow(TRIALS, [row])}
+    for name, rows in result.tables.items():
+        tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])
+    return tables
+
+
+def failed_trial(trial: TrialSpec, error: BaseException | str) -> dict[str, pa.Table]:
+    """The rows that record a trial that crashed for good (after its retries)."""
+    if isinstance(error, BaseException):
+        error = "".join(traceback.format_exception_only(type(error), error)).strip()
+    last_line = next((line for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")
+    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", last_line.strip())])}
+
+
+def tables_to_bytes(tables: dict[str, pa.Table]) -> dict[str, bytes]:
+    """Arrow tables -> IPC stream bytes, to travel from a worker to the driver."""
+    out = {}
+    for name, table in tables.items():
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        out[name] = sink.getvalue().to_pybytes()
+    return out
+
+
+def tables_from_bytes(payload: dict[str, bytes]) -> dict[str, pa.Table]:
+    """The inverse of tables_to_bytes."""
+    return {name: pa.ipc.open_stream(data).read_all() for name, data in payload.items()}

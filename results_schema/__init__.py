@@ -1,0 +1,117 @@
+"""The result store's contract: its tables, their columns and types, and the schema version.
+
+This module is the one place that says what a store holds. Everything that writes the store
+builds its Arrow tables from here; everything that reads it may rely on what is declared here.
+A store is a directory that pandas reads with no sbsweep import:
+
+    import pandas as pd
+    trials = pd.read_parquet("sbsweep-store/trials")   # one row per trial
+    curves = pd.read_parquet("sbsweep-store/curves")   # one row per (trial, eval step)
+
+Layout: `<store>/sbsweep_store.json` (the marker, with the schema version),
+`<store>/<table>/<trial_id>.parquet` (one file per trial and table), `<store>/sweeps/<sweep>.json`
+(the resolved spec of each launch). Files whose names start with `.` or `_` are not data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+"""Bumped whenever a column is renamed, removed or changes type; a store of another version is refused."""
+
+MARKER_FILE = "sbsweep_store.json"
+SWEEPS_DIR = "sweeps"
+FIGURES_DIR = "figures"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its name, Arrow type and what it means (with its unit)."""
+
+    name: str
+    type: pa.DataType
+    doc: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the store: a directory of Parquet files that share one schema."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The Arrow schema every file of this table is written with."""
+        return pa.schema([pa.field(c.name, c.type, nullable=True) for c in self.columns])
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns, in stored order."""
+        return tuple(c.name for c in self.columns)
+
+
+TRIALS = Table(
+    name="trials",
+    doc="One row per trial: what it was (grid point, seed), how it ended, and its provenance.",
+    columns=(
+        Column("trial_id", pa.string(), "stable id: '<sweep>-<config_hash>'; the same point always gets the same id"),
+        Column("sweep", pa.string(), "name of the sweep the trial belongs to"),
+        Column("experiment", pa.string(), "workload name, e.g. 'manifold_classification' (Experiment 3)"),
+        Column("config_hash", pa.string(), "sha256 (first 16 hex digits) of the resolved trial config"),
+        Column("seed", pa.int64(), "seed of the trial's random draws (phases, initial weights)"),
+        Column("k", pa.int64(), "target frequency (Experiment 3); null where the experiment has several"),
+        Column("L", pa.int64(), "manifold petals of gamma_L (Experiments 2 and 3); null where unused"),
+        Column("status", pa.string(), "'ok' or 'failed'"),
+        Column("error", pa.string(), "why the trial failed (one line); null when ok"),
+        Column("accuracy", pa.float64(), "final training accuracy (classification experiments)"),
+        Column("baseline_accuracy", pa.float64(), "majority-class accuracy of the trial's labels"),
+        Column("loss", pa.float64(), "final training loss (BCE for classification, MSE for regression)"),
+        Column("steps", pa.int64(), "full-batch optimizer steps trained"),
+        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end"),
+        Column("started_at", pa.timestamp("us", tz="UTC"), "when the trial started (UTC)"),
+        Column("device", pa.string(), "torch device the trial ran on, e.g. 'cpu' or 'cuda:0'"),
+        Column("hostname", pa.string(), "machine that ran the trial"),
+        Column("node_id", pa.string(), "Ray node id that ran the trial; null outside Ray"),
+        Column("torch_threads", pa.int64(), "torch intra-op threads the trial used"),
+        Column("sbsweep_version", pa.string(), "package version that ran the trial"),
+        Column("torch_version", pa.string(), "torch version that ran the trial"),
+        Column("config_json", pa.string(), "the resolved trial config as JSON: rerun the trial from it alone"),
+    ),
+)
+
+CURVES = Table(
+    name="curves",
+    doc="One row per (trial, eval step): the learning curve.",
+    columns=(
+        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
+        Column("step", pa.int64(), "optimizer steps done when the row was taken (0 = at initialisation)"),
+        Column("loss", pa.float64(), "training loss at that step"),
+        Column("accuracy", pa.float64(), "training accuracy at that step (classification experiments; else null)"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES)}
+"""Every table of the store, by name."""
+
+TRIAL_STATUSES = ("ok", "failed")
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked: not a store, another schema version, or a bad file."""
+
+
+def to_arrow(table: Table, rows: list[dict[str, object]]) -> pa.Table:
+    """Rows (dicts keyed by column name) as an Arrow table of `table`'s exact schema.
+
+    Missing columns become nulls; a key that is not a column of the table is an error, so a
+    workload cannot add an undeclared column by accident.
+    """
+    unknown = {key for row in rows for key in row} - set(table.column_names)
+    if unknown:
+        raise StoreError(f"table '{table.name}' has no column(s) {sorted(unknown)}; declare them in results_schema")
+    return pa.Table.from_pylist([{name: row.get(name) for name in table.column_names} for row in rows], schema=table.schema)

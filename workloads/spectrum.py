@@ -1,0 +1,26 @@
+"""The single-sided, amplitude-scaled DFT used to read a function's spectrum on the latent grid."""
+
+from __future__ import annotations
+
+import torch
+
+
+def single_sided_magnitude(values: torch.Tensor) -> torch.Tensor:
+    """|F(k)| = (2/N) |rfft(values)[k]| for k = 0..N//2, along the last dimension.
+
+    Scaled so that a pure sinusoid A sin(2 pi k z + phi) sampled on the N-point latent grid reads
+    A at its integer frequency k (0 < k < N/2) and ~0 elsewhere. Leading dimensions are batch
+    dimensions: (..., N) -> (..., N//2 + 1). The DC and Nyquist bins read twice their amplitude
+    under this scaling; no experiment reads them.
+    """
+    n_points = values.shape[-1]
+    return torch.fft.rfft(values.double(), dim=-1).abs().mul(2.0 / n_points).float()
+
+
+def normalized_magnitude(values: torch.Tensor, frequencies: torch.Tensor, amplitudes: torch.Tensor) -> torch.Tensor:
+    """|F(k_i)| / A_i: how much of each target frequency a function on the grid carries.
+
+    `values` is (..., N); `frequencies` and `amplitudes` are (n_freq,); returns (..., n_freq).
+    """
+    magnitude = single_sided_magnitude(values)
+    return magnitude[..., frequencies.long()] / amplitudes.to(magnitude.dtype)

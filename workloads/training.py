@@ -1,0 +1,68 @@
+"""The full-batch training loop shared by every experiment, and what a workload returns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+# What an experiment computes from the net's output on the whole grid at an eval step.
+Evaluate = Callable[[int, torch.Tensor, torch.Tensor], dict[str, float]]
+
+
+class DivergedError(RuntimeError):
+    """The training loss became NaN or infinite; the trial cannot go on."""
+
+
+@dataclass(frozen=True)
+class WorkloadResult:
+    """What one trial computed: final scalars and per-step rows, as plain Python values.
+
+    `summary` holds the trial's final numbers (one row of the trials table); `tables` maps a
+    table name of the store's contract to its rows for this trial.
+    """
+
+    summary: dict[str, float | int]
+    tables: dict[str, list[dict[str, float | int]]] = field(default_factory=dict)
+
+
+def train_full_batch(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    loss_of_output: Callable[[torch.Tensor], torch.Tensor],
+    steps: int,
+    learning_rate: float,
+    eval_every_steps: int,
+    evaluate: Evaluate,
+) -> list[dict[str, float]]:
+    """Train `model` on the whole of `inputs` with Adam for `steps` steps; return the eval rows.
+
+    Each step is one forward pass over the full batch (no minibatch noise, as in the paper).
+    Evaluation reuses that forward pass: at step s (after s updates) the output is exactly the
+    function theta_s computes, so an eval costs no extra forward. Steps 0, every
+    `eval_every_steps`, and the last step are evaluated; `evaluate(step, output, loss)` returns
+    a row's metrics and the row gains `step` and `loss`. Only eval steps read values back to
+    the host, so a GPU never waits on a sync inside the loop.
+
+    Raises DivergedError when the loss is NaN or infinite at an eval step.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    rows: list[dict[str, float]] = []
+    for step in range(steps + 1):
+        output = model(inputs).squeeze(-1)  # (N,)
+        loss = loss_of_output(output)
+        if step % eval_every_steps == 0 or step == steps:
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise DivergedError(f"loss became {loss_value} at step {step}")
+            with torch.no_grad():
+                rows.append({"step": step, "loss": loss_value, **evaluate(step, output.detach(), loss.detach())})
+        if step == steps:
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return rows
