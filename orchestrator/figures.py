@@ -45,8 +45,7 @@ def figure4(trials: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
     config = json.loads(trials["config_json"].iloc[0])
 
     fig, ax = plt.subplots(figsize=(max(6.5, 1.5 + 0.75 * len(all_k)), max(4.5, 1.6 + 0.42 * len(all_L))))
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
     image = ax.imshow(np.ma.masked_invalid(accuracy.to_numpy(float)), origin="lower", aspect="auto", cmap=cmap, vmin=0.5, vmax=1.0)
     ax.set_xticks(range(len(all_k)), [str(k) for k in all_k])
     ax.set_yticks(range(len(all_L)), [str(L) for L in all_L])

@@ -152,13 +152,13 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
 # --- overrides ----------------------------------------------------------------------------------
 
 
-def apply_override(raw: dict[str, Any], override: str) -> str:
+def apply_override(raw: dict[str, Any], override: str, file: str) -> str:
     """Set one `dotted.key=value` override in `raw` (in place); return the dotted key.
 
     The value is read as YAML, so `--set workload.steps=500` sets an int and
-    `--set grid.k=[50,100]` a list.
+    `--set grid.k=[50,100]` a list. Errors name `file` and the override.
     """
-    source = f"--set {override}"
+    source = f"{file} (--set {override})"
     key, sep, text = override.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
@@ -321,6 +321,6 @@ def load_spec(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> 
     overridden: dict[str, str] = {}
     for override in overrides:
         if not isinstance(raw, dict):
-            break
-        overridden[apply_override(raw, override)] = override
+            break  # validate_spec names the real problem: the file is not a mapping
+        overridden[apply_override(raw, override, source)] = override
     return validate_spec(raw, source, lines, overridden)

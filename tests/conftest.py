@@ -1,0 +1,45 @@
+"""Shared fixtures: tiny sweep files and stores on tmp paths. Everything here is real: real
+YAML, real Ray, real Parquet."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+TINY_SWEEP = """\
+name: tiny
+experiment: manifold_classification
+grid:
+  k: [3, 20]
+  L: [0, 6]
+seeds: [0]
+workload:
+  width: 8
+  depth: 2
+  n_points: 64
+  steps: 40
+  eval_every_steps: 10
+resources:
+  cpu: 1
+"""
+
+
+@pytest.fixture
+def write_sweep(tmp_path: Path):
+    """Write a sweep file (default: a 4-trial toy sweep) and return its path."""
+
+    def write(text: str = TINY_SWEEP, name: str = "sweep.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory` with its bytes, to prove a command changed nothing."""
+    if not directory.exists():
+        return {}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

@@ -1,0 +1,83 @@
+"""The command line through click's CliRunner: help, dry runs, and errors as one line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orchestrator.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+COMMANDS = sorted(cli.commands)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert cli.commands[command].help
+    assert "Example:" in result.output and f"sbsweep {command}" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_documented_in_the_readme(command):
+    assert f"sbsweep {command}" in (REPO / "README.md").read_text()
+
+
+def test_dry_run_prints_the_count_and_first_rows_and_writes_nothing(tmp_path):
+    store = tmp_path / "store"
+    result = invoke("launch", str(REPO / "sweeps" / "manifold.yaml"), "--store", str(store), "--dry-run")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "sweep 'manifold' (manifold_classification): 440 trials"
+    assert lines[1].split()[:4] == ["trial_id", "k", "L", "seed"]
+    assert re.match(r"manifold-[0-9a-f]{16}\s+50\s+0\s+0\s", lines[2])
+    assert lines[-1] == "... and 430 more"
+    assert not store.exists()
+
+
+def test_set_overrides_reach_the_expanded_grid(tmp_path):
+    result = invoke("launch", str(REPO / "sweeps" / "smoke.yaml"), "--dry-run", "--set", "grid.k=[7]", "--set", "seeds=[0,1,2]")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "sweep 'smoke' (manifold_classification): 6 trials"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--set", "workload.stepz=5"], "workload.stepz: unknown key (did you mean 'steps'?)"),
+        (["--set", "grid.L=[0.5]"], "grid.L[0]: Input should be a valid integer, got 0.5"),
+        (["--set", "execution.max_trials=1"], "execution.max_trials: the sweep expands to 4 trials"),
+    ],
+)
+def test_a_bad_override_exits_2_with_one_line_naming_the_override(args, expected):
+    result = invoke("launch", str(REPO / "sweeps" / "smoke.yaml"), "--dry-run", *args)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert f"(--set {args[1]})" in result.output and expected in result.output
+
+
+def test_launch_into_a_foreign_directory_exits_2_and_leaves_it_alone(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = invoke("launch", str(REPO / "sweeps" / "smoke.yaml"), "--store", str(tmp_path))
+    assert result.exit_code == 2
+    assert "not an sbsweep store" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_plot_of_a_missing_store_exits_2(tmp_path):
+    result = invoke("plot", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2 and "no such store" in result.output
+
+
+def test_experiments_lists_every_config_key_with_its_default():
+    result = invoke("experiments")
+    assert result.exit_code == 0
+    assert "manifold_classification" in result.output and "learning_rate = 0.001" in result.output
