@@ -12,8 +12,8 @@ import click
 from orchestrator import __version__
 from orchestrator.expand import expand
 from orchestrator.progress import format_duration
-from orchestrator.spec import SpecError, load_spec
-from results_schema import StoreError
+from orchestrator.spec import SpecError, SweepSpec, load_spec
+from results_schema import MARKER_FILE, StoreError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_STORE = "sbsweep-store"
@@ -59,12 +59,24 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Print the expanded grid (count and first rows) and write nothing.")
 @click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
 @click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
+@click.option("--overwrite", is_flag=True, help="Replace a stored sweep of the same name whose spec differs (its trials are deleted).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Draw the sweep's figure when it ends.")
-def launch(sweep_file: Path, store: Path, overrides: tuple[str, ...], dry_run: bool, address: str | None, num_cpus: int | None, plot: bool) -> None:
+def launch(
+    sweep_file: Path,
+    store: Path,
+    overrides: tuple[str, ...],
+    dry_run: bool,
+    address: str | None,
+    num_cpus: int | None,
+    overwrite: bool,
+    plot: bool,
+) -> None:
     """Run a sweep: every grid point x seed as one Ray Tune trial, results into the store.
 
     Trials already stored (same trial id, status ok) are not run again, so launching the same
-    sweep into the same store again finishes what is missing.
+    sweep into the same store again finishes what is missing. A sweep may grow between launches
+    (grid values, seeds, resources); changing what its trials compute needs a new name or
+    --overwrite. Every check runs before anything is written.
 
     \b
     Example:
@@ -80,27 +92,41 @@ def launch(sweep_file: Path, store: Path, overrides: tuple[str, ...], dry_run: b
         _print_grid(spec.name, spec.experiment, trials)
         return
 
-    from orchestrator.driver import run_sweep  # lazy: Ray takes a second to import
+    from orchestrator.driver import ResourceError, check_resources, ray_session, run_sweep  # lazy: Ray is slow to import
     from orchestrator.progress import ProgressLine
-    from orchestrator.store import open_store, save_sweep, stored_trial_ids
+    from orchestrator.store import check_store_path, spec_conflict, stored_trial_ids
 
     try:
-        store = open_store(store)
-        done = stored_trial_ids(store)
+        store = check_store_path(store)
+        is_store = (store / MARKER_FILE).exists()
+        conflict = spec_conflict(store, spec.name, spec.to_dict()) if is_store else None
+        if conflict and not overwrite:
+            raise UserError(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
+        done = stored_trial_ids(store) if is_store and not conflict else set()
     except StoreError as error:
         raise UserError(str(error)) from None
     todo = [t for t in trials if t.trial_id not in done]
-    save_sweep(store, spec.name, spec.to_dict())
     click.echo(
         f"sbsweep {__version__}: sweep '{spec.name}' ({spec.experiment}), {len(trials)} trials"
         f"{f', {len(trials) - len(todo)} already stored' if len(todo) < len(trials) else ''}; store {store}",
         err=True,
     )
-    started = time.perf_counter()
     if todo:
-        progress = ProgressLine(spec.name, len(trials), skipped=len(trials) - len(todo))
-        outcome = run_sweep(spec, todo, store, progress, address=address, num_cpus=num_cpus)
-        click.echo(f"ran {len(todo)} trials in {format_duration(time.perf_counter() - started)} (Ray start {outcome.ray_start_s:.1f}s)", err=True)
+        ray_start = time.perf_counter()
+        with ray_session(address, num_cpus) as local:
+            ray_start_s = time.perf_counter() - ray_start
+            if local:  # a cluster may still add nodes; a local Ray has all it will ever have
+                try:
+                    check_resources(spec.resources)
+                except ResourceError as error:
+                    raise UserError(f"{sweep_file}: {error}") from None
+            _prepare_store(store, spec, conflict)
+            progress = ProgressLine(spec.name, len(trials), skipped=len(trials) - len(todo))
+            outcome = run_sweep(spec, todo, store, progress)
+        retried = f", {outcome.retries} retried after a crash" if outcome.retries else ""
+        click.echo(f"ran {len(todo)} trials in {format_duration(outcome.fit_s)} (Ray start {ray_start_s:.1f}s{retried})", err=True)
+    else:
+        _prepare_store(store, spec, conflict)
     failed = _print_summary(store, spec.name, [t.trial_id for t in trials])
     if plot:
         _plot(store, spec.name, None)
@@ -138,6 +164,22 @@ def experiments() -> None:
         click.echo(f"{workload.name}: {workload.summary} ({workload.figure})")
         for field in dataclasses.fields(workload.config_type):
             click.echo(f"  {field.name} = {field.default!r}")
+
+
+def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None) -> None:
+    """Create the store if needed, drop the old sweep if --overwrite replaces it, save the spec."""
+    from orchestrator.store import open_store, remove_sweep, save_sweep
+
+    try:
+        open_store(store)
+        if conflict:
+            removed = remove_sweep(store, spec.name)
+            click.echo(f"--overwrite: removed {removed} stored trials of sweep '{spec.name}'", err=True)
+        save_sweep(store, spec.name, spec.to_dict())
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"{store}: cannot write the store ({error.strerror or error})") from None
 
 
 def _print_grid(sweep: str, experiment: str, trials: list) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from orchestrator.expand import TrialSpec
 from orchestrator.progress import ProgressLine
@@ -31,7 +32,6 @@ class SweepOutcome:
     ok: int
     failed: int
     retries: int
-    ray_start_s: float
     fit_s: float
 
 
@@ -46,21 +46,62 @@ def _quiet_ray() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def start_ray(address: str | None, num_cpus: int | None) -> bool:
-    """Connect to `address` (or RAY_ADDRESS), else start a private local Ray. True if we started it."""
+class ResourceError(Exception):
+    """No node of the Ray cluster could ever run a trial: names the spec key and the shortfall."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key, self.message = key, message
+        super().__init__(f"{key}: {message}")
+
+
+@contextmanager
+def ray_session(address: str | None, num_cpus: int | None) -> Iterator[bool]:
+    """Connect to `address` (or RAY_ADDRESS), else start a private local Ray; yield whether the
+    cluster is one we started (so its nodes are all there is), and shut down what we started."""
     import ray
 
     _quiet_ray()
-    if ray.is_initialized():
-        return False
     address = address or os.environ.get("RAY_ADDRESS")
-    common: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
-    if address:
-        ray.init(address=address, **common)
-        return False
-    # address="local" never attaches to someone else's Ray that happens to run on this machine.
-    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **common)
-    return True
+    started = False
+    if not ray.is_initialized():
+        common: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+        if address:
+            ray.init(address=address, **common)
+        else:
+            # address="local" never attaches to someone else's Ray running on this machine.
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **common)
+            started = True
+    try:
+        yield started
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_request(resources: Resources) -> dict[str, float]:
+    return {"CPU": resources.cpu, "GPU": resources.gpu, **resources.custom}
+
+
+def check_resources(resources: Resources) -> None:
+    """Raise ResourceError if no live node of the connected cluster has what one trial asks for.
+
+    Checked before any trial starts: Ray would otherwise leave such trials pending forever.
+    """
+    import ray
+
+    nodes = [node["Resources"] for node in ray.nodes() if node["Alive"]]
+    request = {key: amount for key, amount in _ray_request(resources).items() if amount > 0}
+    if any(all(node.get(key, 0) >= amount for key, amount in request.items()) for node in nodes):
+        return
+    spec_key = {"CPU": "resources.cpu", "GPU": "resources.gpu"}
+    for key, amount in request.items():
+        largest = max((node.get(key, 0) for node in nodes), default=0)
+        if largest < amount:
+            raise ResourceError(
+                spec_key.get(key, f"resources.custom.{key}"),
+                f"each trial asks for {amount:g} {key}, but no node of this Ray cluster has more than {largest:g}",
+            )
+    raise ResourceError("resources", f"no single node has all of {request} at once")
 
 
 def make_trainable(resources: Resources) -> Callable[[dict[str, Any]], None]:
@@ -84,8 +125,7 @@ def make_trainable(resources: Resources) -> Callable[[dict[str, Any]], None]:
         status = tables[TRIALS.name].column("status")[0].as_py()
         tune.report({PAYLOAD_KEY: tables_to_bytes(tables), "status": status})
 
-    request = {"cpu": resources.cpu, "gpu": resources.gpu, **resources.custom}
-    return tune.with_resources(sbsweep_trial, request)
+    return tune.with_resources(sbsweep_trial, _ray_request(resources))
 
 
 def _store_writer(store: Path, progress: ProgressLine) -> Any:
@@ -111,8 +151,16 @@ def _store_writer(store: Path, progress: ProgressLine) -> Any:
             payload = result.pop(PAYLOAD_KEY, None)  # Tune allows editing the result in place
             if payload is None:
                 return
-            write_trial(store, tables_from_bytes(payload))
-            if result.get("status") == "ok":
+            status = result.get("status")
+            try:
+                write_trial(store, tables_from_bytes(payload))
+            except OSError as error:  # a full disk, a vanished mount: this trial fails, the sweep goes on
+                status = "failed"
+                try:
+                    write_trial(store, failed_trial(TrialSpec.from_dict(trial.config["trial"]), f"could not store results: {error}"))
+                except OSError:
+                    pass  # nothing can be written: the trial stays missing and runs on the next launch
+            if status == "ok":
                 self.ok += 1
             else:
                 self.failed += 1
@@ -132,21 +180,10 @@ def _store_writer(store: Path, progress: ProgressLine) -> Any:
     return StoreWriter()
 
 
-def run_sweep(
-    spec: SweepSpec,
-    trials: list[TrialSpec],
-    store: Path,
-    progress: ProgressLine,
-    address: str | None = None,
-    num_cpus: int | None = None,
-) -> SweepOutcome:
-    """Run `trials` of `spec` on Ray Tune, writing each to `store` as it finishes."""
-    import ray
+def run_sweep(spec: SweepSpec, trials: list[TrialSpec], store: Path, progress: ProgressLine) -> SweepOutcome:
+    """Run `trials` of `spec` on the connected Ray (see ray_session), writing each to `store`."""
     from ray import tune
 
-    ray_start = time.perf_counter()
-    started_ray = start_ray(address, num_cpus)
-    ray_start_s = time.perf_counter() - ray_start
     writer = _store_writer(store, progress)
     fit_start = time.perf_counter()
     try:
@@ -170,6 +207,4 @@ def run_sweep(
         tuner.fit()
     finally:
         progress.close()
-        if started_ray:
-            ray.shutdown()
-    return SweepOutcome(writer.ok, writer.failed, writer.retries, ray_start_s, time.perf_counter() - fit_start)
+    return SweepOutcome(writer.ok, writer.failed, writer.retries, time.perf_counter() - fit_start)

@@ -4,9 +4,9 @@ A sweep file says what to run; nothing else in sbsweep reads YAML. Example (swee
 
     name: smoke
     experiment: manifold_classification
-    grid: {k: [20, 60], L: [0, 8]}       # axes: the cartesian product is the grid
+    grid: {k: [5, 40], L: [0, 8]}        # axes: the cartesian product is the grid
     seeds: [0]                           # every grid point runs once per seed
-    workload: {width: 16, steps: 200}    # fixed values for every trial
+    workload: {width: 16, steps: 300}    # fixed values for every trial
     resources: {cpu: 1}                  # what each trial asks Ray for
 
 Every error is a SpecError that names the file (or the --set override), the line where YAML
@@ -35,17 +35,23 @@ SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 DEFAULT_MAX_TRIALS = 10_000
 
 
+def one_line(text: str) -> str:
+    """`text` with newlines and other control characters escaped, so it prints as one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 class SpecError(Exception):
     """A sweep file or override that cannot run. str() is the one-line message for the user."""
 
     def __init__(self, source: str, key: str, message: str, line: int | None = None) -> None:
         self.source, self.key, self.message, self.line = source, key, message, line
         where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        # Keys and values come from the user's file: escape them, never let them break the line.
+        super().__init__(one_line(f"{where}: {key}: {message}" if key else f"{where}: {message}"))
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Resources(_Strict):
@@ -185,9 +191,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _suggest(key: str, valid: list[str]) -> str:
+def _suggest(key: str, valid: list[str], noun: str = "valid keys") -> str:
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else f" (valid keys: {', '.join(sorted(valid))})"
+    return f" (did you mean '{close[0]}'?)" if close else f" ({noun}: {', '.join(sorted(valid))})"
 
 
 @cache
@@ -196,7 +202,7 @@ def config_model(experiment: str) -> type[BaseModel]:
     config_type = REGISTRY[experiment].config_type
     hints = get_type_hints(config_type, include_extras=True)
     fields = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(config_type)}
-    return create_model(f"{config_type.__name__}Model", __config__=ConfigDict(extra="forbid", strict=True), **fields)
+    return create_model(f"{config_type.__name__}Model", __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False), **fields)
 
 
 def _tuples(value: Any) -> Any:
@@ -242,10 +248,10 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
         raise context.error("", "a sweep file is a mapping with at least 'name' and 'experiment'")
     experiment = raw.get("experiment")
     if isinstance(experiment, str) and experiment not in REGISTRY:
-        raise context.error("experiment", f"unknown experiment '{experiment}'{_suggest(experiment, list(REGISTRY))}")
-    unknown = set(raw) - set(SweepSpec.model_fields)
-    for key in sorted(unknown):
-        raise context.error(str(key), f"unknown key{_suggest(str(key), list(SweepSpec.model_fields))}")
+        raise context.error("experiment", f"unknown experiment '{experiment}'{_suggest(experiment, list(REGISTRY), 'known experiments')}")
+    unknown = sorted(map(str, set(raw) - set(SweepSpec.model_fields)))
+    if unknown:
+        raise context.error(unknown[0], f"unknown key{_suggest(unknown[0], list(SweepSpec.model_fields))}")
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as error:

@@ -12,7 +12,7 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -52,17 +52,28 @@ def check_store(store: Path) -> None:
         )
 
 
-def open_store(store: Path) -> Path:
-    """Make `store` ready for writing, creating it if absent; return its absolute path.
+def check_store_path(store: Path) -> Path:
+    """Raise StoreError unless `store` is a store, or a place one can be created; write nothing.
 
-    Refuses a path that is a file, and a non-empty directory that is not an sbsweep store, so
-    pointing sbsweep at the wrong directory never writes into it.
+    Refuses a path that is a file, a non-empty directory that is not an sbsweep store (so
+    pointing sbsweep at the wrong directory never writes into it), a store of another schema
+    version, and a place this user cannot write. Returns the absolute path.
     """
     store = store.expanduser().absolute()
     if store.exists() and not store.is_dir():
         raise StoreError(f"{store}: is a file, not a store directory")
     if store.is_dir() and any(store.iterdir()):
         check_store(store)
+    existing = next(p for p in (store, *store.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise StoreError(f"{store}: cannot write here ({existing} is not a writable directory)")
+    return store
+
+
+def open_store(store: Path) -> Path:
+    """Make `store` ready for writing (check_store_path, then create if absent); return its path."""
+    store = check_store_path(store)
+    if (store / MARKER_FILE).exists():
         return store
     from orchestrator import __version__
 
@@ -77,22 +88,22 @@ def open_store(store: Path) -> Path:
     return store
 
 
+def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Have `write` fill a hidden temporary file beside `path`, then rename it over `path`.
+
+    Readers see the old file or the new one, never part of one: a crash mid-write leaves only a
+    `.tmp-*` file, which every reader skips.
+    """
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_table_atomic(path: Path, table: pa.Table) -> None:
-    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _replace_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_trial(store: Path, tables: dict[str, pa.Table]) -> None:
@@ -110,7 +121,55 @@ def write_trial(store: Path, tables: dict[str, pa.Table]) -> None:
             raise StoreError(f"table '{name}' does not match results_schema: {tables[name].schema} != {expected}")
         directory = store / name
         directory.mkdir(exist_ok=True)
-        _write_table_atomic(directory / f"{trial_id}.parquet", tables[name])
+        _replace_atomically(directory / f"{trial_id}.parquet", lambda tmp, table=tables[name]: pq.write_table(table, tmp))
+
+
+GROWABLE_SPEC_KEYS = ("description", "grid", "seeds", "resources", "execution")
+"""Spec keys a stored sweep may change on a later launch: they add trials or change how they run,
+never what an already stored trial means. Any other change needs a new name or --overwrite."""
+
+
+def saved_sweep(store: Path, name: str) -> dict[str, Any] | None:
+    """The spec stored for sweep `name` by its last launch, or None."""
+    path = store / SWEEPS_DIR / f"{name}.json"
+    try:
+        return json.loads(path.read_text()) if path.exists() else None
+    except (OSError, ValueError) as error:
+        raise StoreError(f"{path}: unreadable sweep spec ({error})") from None
+
+
+def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
+    """Why `spec` cannot join the stored sweep of the same name (None if it can).
+
+    A sweep may grow (more grid values, seeds) or change resources; changing what its trials
+    compute (experiment, fixed workload values) would mix two experiments under one name.
+    """
+    stored = saved_sweep(store, name)
+    if stored is None:
+        return None
+    changed = sorted(k for k in set(stored) | set(spec) if k not in GROWABLE_SPEC_KEYS and stored.get(k) != spec.get(k))
+    if not changed:
+        return None
+    details = []
+    for key in changed:
+        old, new = stored.get(key), spec.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            details += [f"{key}.{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        else:
+            details.append(f"{key}: {old!r} -> {new!r}")
+    return f"sweep '{name}' is already stored with a different spec ({'; '.join(details)})"
+
+
+def remove_sweep(store: Path, name: str) -> int:
+    """Delete every stored trial of sweep `name` (all tables) and its spec; return the count."""
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep"])
+    trial_ids = set(trials.loc[trials["sweep"] == name, "trial_id"])
+    # The trials row goes first: a trial stops counting as stored before its other rows go.
+    for table in sorted(TABLES, key=lambda n: n != TRIALS.name):
+        for trial_id in trial_ids:
+            (store / table / f"{trial_id}.parquet").unlink(missing_ok=True)
+    (store / SWEEPS_DIR / f"{name}.json").unlink(missing_ok=True)
+    return len(trial_ids)
 
 
 def save_sweep(store: Path, name: str, spec: dict[str, Any]) -> None:

@@ -48,7 +48,6 @@ def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values:
         "config_hash": trial.config_hash,
         "status": status,
         "error": error,
-        "hostname": socket.gethostname(),
         "sbsweep_version": __version__,
         "torch_version": torch.__version__,
         "config_json": json.dumps(trial.config, sort_keys=True),
@@ -75,7 +74,13 @@ def run_trial(
     started_at = datetime.now(timezone.utc)
     start = time.perf_counter()
     workload = REGISTRY[trial.experiment]
-    provenance = {"started_at": started_at, "device": str(device), "node_id": node_id, "torch_threads": torch_threads}
+    provenance = {
+        "started_at": started_at,
+        "device": str(device),
+        "hostname": socket.gethostname(),
+        "node_id": node_id,
+        "torch_threads": torch_threads,
+    }
     try:
         result = workload.run(_typed_config(trial), device)
     except DivergedError as error:
@@ -89,7 +94,10 @@ def run_trial(
 
 
 def failed_trial(trial: TrialSpec, error: BaseException | str) -> dict[str, pa.Table]:
-    """The rows that record a trial that crashed for good (after its retries)."""
+    """The rows that record a trial that crashed for good (after its retries).
+
+    Written by the driver, which does not know where the worker ran, so no host is claimed.
+    """
     if isinstance(error, BaseException):
         error = "".join(traceback.format_exception_only(type(error), error)).strip()
     last_line = next((line for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")

@@ -1,0 +1,231 @@
+"""Bad input gets one clear line and exit code 2, and never changes what the store holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orchestrator.cli import cli
+from orchestrator.expand import expand
+from orchestrator.spec import SpecError, load_spec, parse_yaml, validate_spec
+from orchestrator.store import open_store, save_sweep, write_trial
+from orchestrator.trial import run_trial
+from results_schema import MARKER_FILE, SCHEMA_VERSION
+
+from conftest import TINY_SWEEP, snapshot
+from test_spec import BAD_SPECS
+
+
+@pytest.fixture
+def populated_store(tmp_path, write_sweep) -> Path:
+    """A store holding one real trial of the 'tiny' sweep, and that sweep's spec."""
+    spec = load_spec(write_sweep(TINY_SWEEP, name="tiny.yaml"))
+    store = open_store(tmp_path / "store")
+    write_trial(store, run_trial(expand(spec)[0], torch.device("cpu")))
+    save_sweep(store, spec.name, spec.to_dict())
+    return store
+
+
+def launch(*args: str):
+    return CliRunner().invoke(cli, ["launch", *args])
+
+
+@pytest.mark.parametrize(("text", "overrides", "key", "line"), [c[1:] for c in BAD_SPECS], ids=[c[0] for c in BAD_SPECS])
+def test_a_malformed_spec_exits_2_names_file_and_key_and_leaves_the_store_byte_identical(
+    populated_store, write_sweep, text, overrides, key, line
+):
+    path = write_sweep(text, name="bad.yaml")
+    before = snapshot(populated_store)
+    result = launch(str(path), "--store", str(populated_store), *[a for o in overrides for a in ("--set", o)])
+    assert result.exit_code == 2, result.output
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1 and message.startswith(f"Error: {path}")
+    assert f": {key}: " in message if key else True
+    assert "Traceback" not in result.output
+    assert snapshot(populated_store) == before
+
+
+def store_case_foreign(store: Path) -> None:
+    (store / MARKER_FILE).unlink()
+
+
+def store_case_newer(store: Path) -> None:
+    marker = json.loads((store / MARKER_FILE).read_text())
+    (store / MARKER_FILE).write_text(json.dumps({**marker, "schema_version": SCHEMA_VERSION + 1}))
+
+
+def store_case_older(store: Path) -> None:
+    marker = json.loads((store / MARKER_FILE).read_text())
+    (store / MARKER_FILE).write_text(json.dumps({**marker, "schema_version": SCHEMA_VERSION - 1}))
+
+
+def store_case_corrupt_marker(store: Path) -> None:
+    (store / MARKER_FILE).write_text("{not json")
+
+
+def store_case_foreign_marker(store: Path) -> None:
+    (store / MARKER_FILE).write_text(json.dumps({"format": "something-else"}))
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (store_case_foreign, "not an sbsweep store"),
+        (store_case_newer, f"store schema version {SCHEMA_VERSION + 1}, this sbsweep reads version {SCHEMA_VERSION}; upgrade sbsweep"),
+        (store_case_older, f"store schema version {SCHEMA_VERSION - 1}, this sbsweep reads version {SCHEMA_VERSION}; re-run"),
+        (store_case_corrupt_marker, "unreadable store marker"),
+        (store_case_foreign_marker, "not an sbsweep store marker"),
+    ],
+    ids=lambda v: getattr(v, "__name__", "")[len("store_case_"):] or None,
+)
+def test_a_store_that_is_not_ours_or_not_this_version_is_refused_untouched(populated_store, write_sweep, damage, expected):
+    damage(populated_store)
+    before = snapshot(populated_store)
+    result = launch(str(write_sweep(TINY_SWEEP)), "--store", str(populated_store))
+    assert result.exit_code == 2 and expected in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert snapshot(populated_store) == before
+
+
+def test_a_file_given_as_the_store_is_refused(tmp_path, write_sweep):
+    target = tmp_path / "results.csv"
+    target.write_text("a,b\n")
+    result = launch(str(write_sweep()), "--store", str(target))
+    assert result.exit_code == 2 and "is a file, not a store directory" in result.output
+    assert target.read_text() == "a,b\n"
+
+
+def test_the_same_sweep_name_with_a_different_spec_is_refused_and_says_how_to_proceed(populated_store, write_sweep):
+    before = snapshot(populated_store)
+    result = launch(str(write_sweep()), "--store", str(populated_store), "--set", "workload.steps=41")
+    assert result.exit_code == 2
+    assert "sweep 'tiny' is already stored with a different spec (workload.steps: 40 -> 41)" in result.output
+    assert "--set name=NEW" in result.output and "--overwrite" in result.output
+    assert snapshot(populated_store) == before
+
+
+def test_a_sweep_may_grow_its_grid_without_a_conflict(populated_store, write_sweep):
+    result = launch(str(write_sweep()), "--store", str(populated_store), "--set", "grid.k=[3, 20, 25]", "--dry-run")
+    assert result.exit_code == 0
+    from orchestrator.store import spec_conflict
+
+    grown = load_spec(write_sweep(), ["grid.k=[3, 20, 25]", "seeds=[0, 1]", "resources.cpu=2"])
+    assert spec_conflict(populated_store, "tiny", grown.to_dict()) is None
+
+
+def test_resources_no_node_could_ever_satisfy_fail_before_any_trial(populated_store, write_sweep):
+    before = snapshot(populated_store)
+    result = launch(str(write_sweep()), "--store", str(populated_store), "--set", "resources.gpu=1", "--set", "grid.k=[25]", "--num-cpus", "1")
+    assert result.exit_code == 2, result.output
+    assert "resources.gpu: each trial asks for 1 GPU, but no node of this Ray cluster has more than 0" in result.output
+    assert snapshot(populated_store) == before
+
+
+# --- property: the loader accepts or raises SpecError, never anything else ----------------------
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.text(max_size=8))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+keys = st.sampled_from(["name", "experiment", "grid", "seeds", "workload", "resources", "execution", "description", "k", "L", "steps", "bogus"])
+sub_keys = st.sampled_from(["k", "L", "width", "depth", "steps", "n_points", "learning_rate", "threshold", "cpu", "gpu", "custom", "max_trials", "seed", "x"])
+spec_like = st.fixed_dictionaries(
+    {"name": st.sampled_from(["ok", "../up", "", "a b"]), "experiment": st.sampled_from(["manifold_classification", "nope"])},
+    optional={
+        "grid": st.dictionaries(sub_keys, st.lists(values, max_size=3), max_size=3),
+        "workload": st.dictionaries(sub_keys, values, max_size=4),
+        "resources": st.dictionaries(sub_keys, values, max_size=3),
+        "execution": st.dictionaries(sub_keys, values, max_size=2),
+        "seeds": values,
+    },
+) | st.dictionaries(keys, values, max_size=5) | values
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=spec_like)
+def test_any_data_is_either_a_valid_spec_or_a_spec_error(raw):
+    try:
+        spec = validate_spec(raw, "fuzz.yaml")
+    except SpecError as error:
+        assert "\n" not in str(error) and str(error).startswith("fuzz.yaml")
+    else:
+        assert expand(spec)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("name: experiment{}[],-?&*!|>'\"#\n\t 0123.e")), max_size=60))
+def test_any_text_is_either_a_valid_spec_or_a_spec_error(text):
+    try:
+        raw, lines = parse_yaml(text, "fuzz.yaml")
+        validate_spec(raw, "fuzz.yaml", lines)
+    except SpecError as error:
+        assert "\n" not in str(error)
+
+
+# --- the store under real write failures ---------------------------------------------------------
+
+FULL_DISK_SCRIPT = """
+import resource, signal, sys, numpy as np, torch
+from pathlib import Path
+from orchestrator.expand import expand
+from orchestrator.spec import load_spec
+from orchestrator.store import open_store, write_trial
+from orchestrator.trial import run_trial
+from results_schema import CURVES, to_arrow
+
+store = open_store(Path(sys.argv[1]))
+first, second = expand(load_spec(sys.argv[2]))[:2]
+write_trial(store, run_trial(first, torch.device("cpu")))
+big = run_trial(second, torch.device("cpu"))
+noise = np.random.default_rng(0).random(50_000)
+big["curves"] = to_arrow(CURVES, [{"trial_id": second.trial_id, "step": i, "loss": float(x)} for i, x in enumerate(noise)])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a write past the limit fails like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+try:
+    write_trial(store, big)
+except OSError as error:
+    print("write failed:", error.errno)
+"""
+
+
+def test_a_write_that_runs_out_of_space_leaves_earlier_trials_intact_and_no_half_trial(tmp_path, write_sweep):
+    import subprocess
+    import sys
+
+    from orchestrator.store import read_table
+
+    store = tmp_path / "store"
+    done = subprocess.run([sys.executable, "-c", FULL_DISK_SCRIPT, str(store), str(write_sweep())], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("write failed: 27")  # EFBIG: the file could not grow
+    trials = read_table(store, "trials")
+    assert len(trials) == 1 and trials["status"].iloc[0] == "ok"
+    assert len(read_table(store, "curves")) == 5
+    assert not [p for p in store.rglob(".tmp*")]
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs a Linux /proc to stand for an unwritable place")
+def test_an_unwritable_store_location_is_one_line_and_exit_2(write_sweep):
+    result = launch(str(write_sweep()), "--store", "/proc/sbsweep-store", "--num-cpus", "1", "--set", "grid.k=[3]", "--set", "grid.L=[0]")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: /proc/sbsweep-store: cannot")
+    assert not Path("/proc/sbsweep-store").exists()
+
+
+def test_a_trial_whose_results_cannot_be_stored_fails_while_the_sweep_goes_on(tmp_path, write_sweep):
+    import pandas as pd
+
+    sweep = write_sweep()
+    store = open_store(tmp_path / "store")
+    blocked = expand(load_spec(sweep))[1]
+    (store / "curves" / f"{blocked.trial_id}.parquet").mkdir(parents=True)  # nothing can be renamed onto it
+    result = launch(str(sweep), "--store", str(store), "--num-cpus", "2", "--no-plot")
+    assert result.exit_code == 1, result.output
+    trials = pd.read_parquet(store / "trials").set_index("trial_id")
+    assert trials.loc[blocked.trial_id, "status"] == "failed"
+    assert trials.loc[blocked.trial_id, "error"].startswith("could not store results:")
+    assert (trials.drop(index=blocked.trial_id)["status"] == "ok").all() and len(trials) == 4
