@@ -150,6 +150,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
+        if isinstance(error, yaml.constructor.ConstructorError):
+            # Safe loading refuses tags such as !!python/object: a sweep file is plain data.
+            raise SpecError(source, "", f"YAML tag not allowed in a sweep file: {error.problem}", line) from None
         raise SpecError(source, "", f"YAML syntax error: {error.problem or error}", line) from None
     except yaml.YAMLError as error:
         raise SpecError(source, "", f"YAML error: {error}") from None

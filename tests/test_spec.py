@@ -110,6 +110,7 @@ BAD_SPECS = [
     ("negative-L-fixed", "name: x\nexperiment: manifold_classification\nworkload: {L: -1}\n", [], "workload.L", 3),
     ("zero-concurrency", "name: x\nexperiment: manifold_classification\nexecution: {max_concurrent_trials: 0}\n", [], "execution.max_concurrent_trials", 3),
     ("zero-n-points", "name: x\nexperiment: manifold_classification\nworkload: {n_points: 0}\n", [], "workload.n_points", 3),
+    ("python-object-tag", "name: x\nexperiment: !!python/object/apply:os.getcwd []\n", [], "", 2),
     ("override-unknown-key", "name: x\nexperiment: manifold_classification\n", ["workload.stepz=5"], "workload.stepz", None),
     ("override-bad-value", "name: x\nexperiment: manifold_classification\n", ["workload.depth=-1"], "workload.depth", None),
     ("override-not-key-value", "name: x\nexperiment: manifold_classification\n", ["workload.depth"], "workload.depth", None),
@@ -132,6 +133,14 @@ def test_a_bad_spec_is_one_error_naming_file_line_and_key(write_sweep, text, ove
         assert caught.value.line == line and f"{path}:{line}:" in message
     for override in overrides:
         assert f"--set {override}" in message
+
+
+def test_yaml_is_safe_loaded_so_a_spec_cannot_run_code(write_sweep, tmp_path):
+    witness = tmp_path / "ran"
+    path = write_sweep(f"name: x\nexperiment: !!python/object/apply:pathlib.Path.touch [!!python/object/apply:pathlib.Path ['{witness}']]\n")
+    with pytest.raises(SpecError, match="YAML"):
+        load_spec(path)
+    assert not witness.exists()
 
 
 def test_a_misspelled_key_gets_the_closest_valid_one_suggested(write_sweep):
