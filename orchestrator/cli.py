@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,8 @@ def cli() -> None:
 @click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
 @click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
 @click.option("--overwrite", is_flag=True, help="Replace a stored sweep of the same name whose spec differs (its trials are deleted).")
+@click.option("--restart", is_flag=True, help="Run unfinished trials from step 0, discarding their checkpoints (stored trials are kept).")
+@click.option("--retry-failed", is_flag=True, help="Also rerun trials stored as diverged (by default a relaunch skips them: they would diverge again).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Draw the sweep's figure when it ends.")
 def launch(
     sweep_file: Path,
@@ -69,12 +72,14 @@ def launch(
     address: str | None,
     num_cpus: int | None,
     overwrite: bool,
+    restart: bool,
+    retry_failed: bool,
     plot: bool,
 ) -> None:
     """Run a sweep: every grid point x seed as one Ray Tune trial, results into the store.
 
-    Trials already stored (same trial id, status ok) are not run again, so launching the same
-    sweep into the same store again finishes what is missing. A sweep may grow between launches
+    Launching the same sweep into the same store again resumes it: stored trials are not run
+    again, and trials an interruption cut off resume from their last checkpoint. A sweep may grow between launches
     (grid values, seeds, resources); changing what its trials compute needs a new name or
     --overwrite. Every check runs before anything is written.
 
@@ -94,7 +99,7 @@ def launch(
 
     from orchestrator.driver import ResourceError, check_resources, ray_session, run_sweep  # lazy: Ray is slow to import
     from orchestrator.progress import ProgressLine
-    from orchestrator.store import check_store_path, spec_conflict, stored_trial_ids
+    from orchestrator.store import check_store_path, finished_trial_ids, spec_conflict, stored_trial_ids
 
     try:
         store = check_store_path(store)
@@ -102,7 +107,9 @@ def launch(
         conflict = spec_conflict(store, spec.name, spec.to_dict()) if is_store else None
         if conflict and not overwrite:
             raise UserError(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
-        done = stored_trial_ids(store) if is_store and not conflict else set()
+        done = set()
+        if is_store and not conflict:
+            done = stored_trial_ids(store) if retry_failed else finished_trial_ids(store)
     except StoreError as error:
         raise UserError(str(error)) from None
     todo = [t for t in trials if t.trial_id not in done]
@@ -121,6 +128,10 @@ def launch(
                 except ResourceError as error:
                     raise UserError(f"{sweep_file}: {error}") from None
             _prepare_store(store, spec, conflict)
+            if restart:
+                from orchestrator.driver import tune_root
+
+                shutil.rmtree(tune_root(store, spec.name), ignore_errors=True)
             progress = ProgressLine(spec.name, len(trials), skipped=len(trials) - len(todo))
             outcome = run_sweep(spec, todo, store, progress)
         retried = f", {outcome.retries} retried after a crash" if outcome.retries else ""
@@ -146,6 +157,48 @@ def plot(store: Path, sweep: str | None, out: Path | None) -> None:
         sbsweep plot sbsweep-store --sweep manifold_cpu
     """
     _plot(store, sweep, out)
+
+
+@cli.command()
+@click.argument("store", type=click.Path(path_type=Path))
+def status(store: Path) -> None:
+    """Show each sweep's done / failed / missing trial counts, failures, and damaged files.
+
+    Missing trials are running, pending, or were cut off: `sbsweep launch` on the same sweep file
+    runs them. Exits with 1 if a part file of the store cannot be read.
+
+    \b
+    Example:
+        sbsweep status sbsweep-store
+    """
+    from orchestrator.status import sweep_statuses
+    from orchestrator.store import unreadable_parts
+
+    try:
+        from orchestrator.store import check_store
+
+        check_store(store)
+        damaged = unreadable_parts(store)
+        statuses = sweep_statuses(store) if not damaged else []
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    if statuses:
+        width = max(len("sweep"), *(len(s.sweep) for s in statuses))
+        click.echo(f"{'sweep':<{width}}  {'experiment':<24}  {'trials':>6}  {'ok':>6}  {'failed':>6}  {'missing':>7}")
+        for s in statuses:
+            expected = "?" if s.expected is None else str(s.expected)
+            missing = "?" if s.missing is None else str(s.missing)
+            click.echo(f"{s.sweep:<{width}}  {s.experiment:<24}  {expected:>6}  {s.ok:>6}  {s.failed:>6}  {missing:>7}")
+        for s in statuses:
+            for trial_id, error in s.failures:
+                click.echo(f"failed {trial_id}: {error}")
+    elif not damaged:
+        click.echo(f"{store}: no sweeps stored yet")
+    for path, reason in damaged:
+        click.echo(f"unreadable part file {path}: {reason}")
+    if damaged:
+        click.echo(f"{len(damaged)} unreadable part file(s): delete them and launch the sweep again to rerun those trials", err=True)
+        sys.exit(1)
 
 
 @cli.command()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +23,64 @@ from orchestrator.spec import Resources, SweepSpec
 from orchestrator.store import write_trial
 from orchestrator.trial import failed_trial, pick_device, run_trial, tables_from_bytes, tables_to_bytes
 from results_schema import TRIALS
+from workloads import Checkpointing
 
 PAYLOAD_KEY = "sbsweep_tables"
+TUNE_DIR = "_tune"
+"""Tune's own state inside the store: _tune/<sweep>/launch-<time>/<trial_id>/checkpoint_*."""
+CHECKPOINT_STATE = "state.pt"
+CHECKPOINT_STEP = "step.txt"
+
+
+def tune_root(store: Path, sweep: str) -> Path:
+    """Where Tune keeps the experiments (and so the checkpoints) of every launch of `sweep`."""
+    return store / TUNE_DIR / sweep
+
+
+def resumable_checkpoints(store: Path, sweep: str) -> dict[str, str]:
+    """trial_id -> the checkpoint with the most steps that an earlier launch of `sweep` persisted.
+
+    A launch killed mid-trial leaves its trial's last checkpoint in Tune's storage; the next
+    launch hands that path to the same trial, which resumes from it instead of from step 0.
+    """
+    best: dict[str, tuple[int, str]] = {}
+    for checkpoint in tune_root(store, sweep).glob(f"*/*/checkpoint_*/{CHECKPOINT_STEP}"):
+        trial_id = checkpoint.parent.parent.name
+        try:
+            step = int(checkpoint.read_text())
+        except (OSError, ValueError):
+            continue  # a checkpoint cut off while it was copied: an older one, or step 0, will do
+        if step > best.get(trial_id, (-1, ""))[0]:
+            best[trial_id] = (step, str(checkpoint.parent))
+    return {trial_id: path for trial_id, (_, path) in best.items()}
+
+
+def _drop_checkpoints(store: Path, sweep: str, trial_id: str) -> None:
+    # A stored trial never resumes again: its checkpoints are dead weight (1.6 MB each at 6x256).
+    for checkpoint in tune_root(store, sweep).glob(f"*/{trial_id}/checkpoint_*"):
+        shutil.rmtree(checkpoint, ignore_errors=True)
+
+
+def _tune_checkpointing(every_steps: int, resume_from: str | None, device: Any) -> Checkpointing:
+    """Checkpointing for a workload, backed by Tune: saved through tune.report, so Tune's storage
+    holds them; resumed from this trial's own latest checkpoint after a retry, else from the path
+    an earlier launch left (resume_from)."""
+    import torch
+    from ray import tune
+
+    checkpoint = tune.get_checkpoint() or (tune.Checkpoint(resume_from) if resume_from else None)
+    saved = None
+    if checkpoint is not None:
+        with checkpoint.as_directory() as directory:
+            saved = torch.load(os.path.join(directory, CHECKPOINT_STATE), map_location=device, weights_only=True)
+
+    def save(state: dict[str, Any]) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            torch.save(state, os.path.join(directory, CHECKPOINT_STATE))
+            Path(directory, CHECKPOINT_STEP).write_text(str(state["step"]))
+            tune.report({"checkpoint_step": state["step"]}, checkpoint=tune.Checkpoint.from_directory(directory))
+
+    return Checkpointing(every_steps=every_steps, save=save, saved=saved)
 
 
 @dataclass(frozen=True)
@@ -104,7 +162,7 @@ def check_resources(resources: Resources) -> None:
     raise ResourceError("resources", f"no single node has all of {request} at once")
 
 
-def make_trainable(resources: Resources) -> Callable[[dict[str, Any]], None]:
+def make_trainable(resources: Resources, checkpoint_every_steps: int) -> Callable[[dict[str, Any]], None]:
     """A fresh Tune function trainable for one resource shape.
 
     A new function object per call: tune.with_resources mutates the function it is given, so a
@@ -115,12 +173,15 @@ def make_trainable(resources: Resources) -> Callable[[dict[str, Any]], None]:
     def sbsweep_trial(config: dict[str, Any]) -> None:
         import ray
 
-        trial = TrialSpec.from_dict(config["trial"])
+        point = config["point"]
+        trial = TrialSpec.from_dict(point["trial"])
+        device = pick_device(resources.gpu)
         tables = run_trial(
             trial,
-            device=pick_device(resources.gpu),
+            device=device,
             torch_threads=max(1, int(resources.cpu)),
             node_id=ray.get_runtime_context().get_node_id(),
+            checkpointing=_tune_checkpointing(checkpoint_every_steps, point["resume_from"], device),
         )
         status = tables[TRIALS.name].column("status")[0].as_py()
         tune.report({PAYLOAD_KEY: tables_to_bytes(tables), "status": status})
@@ -128,7 +189,12 @@ def make_trainable(resources: Resources) -> Callable[[dict[str, Any]], None]:
     return tune.with_resources(sbsweep_trial, _ray_request(resources))
 
 
-def _store_writer(store: Path, progress: ProgressLine) -> Any:
+def _spec_of(tune_trial: Any) -> TrialSpec:
+    """The sbsweep trial a Tune trial runs."""
+    return TrialSpec.from_dict(tune_trial.config["point"]["trial"])
+
+
+def _store_writer(store: Path, sweep: str, progress: ProgressLine) -> Any:
     from ray import tune
 
     class StoreWriter(tune.Callback):
@@ -157,11 +223,12 @@ def _store_writer(store: Path, progress: ProgressLine) -> Any:
             except OSError as error:  # a full disk, a vanished mount: this trial fails, the sweep goes on
                 status = "failed"
                 try:
-                    write_trial(store, failed_trial(TrialSpec.from_dict(trial.config["trial"]), f"could not store results: {error}"))
+                    write_trial(store, failed_trial(_spec_of(trial), f"could not store results: {error}"))
                 except OSError:
                     pass  # nothing can be written: the trial stays missing and runs on the next launch
             if status == "ok":
                 self.ok += 1
+                _drop_checkpoints(store, sweep, _spec_of(trial).trial_id)
             else:
                 self.failed += 1
             self.running -= 1
@@ -172,7 +239,7 @@ def _store_writer(store: Path, progress: ProgressLine) -> Any:
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             error = trial.get_error() or "the trial's worker failed"
-            write_trial(store, failed_trial(TrialSpec.from_dict(trial.config["trial"]), str(error)))
+            write_trial(store, failed_trial(_spec_of(trial), str(error)))
             self.failed += 1
             self.running -= 1
             self._draw()
@@ -181,25 +248,31 @@ def _store_writer(store: Path, progress: ProgressLine) -> Any:
 
 
 def run_sweep(spec: SweepSpec, trials: list[TrialSpec], store: Path, progress: ProgressLine) -> SweepOutcome:
-    """Run `trials` of `spec` on the connected Ray (see ray_session), writing each to `store`."""
+    """Run `trials` of `spec` on the connected Ray (see ray_session), writing each to `store`.
+
+    A trial that an earlier, interrupted launch checkpointed resumes from its latest checkpoint.
+    """
     from ray import tune
 
-    writer = _store_writer(store, progress)
+    writer = _store_writer(store, spec.name, progress)
+    resume_from = resumable_checkpoints(store, spec.name)
+    points = [{"trial": t.to_dict(), "resume_from": resume_from.get(t.trial_id)} for t in trials]
     fit_start = time.perf_counter()
     try:
         tuner = tune.Tuner(
-            make_trainable(spec.resources),
-            param_space={"trial": tune.grid_search([t.to_dict() for t in trials])},
+            make_trainable(spec.resources, spec.execution.checkpoint_every_steps),
+            param_space={"point": tune.grid_search(points)},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=spec.execution.max_concurrent_trials,
                 reuse_actors=True,  # one worker process imports torch once, then runs trial after trial
-                trial_dirname_creator=lambda t: t.config["trial"]["trial_id"],
+                trial_dirname_creator=lambda t: t.config["point"]["trial"]["trial_id"],
             ),
             run_config=tune.RunConfig(
                 # One Tune experiment per launch; the store, not Tune's state, says what is done.
-                name=f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}",
-                storage_path=str(store / "_tune"),
+                name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}",
+                storage_path=str(tune_root(store, spec.name)),
                 failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 verbose=0,
                 callbacks=[writer],
             ),

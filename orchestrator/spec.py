@@ -72,6 +72,8 @@ class Execution(_Strict):
     """cap on trials running at once; null lets the resources decide"""
     max_failures: int = Field(2, ge=0)
     """retries of a trial whose worker crashed, before it is recorded as failed"""
+    checkpoint_every_steps: int = Field(1000, gt=0)
+    """steps between a trial's checkpoints: a crashed or interrupted trial resumes from the last"""
     max_trials: int = Field(DEFAULT_MAX_TRIALS, gt=0)
     """a sweep that expands to more trials than this is refused (raise it on purpose)"""
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from results_schema import MARKER_FILE, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError
+from results_schema import DIVERGED_PREFIX, MARKER_FILE, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError
 
 STORE_FORMAT = "sbsweep-store"
 
@@ -184,6 +184,30 @@ def stored_trial_ids(store: Path, status: str | None = "ok") -> set[str]:
     if status is not None:
         trials = trials[trials["status"] == status]
     return set(trials["trial_id"])
+
+
+def finished_trial_ids(store: Path) -> set[str]:
+    """Trials a relaunch need not run: stored ok, or failed in a way that would repeat (diverged).
+
+    A trial whose worker crashed or whose results could not be written is not finished.
+    """
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "status", "error"])
+    repeatable = trials["error"].fillna("").str.startswith(DIVERGED_PREFIX)
+    return set(trials.loc[(trials["status"] == "ok") | repeatable, "trial_id"])
+
+
+def unreadable_parts(store: Path) -> list[tuple[Path, str]]:
+    """Every part file of every table that Parquet cannot read, with the reason."""
+    bad = []
+    for name in TABLES:
+        for path in sorted((store / name).glob("*.parquet")) if (store / name).is_dir() else []:
+            if path.name.startswith((".", "_")):
+                continue
+            try:
+                pq.read_table(path, schema=TABLES[name].schema)
+            except (pa.ArrowException, OSError) as error:
+                bad.append((path, str(error).splitlines()[0]))
+    return bad
 
 
 def read_table(store: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:

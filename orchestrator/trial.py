@@ -19,8 +19,8 @@ import torch
 
 from orchestrator import __version__
 from orchestrator.expand import TrialSpec
-from results_schema import TABLES, TRIALS, to_arrow
-from workloads import REGISTRY, DivergedError
+from results_schema import DIVERGED_PREFIX, TABLES, TRIALS, to_arrow
+from workloads import REGISTRY, Checkpointing, DivergedError
 
 
 def pick_device(gpus: float) -> torch.device:
@@ -63,11 +63,13 @@ def run_trial(
     device: torch.device | None = None,
     torch_threads: int = 1,
     node_id: str | None = None,
+    checkpointing: Checkpointing | None = None,
 ) -> dict[str, pa.Table]:
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
     A trial whose loss diverges is a result, not a crash: it comes back as a 'failed' row with
     the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
+    `checkpointing` is handed to the workload as is: where its state goes is the caller's business.
     """
     device = device or torch.device("cpu")
     torch.set_num_threads(torch_threads)
@@ -82,11 +84,13 @@ def run_trial(
         "torch_threads": torch_threads,
     }
     try:
-        result = workload.run(_typed_config(trial), device)
+        result = workload.run(_typed_config(trial), device, checkpointing)
     except DivergedError as error:
-        row = trial_row(trial, "failed", f"diverged: {error}", wall_s=time.perf_counter() - start, **provenance)
+        row = trial_row(trial, "failed", f"{DIVERGED_PREFIX}{error}", wall_s=time.perf_counter() - start, **provenance)
         return {TRIALS.name: to_arrow(TRIALS, [row])}
-    row = trial_row(trial, "ok", wall_s=time.perf_counter() - start, **result.summary, **provenance)
+    row = trial_row(
+        trial, "ok", wall_s=time.perf_counter() - start, resumed_from_step=result.resumed_from_step, **result.summary, **provenance
+    )
     tables = {TRIALS.name: to_arrow(TRIALS, [row])}
     for name, rows in result.tables.items():
         tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])

@@ -67,11 +67,12 @@ TRIALS = Table(
         Column("k", pa.int64(), "target frequency (Experiment 3); null where the experiment has several"),
         Column("L", pa.int64(), "manifold petals of gamma_L (Experiments 2 and 3); null where unused"),
         Column("status", pa.string(), "'ok' or 'failed'"),
-        Column("error", pa.string(), "why the trial failed (one line); null when ok"),
+        Column("error", pa.string(), "why the trial failed (one line); null when ok; starts with 'diverged:' when the loss became NaN or inf"),
         Column("accuracy", pa.float64(), "final training accuracy (classification experiments)"),
         Column("baseline_accuracy", pa.float64(), "majority-class accuracy of the trial's labels"),
         Column("loss", pa.float64(), "final training loss (BCE for classification, MSE for regression)"),
         Column("steps", pa.int64(), "full-batch optimizer steps trained"),
+        Column("resumed_from_step", pa.int64(), "step the trial resumed from a checkpoint at (0: trained from scratch)"),
         Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end"),
         Column("started_at", pa.timestamp("us", tz="UTC"), "when the trial started (UTC)"),
         Column("device", pa.string(), "torch device the trial ran on, e.g. 'cpu' or 'cuda:0'"),
@@ -99,6 +100,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES)}
 """Every table of the store, by name."""
 
 TRIAL_STATUSES = ("ok", "failed")
+
+DIVERGED_PREFIX = "diverged: "
+"""Error text of a trial whose loss became NaN or inf: deterministic, so rerunning it is pointless."""
 
 
 class StoreError(Exception):

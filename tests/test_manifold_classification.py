@@ -42,3 +42,15 @@ def test_a_low_frequency_is_fit_better_than_a_high_one_in_the_same_budget():
     low = run(dataclasses.replace(TINY, k=2), CPU).summary
     high = run(dataclasses.replace(TINY, k=30), CPU).summary
     assert low["accuracy"] > high["accuracy"] + 0.1
+
+
+def test_a_trial_resumed_from_a_checkpoint_ends_exactly_where_an_uninterrupted_one_does():
+    from workloads.training import Checkpointing
+
+    saved: list[dict] = []
+    uninterrupted = run(TINY, CPU, Checkpointing(every_steps=70, save=saved.append))
+    assert [state["step"] for state in saved] == [70, 140, 210, 280]
+    resumed = run(TINY, CPU, Checkpointing(every_steps=70, save=lambda state: None, saved=saved[1]))
+    assert resumed.resumed_from_step == 140 and uninterrupted.resumed_from_step == 0
+    assert resumed.summary == uninterrupted.summary
+    assert resumed.tables == uninterrupted.tables

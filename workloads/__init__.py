@@ -12,9 +12,9 @@ from typing import Any, Callable
 import torch
 
 from workloads import manifold_classification
-from workloads.training import DivergedError, WorkloadResult
+from workloads.training import Checkpointing, DivergedError, WorkloadResult
 
-__all__ = ["REGISTRY", "Workload", "WorkloadResult", "DivergedError"]
+__all__ = ["REGISTRY", "Checkpointing", "DivergedError", "Workload", "WorkloadResult"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Workload:
     name: str
     summary: str
     config_type: type
-    run: Callable[[Any, torch.device], WorkloadResult]
+    run: Callable[[Any, torch.device, Checkpointing | None], WorkloadResult]
     figure: str
     constraints: Callable[[Any], dict[str, str]] = lambda config: {}
     """Cross-field checks: returns {field: why} for each field that makes the config impossible."""

@@ -14,7 +14,7 @@ from annotated_types import Ge, Gt
 
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
-from workloads.training import WorkloadResult, train_full_batch
+from workloads.training import Checkpointing, WorkloadResult, train_full_batch
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ManifoldClassificationConfig:
     """steps between learning-curve rows"""
 
 
-def run(config: ManifoldClassificationConfig, device: torch.device) -> WorkloadResult:
+def run(config: ManifoldClassificationConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> WorkloadResult:
     """Train one net on one (k, L, seed) point; return final accuracy and the learning curve."""
     z = latent_grid(config.n_points)
     phase = draw_phases(config.seed, 1)
@@ -64,6 +64,7 @@ def run(config: ManifoldClassificationConfig, device: torch.device) -> WorkloadR
         learning_rate=config.learning_rate,
         eval_every_steps=config.eval_every_steps,
         evaluate=accuracy,
+        checkpointing=checkpointing,
     )
     positive_fraction = float(labels.mean())
     final = curve[-1]
@@ -75,4 +76,5 @@ def run(config: ManifoldClassificationConfig, device: torch.device) -> WorkloadR
             "baseline_accuracy": max(positive_fraction, 1 - positive_fraction),
         },
         tables={"curves": curve},
+        resumed_from_step=checkpointing.saved["step"] if checkpointing and checkpointing.saved else 0,
     )

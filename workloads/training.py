@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -18,6 +19,21 @@ class DivergedError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Checkpointing:
+    """How a training loop saves its state and where it resumes from; given by whoever runs it.
+
+    The loop knows nothing of where a checkpoint goes: `save` receives a plain dict (tensors,
+    numbers, lists) every `every_steps` steps; `saved`, when given, is such a dict to resume from.
+    Full-batch Adam has no randomness while training, so a resumed run computes exactly what an
+    uninterrupted one would.
+    """
+
+    every_steps: int
+    save: Callable[[dict[str, Any]], None]
+    saved: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class WorkloadResult:
     """What one trial computed: final scalars and per-step rows, as plain Python values.
 
@@ -27,6 +43,8 @@ class WorkloadResult:
 
     summary: dict[str, float | int]
     tables: dict[str, list[dict[str, float | int]]] = field(default_factory=dict)
+    resumed_from_step: int = 0
+    """the step training resumed from (0: trained from scratch)"""
 
 
 def train_full_batch(
@@ -37,6 +55,7 @@ def train_full_batch(
     learning_rate: float,
     eval_every_steps: int,
     evaluate: Evaluate,
+    checkpointing: Checkpointing | None = None,
 ) -> list[dict[str, float]]:
     """Train `model` on the whole of `inputs` with Adam for `steps` steps; return the eval rows.
 
@@ -47,11 +66,19 @@ def train_full_batch(
     a row's metrics and the row gains `step` and `loss`. Only eval steps read values back to
     the host, so a GPU never waits on a sync inside the loop.
 
+    With `checkpointing`, the state (weights, Adam's moments, rows so far, next step) is saved
+    every `checkpointing.every_steps` steps, and training starts from `checkpointing.saved`.
+
     Raises DivergedError when the loss is NaN or infinite at an eval step.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     rows: list[dict[str, float]] = []
-    for step in range(steps + 1):
+    first_step = 0
+    if checkpointing and checkpointing.saved:
+        model.load_state_dict(checkpointing.saved["model"])
+        optimizer.load_state_dict(checkpointing.saved["optimizer"])
+        rows, first_step = list(checkpointing.saved["rows"]), checkpointing.saved["step"]
+    for step in range(first_step, steps + 1):
         output = model(inputs).squeeze(-1)  # (N,)
         loss = loss_of_output(output)
         if step % eval_every_steps == 0 or step == steps:
@@ -65,4 +92,9 @@ def train_full_batch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if checkpointing and (step + 1) % checkpointing.every_steps == 0 and step + 1 < steps:
+            # A snapshot: state_dict() holds references to tensors the next step changes in place.
+            checkpointing.save(
+                copy.deepcopy({"step": step + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rows": rows})
+            )
     return rows

@@ -1,0 +1,60 @@
+"""What a store holds, per sweep: how many trials are done, failed, or still to run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.expand import expand
+from orchestrator.spec import SpecError, validate_spec
+from orchestrator.store import check_store, read_table, saved_sweep
+from results_schema import SWEEPS_DIR, TRIALS
+
+
+@dataclass(frozen=True)
+class SweepStatus:
+    """One sweep's standing in a store."""
+
+    sweep: str
+    experiment: str
+    expected: int | None
+    """trials in the sweep's last launched spec (None if that spec cannot be read)"""
+    ok: int
+    failed: int
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(trial_id, error) of each failed trial"""
+
+    @property
+    def missing(self) -> int | None:
+        """Trials of the spec with no row yet: running, pending, or cut off by an interruption."""
+        return None if self.expected is None else max(0, self.expected - self.ok - self.failed)
+
+
+def sweep_statuses(store: Path) -> list[SweepStatus]:
+    """The status of every sweep the store has a spec or a trial of, by name."""
+    check_store(store)
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep", "experiment", "status", "error"])
+    names = sorted(set(trials["sweep"]) | {p.stem for p in (store / SWEEPS_DIR).glob("*.json")})
+    statuses = []
+    for name in names:
+        raw = saved_sweep(store, name)
+        try:
+            expected_ids = {t.trial_id for t in expand(validate_spec(raw, str(store / SWEEPS_DIR / f"{name}.json")))} if raw else None
+        except SpecError:
+            expected_ids = None  # e.g. an experiment this version no longer has: count what is stored
+        rows = trials[trials["sweep"] == name]
+        if expected_ids is not None:
+            rows = rows[rows["trial_id"].isin(expected_ids)]
+        failed = rows[rows["status"] == "failed"]
+        experiment = (raw or {}).get("experiment") or (rows["experiment"].iloc[0] if len(rows) else "?")
+        statuses.append(
+            SweepStatus(
+                sweep=name,
+                experiment=str(experiment),
+                expected=None if expected_ids is None else len(expected_ids),
+                ok=int((rows["status"] == "ok").sum()),
+                failed=len(failed),
+                failures=list(zip(failed["trial_id"], failed["error"].fillna(""))),
+            )
+        )
+    return statuses
