@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -60,6 +59,13 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Print the expanded grid (count and first rows) and write nothing.")
 @click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
 @click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
+@click.option(
+    "--checkpoint-storage",
+    default=lambda: os.environ.get("SBSWEEP_CHECKPOINT_STORAGE"),
+    metavar="URI",
+    help="Where Tune keeps checkpoints: a path or s3://bucket/prefix that every node reaches "
+    "(default: $SBSWEEP_CHECKPOINT_STORAGE, else STORE/_tune, fine on one machine).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace a stored sweep of the same name whose spec differs (its trials are deleted).")
 @click.option("--restart", is_flag=True, help="Run unfinished trials from step 0, discarding their checkpoints (stored trials are kept).")
 @click.option("--retry-failed", is_flag=True, help="Also rerun trials stored as diverged (by default a relaunch skips them: they would diverge again).")
@@ -71,6 +77,7 @@ def launch(
     dry_run: bool,
     address: str | None,
     num_cpus: int | None,
+    checkpoint_storage: str | None,
     overwrite: bool,
     restart: bool,
     retry_failed: bool,
@@ -97,7 +104,15 @@ def launch(
         _print_grid(spec.name, spec.experiment, trials)
         return
 
-    from orchestrator.driver import ResourceError, check_resources, ray_session, run_sweep  # lazy: Ray is slow to import
+    from orchestrator.driver import (  # lazy: Ray is slow to import
+        ResourceError,
+        check_resources,
+        default_checkpoint_storage,
+        drop_checkpoints,
+        ray_session,
+        run_sweep,
+        tune_root,
+    )
     from orchestrator.progress import ProgressLine
     from orchestrator.store import check_store_path, finished_trial_ids, spec_conflict, stored_trial_ids
 
@@ -128,12 +143,18 @@ def launch(
                 except ResourceError as error:
                     raise UserError(f"{sweep_file}: {error}") from None
             _prepare_store(store, spec, conflict)
+            if not local and not checkpoint_storage:
+                click.echo(
+                    "note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "
+                    "pass --checkpoint-storage s3://bucket/prefix (or a shared mount) so every node reaches them",
+                    err=True,
+                )
+            if checkpoint_storage and "://" not in checkpoint_storage:
+                checkpoint_storage = str(Path(checkpoint_storage).expanduser().absolute())  # Tune needs absolute paths
             if restart:
-                from orchestrator.driver import tune_root
-
-                shutil.rmtree(tune_root(store, spec.name), ignore_errors=True)
+                drop_checkpoints(tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name))
             progress = ProgressLine(spec.name, len(trials), skipped=len(trials) - len(todo))
-            outcome = run_sweep(spec, todo, store, progress)
+            outcome = run_sweep(spec, todo, store, progress, checkpoint_storage)
         retried = f", {outcome.retries} retried after a crash" if outcome.retries else ""
         click.echo(f"ran {len(todo)} trials in {format_duration(outcome.fit_s)} (Ray start {ray_start_s:.1f}s{retried})", err=True)
     else:

@@ -7,15 +7,18 @@ worker ever needs the driver's disk.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
-import shutil
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+import pyarrow.fs as pafs
 
 from orchestrator.expand import TrialSpec
 from orchestrator.progress import ProgressLine
@@ -27,38 +30,72 @@ from workloads import Checkpointing
 
 PAYLOAD_KEY = "sbsweep_tables"
 TUNE_DIR = "_tune"
-"""Tune's own state inside the store: _tune/<sweep>/launch-<time>/<trial_id>/checkpoint_*."""
+"""Tune's own state, by default inside the store: _tune/<sweep>/launch-<time>/<trial_id>/checkpoint_*."""
 CHECKPOINT_STATE = "state.pt"
 CHECKPOINT_STEP = "step.txt"
 
 
-def tune_root(store: Path, sweep: str) -> Path:
-    """Where Tune keeps the experiments (and so the checkpoints) of every launch of `sweep`."""
-    return store / TUNE_DIR / sweep
+def tune_root(checkpoint_storage: str, sweep: str) -> str:
+    """Where Tune keeps the experiments (and so the checkpoints) of every launch of `sweep`.
+
+    `checkpoint_storage` is a local path or a URI pyarrow understands (s3://bucket/prefix, gs://).
+    """
+    return f"{checkpoint_storage.rstrip('/')}/{sweep}"
 
 
-def resumable_checkpoints(store: Path, sweep: str) -> dict[str, str]:
-    """trial_id -> the checkpoint with the most steps that an earlier launch of `sweep` persisted.
+def default_checkpoint_storage(store: Path) -> str:
+    """Tune's storage when none is given: inside the store, which only a single machine can share."""
+    return str(store / TUNE_DIR)
+
+
+def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (pa.ArrowInvalid, ValueError):  # a plain local path
+        return pafs.LocalFileSystem(), str(Path(uri).absolute())
+
+
+def _checkpoint_dirs(root: str, trial_pattern: str = "*") -> list[tuple[pafs.FileSystem, str, str]]:
+    """(filesystem, trial_id, checkpoint path) of every checkpoint under a sweep's Tune root."""
+    fs, base = _filesystem(root)
+    if fs.get_file_info(base).type != pafs.FileType.Directory:
+        return []
+    found = []
+    for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
+        parts = info.path[len(base) :].strip("/").split("/")
+        # launch-<time>/<trial_id>/checkpoint_<n>
+        if info.type == pafs.FileType.Directory and len(parts) == 3 and parts[2].startswith("checkpoint_"):
+            if fnmatch.fnmatch(parts[1], trial_pattern):
+                found.append((fs, parts[1], info.path))
+    return found
+
+
+def resumable_checkpoints(root: str) -> dict[str, str]:
+    """trial_id -> the checkpoint with the most steps that an earlier launch persisted under `root`.
 
     A launch killed mid-trial leaves its trial's last checkpoint in Tune's storage; the next
     launch hands that path to the same trial, which resumes from it instead of from step 0.
     """
     best: dict[str, tuple[int, str]] = {}
-    for checkpoint in tune_root(store, sweep).glob(f"*/*/checkpoint_*/{CHECKPOINT_STEP}"):
-        trial_id = checkpoint.parent.parent.name
+    for fs, trial_id, path in _checkpoint_dirs(root):
         try:
-            step = int(checkpoint.read_text())
+            with fs.open_input_stream(f"{path}/{CHECKPOINT_STEP}") as stream:
+                step = int(stream.read().decode())
         except (OSError, ValueError):
             continue  # a checkpoint cut off while it was copied: an older one, or step 0, will do
         if step > best.get(trial_id, (-1, ""))[0]:
-            best[trial_id] = (step, str(checkpoint.parent))
-    return {trial_id: path for trial_id, (_, path) in best.items()}
+            uri = path if isinstance(fs, pafs.LocalFileSystem) else f"{fs.type_name}://{path}"
+            best[trial_id] = (step, uri)
+    return {trial_id: uri for trial_id, (_, uri) in best.items()}
 
 
-def _drop_checkpoints(store: Path, sweep: str, trial_id: str) -> None:
-    # A stored trial never resumes again: its checkpoints are dead weight (1.6 MB each at 6x256).
-    for checkpoint in tune_root(store, sweep).glob(f"*/{trial_id}/checkpoint_*"):
-        shutil.rmtree(checkpoint, ignore_errors=True)
+def drop_checkpoints(root: str, trial_id: str = "*") -> None:
+    """Delete the checkpoints of one trial (or of all) under a sweep's Tune root."""
+    for fs, _, path in _checkpoint_dirs(root, trial_id):
+        try:
+            fs.delete_dir(path)
+        except OSError:
+            pass  # best effort: a checkpoint left behind costs disk, not correctness
 
 
 def _tune_checkpointing(every_steps: int, resume_from: str | None, device: Any) -> Checkpointing:
@@ -115,12 +152,14 @@ class ResourceError(Exception):
 @contextmanager
 def ray_session(address: str | None, num_cpus: int | None) -> Iterator[bool]:
     """Connect to `address` (or RAY_ADDRESS), else start a private local Ray; yield whether the
-    cluster is one we started (so its nodes are all there is), and shut down what we started."""
+    cluster is local (so its nodes are all there is): one we started, or one the calling process
+    had already connected when no address was given. On leaving, disconnect from what we
+    connected to (a Ray we started stops with it); a Ray the caller had connected stays."""
     import ray
 
     _quiet_ray()
     address = address or os.environ.get("RAY_ADDRESS")
-    started = False
+    started = connected = False
     if not ray.is_initialized():
         common: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
         if address:
@@ -129,10 +168,11 @@ def ray_session(address: str | None, num_cpus: int | None) -> Iterator[bool]:
             # address="local" never attaches to someone else's Ray running on this machine.
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **common)
             started = True
+        connected = True
     try:
-        yield started
+        yield started or not address
     finally:
-        if started:
+        if connected:
             ray.shutdown()
 
 
@@ -175,12 +215,16 @@ def make_trainable(resources: Resources, checkpoint_every_steps: int) -> Callabl
 
         point = config["point"]
         trial = TrialSpec.from_dict(point["trial"])
+        context = ray.get_runtime_context()
+        # Ray narrowed CUDA_VISIBLE_DEVICES to these, so torch's cuda:0 is the first of them.
+        gpu_ids = context.get_accelerator_ids().get("GPU", [])
         device = pick_device(resources.gpu)
         tables = run_trial(
             trial,
             device=device,
             torch_threads=max(1, int(resources.cpu)),
-            node_id=ray.get_runtime_context().get_node_id(),
+            node_id=context.get_node_id(),
+            gpu_ids=",".join(gpu_ids) or None,
             checkpointing=_tune_checkpointing(checkpoint_every_steps, point["resume_from"], device),
         )
         status = tables[TRIALS.name].column("status")[0].as_py()
@@ -194,7 +238,7 @@ def _spec_of(tune_trial: Any) -> TrialSpec:
     return TrialSpec.from_dict(tune_trial.config["point"]["trial"])
 
 
-def _store_writer(store: Path, sweep: str, progress: ProgressLine) -> Any:
+def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> Any:
     from ray import tune
 
     class StoreWriter(tune.Callback):
@@ -228,7 +272,8 @@ def _store_writer(store: Path, sweep: str, progress: ProgressLine) -> Any:
                     pass  # nothing can be written: the trial stays missing and runs on the next launch
             if status == "ok":
                 self.ok += 1
-                _drop_checkpoints(store, sweep, _spec_of(trial).trial_id)
+                # A stored trial never resumes: its checkpoints are dead weight (1.6 MB at 6x256).
+                drop_checkpoints(checkpoint_root, _spec_of(trial).trial_id)
             else:
                 self.failed += 1
             self.running -= 1
@@ -247,15 +292,24 @@ def _store_writer(store: Path, sweep: str, progress: ProgressLine) -> Any:
     return StoreWriter()
 
 
-def run_sweep(spec: SweepSpec, trials: list[TrialSpec], store: Path, progress: ProgressLine) -> SweepOutcome:
+def run_sweep(
+    spec: SweepSpec,
+    trials: list[TrialSpec],
+    store: Path,
+    progress: ProgressLine,
+    checkpoint_storage: str | None = None,
+) -> SweepOutcome:
     """Run `trials` of `spec` on the connected Ray (see ray_session), writing each to `store`.
 
-    A trial that an earlier, interrupted launch checkpointed resumes from its latest checkpoint.
+    Tune keeps its state and the trials' checkpoints under `checkpoint_storage` (default: inside
+    the store); on a cluster of several machines it must be storage every node reaches. A trial
+    that an earlier, interrupted launch checkpointed resumes from its latest checkpoint.
     """
     from ray import tune
 
-    writer = _store_writer(store, spec.name, progress)
-    resume_from = resumable_checkpoints(store, spec.name)
+    root = tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name)
+    writer = _store_writer(store, root, progress)
+    resume_from = resumable_checkpoints(root)
     points = [{"trial": t.to_dict(), "resume_from": resume_from.get(t.trial_id)} for t in trials]
     fit_start = time.perf_counter()
     try:
@@ -270,7 +324,7 @@ def run_sweep(spec: SweepSpec, trials: list[TrialSpec], store: Path, progress: P
             run_config=tune.RunConfig(
                 # One Tune experiment per launch; the store, not Tune's state, says what is done.
                 name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}",
-                storage_path=str(tune_root(store, spec.name)),
+                storage_path=root,
                 failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 verbose=0,

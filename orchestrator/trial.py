@@ -64,6 +64,7 @@ def run_trial(
     torch_threads: int = 1,
     node_id: str | None = None,
     checkpointing: Checkpointing | None = None,
+    gpu_ids: str | None = None,
 ) -> dict[str, pa.Table]:
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
@@ -81,6 +82,7 @@ def run_trial(
         "device": str(device),
         "hostname": socket.gethostname(),
         "node_id": node_id,
+        "gpu_ids": gpu_ids,
         "torch_threads": torch_threads,
     }
     try:

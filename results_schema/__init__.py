@@ -78,6 +78,7 @@ TRIALS = Table(
         Column("device", pa.string(), "torch device the trial ran on, e.g. 'cpu' or 'cuda:0'"),
         Column("hostname", pa.string(), "machine that ran the trial"),
         Column("node_id", pa.string(), "Ray node id that ran the trial; null outside Ray"),
+        Column("gpu_ids", pa.string(), "GPUs Ray assigned to the trial (comma-separated ids); null when it asked for none"),
         Column("torch_threads", pa.int64(), "torch intra-op threads the trial used"),
         Column("sbsweep_version", pa.string(), "package version that ran the trial"),
         Column("torch_version", pa.string(), "torch version that ran the trial"),

@@ -26,6 +26,18 @@ resources:
 """
 
 
+@pytest.fixture(scope="module")
+def local_ray():
+    """One real local Ray for a module's in-process launches (each would otherwise start its own)."""
+    import logging
+
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield
+    ray.shutdown()
+
+
 @pytest.fixture
 def write_sweep(tmp_path: Path):
     """Write a sweep file (default: a 4-trial toy sweep) and return its path."""

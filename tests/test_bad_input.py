@@ -119,7 +119,7 @@ def test_a_sweep_may_grow_its_grid_without_a_conflict(populated_store, write_swe
     assert spec_conflict(populated_store, "tiny", grown.to_dict()) is None
 
 
-def test_resources_no_node_could_ever_satisfy_fail_before_any_trial(populated_store, write_sweep):
+def test_resources_no_node_could_ever_satisfy_fail_before_any_trial(local_ray, populated_store, write_sweep):
     before = snapshot(populated_store)
     result = launch(str(write_sweep()), "--store", str(populated_store), "--set", "resources.gpu=1", "--set", "grid.k=[25]", "--num-cpus", "1")
     assert result.exit_code == 2, result.output
@@ -209,14 +209,14 @@ def test_a_write_that_runs_out_of_space_leaves_earlier_trials_intact_and_no_half
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs a Linux /proc to stand for an unwritable place")
-def test_an_unwritable_store_location_is_one_line_and_exit_2(write_sweep):
+def test_an_unwritable_store_location_is_one_line_and_exit_2(local_ray, write_sweep):
     result = launch(str(write_sweep()), "--store", "/proc/sbsweep-store", "--num-cpus", "1", "--set", "grid.k=[3]", "--set", "grid.L=[0]")
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1].startswith("Error: /proc/sbsweep-store: cannot")
     assert not Path("/proc/sbsweep-store").exists()
 
 
-def test_a_trial_whose_results_cannot_be_stored_fails_while_the_sweep_goes_on(tmp_path, write_sweep):
+def test_a_trial_whose_results_cannot_be_stored_fails_while_the_sweep_goes_on(local_ray, tmp_path, write_sweep):
     import pandas as pd
 
     sweep = write_sweep()

@@ -21,7 +21,7 @@ def launch(*args: str):
     return CliRunner().invoke(cli, ["launch", *args, "--num-cpus", "2"], catch_exceptions=False)
 
 
-def test_a_tiny_launch_writes_the_store_and_figure_4_and_a_relaunch_runs_nothing(write_sweep, tmp_path):
+def test_a_tiny_launch_writes_the_store_and_figure_4_and_a_relaunch_runs_nothing(local_ray, write_sweep, tmp_path):
     store = tmp_path / "store"
     result = launch(str(write_sweep()), "--store", str(store))
     assert result.exit_code == 0, result.output
@@ -47,7 +47,7 @@ def test_a_tiny_launch_writes_the_store_and_figure_4_and_a_relaunch_runs_nothing
     assert {k: v for k, v in snapshot(store).items() if k.startswith(("trials", "curves"))} == data_before
 
 
-def test_a_diverging_trial_is_recorded_as_failed_while_the_others_finish(write_sweep, tmp_path):
+def test_a_diverging_trial_is_recorded_as_failed_while_the_others_finish(local_ray, write_sweep, tmp_path):
     store = tmp_path / "store"
     result = launch(str(write_sweep()), "--store", str(store), "--set", "grid={k: [3], learning_rate: [0.001, 1.0e+30]}", "--no-plot")
     assert result.exit_code == 1, result.output

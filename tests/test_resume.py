@@ -83,7 +83,7 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def test_a_killed_sweep_resumes_without_duplicates_and_equals_an_uninterrupted_run(write_sweep, tmp_path):
+def test_a_killed_sweep_resumes_without_duplicates_and_equals_an_uninterrupted_run(local_ray, write_sweep, tmp_path):
     sweep = write_sweep(SIX_TRIALS)
     store = tmp_path / "interrupted"
     launch = start_launch(sweep, store)
