@@ -66,6 +66,7 @@ TRIALS = Table(
         Column("seed", pa.int64(), "seed of the trial's random draws (phases, initial weights)"),
         Column("k", pa.int64(), "target frequency (Experiment 3); null where the experiment has several"),
         Column("L", pa.int64(), "manifold petals of gamma_L (Experiments 2 and 3); null where unused"),
+        Column("amplitudes", pa.string(), "amplitude setting of Experiment 1: 'equal' (all 1) or 'increasing' (0.1 .. 1.0)"),
         Column("status", pa.string(), "'ok' or 'failed'"),
         Column("error", pa.string(), "why the trial failed (one line); null when ok; starts with 'diverged:' when the loss became NaN or inf"),
         Column("accuracy", pa.float64(), "final training accuracy (classification experiments)"),
@@ -97,7 +98,43 @@ CURVES = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES)}
+SPECTRA = Table(
+    name="spectra",
+    doc="One row per (trial, eval step, target frequency): how much of each frequency the net has learned.",
+    columns=(
+        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
+        Column("step", pa.int64(), "optimizer steps done when the spectrum was taken"),
+        Column("k", pa.int64(), "target frequency k_i (periods over the latent z)"),
+        Column("amplitude", pa.float64(), "the target's amplitude A_i at k_i"),
+        Column("magnitude", pa.float64(), "|F(k_i)| of the net's function on the latent grid: (2/N)|rfft|, a sinusoid of amplitude A reads A"),
+        Column("normalized_magnitude", pa.float64(), "magnitude / amplitude: 1 when the frequency is fully learned"),
+    ),
+)
+
+LAYER_NORMS = Table(
+    name="layer_norms",
+    doc="One row per (trial, eval step, layer): the spectral norm of each weight matrix (Experiment 1).",
+    columns=(
+        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
+        Column("step", pa.int64(), "optimizer steps done"),
+        Column("layer", pa.int64(), "Linear layer index, 0 = input layer, last = output layer"),
+        Column("spectral_norm", pa.float64(), "largest singular value of the weight matrix (power iteration)"),
+    ),
+)
+
+FUNCTIONS = Table(
+    name="functions",
+    doc="The learned function and the target on the whole latent grid at a few steps (Figure 6).",
+    columns=(
+        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
+        Column("step", pa.int64(), "optimizer steps done"),
+        Column("z", pa.float64(), "latent grid point z_i = i/N"),
+        Column("prediction", pa.float64(), "the net's output at z_i"),
+        Column("target", pa.float64(), "the target lambda(z_i)"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES, SPECTRA, LAYER_NORMS, FUNCTIONS)}
 """Every table of the store, by name."""
 
 TRIAL_STATUSES = ("ok", "failed")

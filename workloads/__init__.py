@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from workloads import manifold_classification
+from workloads import learning_order, manifold_classification, manifold_regression
 from workloads.training import Checkpointing, DivergedError, WorkloadResult
 
 __all__ = ["REGISTRY", "Checkpointing", "DivergedError", "Workload", "WorkloadResult"]
@@ -38,6 +38,22 @@ def _manifold_classification_constraints(config: manifold_classification.Manifol
     return {}
 
 
+def _frequencies_below_nyquist(config: manifold_regression.ManifoldRegressionConfig | learning_order.LearningOrderConfig) -> dict[str, str]:
+    # A frequency at or past N/2 aliases: its spectrum reading would be of another frequency.
+    too_high = [k for k in config.frequencies if 2 * k >= config.n_points]
+    if too_high:
+        return {"frequencies": f"{too_high} alias on a grid of n_points={config.n_points}: need every k < n_points/2"}
+    return {}
+
+
+def _learning_order_constraints(config: learning_order.LearningOrderConfig) -> dict[str, str]:
+    # Functions are stored at eval steps only: a step off that grid would silently store nothing.
+    off_grid = [s for s in config.function_steps if s % config.eval_every_steps and s != config.steps]
+    if off_grid:
+        return {"function_steps": f"{off_grid} are not multiples of eval_every_steps={config.eval_every_steps}"}
+    return _frequencies_below_nyquist(config)
+
+
 REGISTRY: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -48,6 +64,22 @@ REGISTRY: dict[str, Workload] = {
             run=manifold_classification.run,
             figure="figure4",
             constraints=_manifold_classification_constraints,
+        ),
+        Workload(
+            name="learning_order",
+            summary="Experiment 1: sum of sinusoids on [0, 1), which frequencies are learned first",
+            config_type=learning_order.LearningOrderConfig,
+            run=learning_order.run,
+            figure="figure1",
+            constraints=_learning_order_constraints,
+        ),
+        Workload(
+            name="manifold_regression",
+            summary="Experiment 2: sum of sinusoids on gamma_L, spectrum evolution per L",
+            config_type=manifold_regression.ManifoldRegressionConfig,
+            run=manifold_regression.run,
+            figure="figure3",
+            constraints=_frequencies_below_nyquist,
         ),
     )
 }

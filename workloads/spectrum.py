@@ -24,3 +24,15 @@ def normalized_magnitude(values: torch.Tensor, frequencies: torch.Tensor, amplit
     """
     magnitude = single_sided_magnitude(values)
     return magnitude[..., frequencies.long()] / amplitudes.to(magnitude.dtype)
+
+
+def spectrum_rows(step: int, values: torch.Tensor, frequencies: torch.Tensor, amplitudes: torch.Tensor) -> list[dict[str, float | int]]:
+    """One spectra-table row per target frequency: k, A, |F(k)| and |F(k)|/A of `values` (N,).
+
+    One host read per call (not per frequency), so measuring costs one sync per eval step.
+    """
+    magnitude = single_sided_magnitude(values)[frequencies.long()].cpu().tolist()
+    return [
+        {"step": step, "k": int(k), "amplitude": float(a), "magnitude": m, "normalized_magnitude": m / float(a)}
+        for k, a, m in zip(frequencies.tolist(), amplitudes.tolist(), magnitude)
+    ]

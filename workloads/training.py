@@ -10,12 +10,28 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-# What an experiment computes from the net's output on the whole grid at an eval step.
-Evaluate = Callable[[int, torch.Tensor, torch.Tensor], dict[str, float]]
+# What an experiment computes from the net's output on the whole grid at an eval step: scalars
+# for the learning curve, and optionally lists of rows for other tables (see split_tables).
+Evaluate = Callable[[int, torch.Tensor, torch.Tensor], dict[str, Any]]
 
 
 class DivergedError(RuntimeError):
     """The training loss became NaN or infinite; the trial cannot go on."""
+
+
+def split_tables(rows: list[dict[str, Any]], *tables: str) -> dict[str, list[dict[str, Any]]]:
+    """Eval rows -> {"curves": scalar rows, table: rows} for each named table nested in the rows.
+
+    An evaluate function that returns {"spectra": [...]} beside its scalars keeps those rows in
+    the loop's own rows, so they travel inside checkpoints like everything else.
+    """
+    out: dict[str, list[dict[str, Any]]] = {table: [] for table in tables}
+    curves = []
+    for row in rows:
+        for table in tables:
+            out[table].extend(row.get(table, []))
+        curves.append({key: value for key, value in row.items() if key not in tables})
+    return {"curves": curves, **out}
 
 
 @dataclass(frozen=True)

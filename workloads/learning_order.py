@@ -1,0 +1,99 @@
+"""Experiment 1: lower frequencies are learned first (Figures 1 and 6).
+
+A net on the 1-D latent grid fits lambda(z) = sum_i A_i sin(2 pi k_i z + phi_i) with MSE. Every
+eval it records the normalized magnitude at each k_i, the spectral norm of each weight matrix,
+and at a few steps the whole learned function. The paper's claim: the k_i are learned in order
+of frequency, whatever their amplitudes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import torch
+from annotated_types import Gt, MinLen
+
+from workloads.nets import build_mlp, layer_spectral_norms
+from workloads.signals import draw_phases, latent_grid, sinusoid_sum
+from workloads.spectrum import spectrum_rows
+from workloads.training import Checkpointing, WorkloadResult, split_tables, train_full_batch
+
+AMPLITUDE_SETTINGS = ("equal", "increasing")
+
+
+def amplitudes_for(setting: str, count: int) -> torch.Tensor:
+    """The paper's two settings: 'equal' (every A_i = 1) or 'increasing' (0.1, 0.2, ..., 1.0 for 10)."""
+    if setting == "equal":
+        return torch.ones(count)
+    return torch.arange(1, count + 1, dtype=torch.float32) / count
+
+
+@dataclass(frozen=True)
+class LearningOrderConfig:
+    """One grid point of Experiment 1. Defaults are the paper's; ASSUMED marks our own choices."""
+
+    amplitudes: Literal["equal", "increasing"] = "equal"
+    """'equal': every A_i = 1; 'increasing': A_i = i/n, so the highest frequency is the loudest"""
+    seed: int = 0
+    """draws the phases phi_i and the net's initial weights"""
+    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(5, 51, 5))
+    """the target's frequencies k_i"""
+    n_points: Annotated[int, Gt(0)] = 200
+    """N, latent grid size"""
+    width: Annotated[int, Gt(0)] = 256
+    """hidden units per layer"""
+    depth: Annotated[int, Gt(0)] = 6
+    """number of hidden layers"""
+    steps: Annotated[int, Gt(0)] = 80_000
+    """full-batch Adam steps"""
+    learning_rate: Annotated[float, Gt(0)] = 1e-3
+    """Adam learning rate. ASSUMED: 1e-3"""
+    eval_every_steps: Annotated[int, Gt(0)] = 100
+    """steps between spectrum, loss and spectral-norm readings"""
+    power_iterations: Annotated[int, Gt(0)] = 10
+    """power-iteration rounds per spectral norm"""
+    function_steps: tuple[Annotated[int, Gt(0)], ...] = (100, 1000, 10_000, 80_000)
+    """steps at which the whole learned function is stored (Figure 6), each a multiple of
+    eval_every_steps; the last step always is, steps past it are skipped"""
+
+
+def run(config: LearningOrderConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> WorkloadResult:
+    """Train one net on one (amplitude setting, seed) point; return curves, spectra, norms, functions."""
+    z = latent_grid(config.n_points)
+    frequencies = torch.tensor(config.frequencies, dtype=torch.float32)
+    amplitudes = amplitudes_for(config.amplitudes, len(config.frequencies))
+    target = sinusoid_sum(z, frequencies, amplitudes, draw_phases(config.seed, len(config.frequencies))).to(device)
+    model = build_mlp(in_features=1, width=config.width, depth=config.depth, seed=config.seed).to(device)
+    function_steps = set(config.function_steps) | {config.steps}
+
+    def measure(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict[str, list]:
+        norms = layer_spectral_norms(model, config.power_iterations)
+        rows: dict[str, list] = {
+            "spectra": spectrum_rows(step, output, frequencies, amplitudes),
+            "layer_norms": [{"step": step, "layer": i, "spectral_norm": norm} for i, norm in enumerate(norms)],
+        }
+        if step in function_steps:
+            rows["functions"] = [
+                {"step": step, "z": zi, "prediction": p, "target": t}
+                for zi, p, t in zip(z.tolist(), output.cpu().tolist(), target.cpu().tolist())
+            ]
+        return rows
+
+    rows = train_full_batch(
+        model,
+        z[:, None].to(device),
+        loss_of_output=lambda output: ((output - target) ** 2).mean(),
+        steps=config.steps,
+        learning_rate=config.learning_rate,
+        eval_every_steps=config.eval_every_steps,
+        evaluate=measure,
+        checkpointing=checkpointing,
+    )
+    tables = split_tables(rows, "spectra", "layer_norms", "functions")
+    saved = checkpointing.saved if checkpointing else None
+    return WorkloadResult(
+        summary={"loss": tables["curves"][-1]["loss"], "steps": config.steps},
+        tables=tables,
+        resumed_from_step=saved["step"] if saved else 0,
+    )
