@@ -23,12 +23,14 @@ import pyarrow.fs as pafs
 from orchestrator.expand import TrialSpec
 from orchestrator.progress import ProgressLine
 from orchestrator.spec import Resources, SweepSpec
-from orchestrator.store import write_trial
-from orchestrator.trial import failed_trial, pick_device, run_trial, tables_from_bytes, tables_to_bytes
-from results_schema import TRIALS
-from workloads import Checkpointing
+from orchestrator.expand import preparations
+from orchestrator.store import prepared_ids, read_prepared, write_prepared, write_trial
+from orchestrator.trial import failed_trial, pick_device, run_preparation, run_trial, tables_from_bytes, tables_to_bytes
+from results_schema import DIVERGED_PREFIX, TRIALS
+from workloads import Checkpointing, DivergedError
 
 PAYLOAD_KEY = "sbsweep_tables"
+PREPARED_KEY = "sbsweep_prepared"
 TUNE_DIR = "_tune"
 """Tune's own state, by default inside the store: _tune/<sweep>/launch-<time>/<trial_id>/checkpoint_*."""
 CHECKPOINT_STATE = "state.pt"
@@ -202,15 +204,18 @@ def check_resources(resources: Resources) -> None:
     raise ResourceError("resources", f"no single node has all of {request} at once")
 
 
-def make_trainable(resources: Resources, checkpoint_every_steps: int) -> Callable[[dict[str, Any]], None]:
+def make_trainable(
+    resources: Resources, checkpoint_every_steps: int, prepared: dict[str, bytes] | None = None
+) -> Callable[[dict[str, Any]], None]:
     """A fresh Tune function trainable for one resource shape.
 
     A new function object per call: tune.with_resources mutates the function it is given, so a
-    shared one would silently take the last launch's resources (RAY_NOTES §5).
+    shared one would silently take the last launch's resources (RAY_NOTES §5). `prepared` (state
+    the trials share, by prepared_id) goes to the object store once, through tune.with_parameters.
     """
     from ray import tune
 
-    def sbsweep_trial(config: dict[str, Any]) -> None:
+    def sbsweep_trial(config: dict[str, Any], prepared: dict[str, bytes] | None = None) -> None:
         import ray
 
         point = config["point"]
@@ -219,18 +224,30 @@ def make_trainable(resources: Resources, checkpoint_every_steps: int) -> Callabl
         # Ray narrowed CUDA_VISIBLE_DEVICES to these, so torch's cuda:0 is the first of them.
         gpu_ids = context.get_accelerator_ids().get("GPU", [])
         device = pick_device(resources.gpu)
+        checkpointing = _tune_checkpointing(checkpoint_every_steps, point["resume_from"], device)
+        threads = max(1, int(resources.cpu))
+        if trial.stage == "prepare":
+            try:
+                data = run_preparation(trial, device, threads, checkpointing)
+            except DivergedError as error:
+                tune.report({"status": "failed", "error": f"{DIVERGED_PREFIX}{error}"})
+                return
+            tune.report({PREPARED_KEY: data, "status": "ok"})
+            return
         tables = run_trial(
             trial,
             device=device,
-            torch_threads=max(1, int(resources.cpu)),
+            torch_threads=threads,
             node_id=context.get_node_id(),
             gpu_ids=",".join(gpu_ids) or None,
-            checkpointing=_tune_checkpointing(checkpoint_every_steps, point["resume_from"], device),
+            checkpointing=checkpointing,
+            prepared=(prepared or {}).get(trial.prepared_id) if trial.prepared_id else None,
         )
         status = tables[TRIALS.name].column("status")[0].as_py()
         tune.report({PAYLOAD_KEY: tables_to_bytes(tables), "status": status})
 
-    return tune.with_resources(sbsweep_trial, _ray_request(resources))
+    trainable = tune.with_parameters(sbsweep_trial, prepared=prepared) if prepared else sbsweep_trial
+    return tune.with_resources(trainable, _ray_request(resources))
 
 
 def _spec_of(tune_trial: Any) -> TrialSpec:
@@ -249,6 +266,7 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
 
         def __init__(self) -> None:
             self.ok = self.failed = self.running = self.retries = 0
+            self.preparation_errors: dict[str, str] = {}
 
         def _draw(self) -> None:
             progress.update(self.ok, self.running, self.failed)
@@ -258,7 +276,19 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
             self._draw()
 
         def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-            payload = result.pop(PAYLOAD_KEY, None)  # Tune allows editing the result in place
+            spec = _spec_of(trial)
+            if spec.stage == "prepare" and "status" in result:
+                data = result.pop(PREPARED_KEY, None)  # Tune allows editing the result in place
+                if data is not None:
+                    write_prepared(store, spec.trial_id, data)
+                    self.ok += 1
+                else:
+                    self.preparation_errors[spec.trial_id] = result.get("error", "failed")
+                    self.failed += 1
+                self.running -= 1
+                self._draw()
+                return
+            payload = result.pop(PAYLOAD_KEY, None)
             if payload is None:
                 return
             status = result.get("status")
@@ -284,7 +314,10 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             error = trial.get_error() or "the trial's worker failed"
-            write_trial(store, failed_trial(_spec_of(trial), str(error)))
+            if _spec_of(trial).stage == "prepare":
+                self.preparation_errors[_spec_of(trial).trial_id] = str(error).strip().splitlines()[-1]
+            else:
+                write_trial(store, failed_trial(_spec_of(trial), str(error)))
             self.failed += 1
             self.running -= 1
             self._draw()
@@ -305,16 +338,35 @@ def run_sweep(
     the store); on a cluster of several machines it must be storage every node reaches. A trial
     that an earlier, interrupted launch checkpointed resumes from its latest checkpoint.
     """
+    root = tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name)
+    fit_start = time.perf_counter()
+    # Shared state first (theta* of Experiment 4), each computed once, fanned out like trials.
+    jobs = [job for job in preparations(spec, trials) if job.trial_id not in prepared_ids(store)]
+    errors: dict[str, str] = {}
+    if jobs:
+        errors = _fit(spec, jobs, store, root, ProgressLine(f"{spec.name}: prepare", len(jobs)), {}).preparation_errors
+    ready = prepared_ids(store)
+    blocked = [t for t in trials if t.prepared_id and t.prepared_id not in ready]
+    for trial in blocked:
+        reason = errors.get(trial.prepared_id, "it was not computed")
+        write_trial(store, failed_trial(trial, f"its prepared state {trial.prepared_id} failed: {reason}"))
+    runnable = [t for t in trials if t not in blocked]
+    shared = {pid: read_prepared(store, pid) for pid in {t.prepared_id for t in runnable if t.prepared_id}}
+    writer = _fit(spec, runnable, store, root, progress, shared) if runnable else None
+    ok, failed, retries = (writer.ok, writer.failed, writer.retries) if writer else (0, 0, 0)
+    return SweepOutcome(ok, failed + len(blocked), retries, time.perf_counter() - fit_start)
+
+
+def _fit(spec: SweepSpec, trials: list[TrialSpec], store: Path, root: str, progress: ProgressLine, prepared: dict[str, bytes]) -> Any:
+    """One Tune run over `trials`; returns the callback that stored them (with its counts)."""
     from ray import tune
 
-    root = tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name)
     writer = _store_writer(store, root, progress)
     resume_from = resumable_checkpoints(root)
     points = [{"trial": t.to_dict(), "resume_from": resume_from.get(t.trial_id)} for t in trials]
-    fit_start = time.perf_counter()
     try:
         tuner = tune.Tuner(
-            make_trainable(spec.resources, spec.execution.checkpoint_every_steps),
+            make_trainable(spec.resources, spec.execution.checkpoint_every_steps, prepared),
             param_space={"point": tune.grid_search(points)},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=spec.execution.max_concurrent_trials,
@@ -334,4 +386,4 @@ def run_sweep(
         tuner.fit()
     finally:
         progress.close()
-    return SweepOutcome(writer.ok, writer.failed, writer.retries, time.perf_counter() - fit_start)
+    return writer

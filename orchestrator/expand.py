@@ -32,6 +32,10 @@ class TrialSpec:
     """sha256 (16 hex digits) of {experiment, config}"""
     config: dict[str, Any]
     """every field of the experiment's config, defaults included, seed included"""
+    prepared_id: str | None = None
+    """the shared state this trial needs first (see preparation_of), None if its workload has none"""
+    stage: str = "trial"
+    """'trial', or 'prepare' for the job that computes a prepared state (its trial_id is the prepared_id)"""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, e.g. to travel inside a Ray Tune config."""
@@ -66,12 +70,36 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(axes, values)) for values in itertools.product(*(grid[a] for a in axes))]
 
 
+def _prepared_config(prepared_fields: tuple[str, ...], config: dict[str, Any]) -> dict[str, Any]:
+    return {field: config[field] for field in prepared_fields}
+
+
 def expand(spec: SweepSpec) -> list[TrialSpec]:
     """Every trial of the sweep: grid points x seeds, seeds outermost."""
+    prepared_fields = spec.workload_entry.prepared_fields if spec.workload_entry.prepare else ()
     trials = []
     for seed in spec.seeds:
         for point in grid_points(spec.grid):
             config = resolve_config(spec, point, seed)
             digest = config_hash(spec.experiment, config)
-            trials.append(TrialSpec(f"{spec.name}-{digest}", spec.name, spec.experiment, digest, config))
+            prepared_id = None
+            if prepared_fields:
+                prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', _prepared_config(prepared_fields, config))}"
+            trials.append(TrialSpec(f"{spec.name}-{digest}", spec.name, spec.experiment, digest, config, prepared_id))
     return trials
+
+
+def preparations(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec]:
+    """The distinct prepared states `trials` need, each as a job to run before them.
+
+    Content-addressed: the id hashes the experiment and the prepared fields alone, so trials that
+    differ only elsewhere (delta) share one, whatever sweep they belong to.
+    """
+    jobs: dict[str, TrialSpec] = {}
+    for trial in trials:
+        if trial.prepared_id and trial.prepared_id not in jobs:
+            config = _prepared_config(spec.workload_entry.prepared_fields, trial.config)
+            jobs[trial.prepared_id] = TrialSpec(
+                trial.prepared_id, trial.sweep, trial.experiment, trial.prepared_id.removeprefix("prepared-"), config, stage="prepare"
+            )
+    return list(jobs.values())

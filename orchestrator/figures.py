@@ -177,7 +177,36 @@ def figure6(store: Path, trials: pd.DataFrame, sweep: str, out_dir: Path) -> lis
     return _save(fig, out_dir, f"figure6_{sweep}")
 
 
+def figure5(store: Path, trials: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
+    """Figure 5: normalized magnitude per (delta, k) of the perturbed nets, both readings."""
+    rows = _of_trials(store, "perturbation_spectra", trials)
+    config = json.loads(trials["config_json"].iloc[0])
+    readings = [
+        ("normalized_magnitude", r"$|F_{E\theta}(k)|\,/\,|F_{\theta^*}(k)|$: magnitude of the mean spectrum"),
+        ("normalized_mean_magnitude", r"$E\,|F_{\theta}(k)|\,/\,|F_{\theta^*}(k)|$: mean of the magnitudes"),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+    for ax, (column, title) in zip(axes, readings):
+        table = rows.pivot_table(index="delta", columns="k", values=column, aggfunc="mean")
+        deltas, ks = table.index.to_numpy(), table.columns.to_numpy()
+        image = ax.imshow(table.to_numpy(float).clip(0, 1), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks(range(len(ks)), [str(k) for k in ks], fontsize=7)
+        ticks = range(0, len(deltas), max(1, len(deltas) // 10))
+        ax.set_yticks(list(ticks), [f"{deltas[i]:g}" for i in ticks], fontsize=7)
+        ax.set_xlabel("frequency k")
+        ax.set_ylabel(r"perturbation size $\delta$ (length in parameter space)")
+        ax.set_title(title, fontsize=8)
+    fig.colorbar(image, ax=axes, label=f"mean over {_seeds_text(trials, 'delta')} seeds, clipped to [0, 1]")
+    fig.suptitle(
+        f"Figure 5: what is left of each frequency after perturbing the trained parameters   [sweep '{sweep}']\n"
+        f"{config['depth']}x{config['width']} ReLU net trained {config['steps']} steps, {config['directions']} random directions per $\\delta$",
+        fontsize=9,
+    )
+    return _save(fig, out_dir, f"figure5_{sweep}")
+
+
 FIGURES: dict[str, Callable[[Path, pd.DataFrame, str, Path], list[Path]]] = {
+    "figure5": figure5,
     "figure1": figure1,
     "figure3": figure3,
     "figure4": figure4,

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from results_schema import DIVERGED_PREFIX, MARKER_FILE, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError
+from results_schema import DIVERGED_PREFIX, MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError
 
 STORE_FORMAT = "sbsweep-store"
 
@@ -170,6 +170,22 @@ def remove_sweep(store: Path, name: str) -> int:
             (store / table / f"{trial_id}.parquet").unlink(missing_ok=True)
     (store / SWEEPS_DIR / f"{name}.json").unlink(missing_ok=True)
     return len(trial_ids)
+
+
+def write_prepared(store: Path, prepared_id: str, data: bytes) -> None:
+    """Keep a prepared state (e.g. theta*) under its content-addressed id, atomically."""
+    (store / PREPARED_DIR).mkdir(exist_ok=True)
+    _write_atomic(store / PREPARED_DIR / f"{prepared_id}.pt", data)
+
+
+def prepared_ids(store: Path) -> set[str]:
+    """Ids of the prepared states the store holds."""
+    return {p.stem for p in (store / PREPARED_DIR).glob("*.pt") if not p.name.startswith(".")}
+
+
+def read_prepared(store: Path, prepared_id: str) -> bytes:
+    """The bytes of a stored prepared state."""
+    return (store / PREPARED_DIR / f"{prepared_id}.pt").read_bytes()
 
 
 def save_sweep(store: Path, name: str, spec: dict[str, Any]) -> None:

@@ -54,6 +54,7 @@ def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values:
     }
     # Config fields that are also trials columns (seed, k, L) become queryable columns.
     row.update({key: value for key, value in trial.config.items() if key in TRIALS.column_names})
+    row["prepared_id"] = trial.prepared_id
     row.update(values)
     return row
 
@@ -65,12 +66,15 @@ def run_trial(
     node_id: str | None = None,
     checkpointing: Checkpointing | None = None,
     gpu_ids: str | None = None,
+    prepared: bytes | None = None,
 ) -> dict[str, pa.Table]:
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
     A trial whose loss diverges is a result, not a crash: it comes back as a 'failed' row with
     the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
     `checkpointing` is handed to the workload as is: where its state goes is the caller's business.
+    `prepared` is the shared state of `trial.prepared_id` (see run_preparation), for workloads
+    that need one.
     """
     device = device or torch.device("cpu")
     torch.set_num_threads(torch_threads)
@@ -86,7 +90,8 @@ def run_trial(
         "torch_threads": torch_threads,
     }
     try:
-        result = workload.run(_typed_config(trial), device, checkpointing)
+        extra = {"prepared": prepared} if workload.prepare else {}
+        result = workload.run(_typed_config(trial), device, checkpointing, **extra)
     except DivergedError as error:
         row = trial_row(trial, "failed", f"{DIVERGED_PREFIX}{error}", wall_s=time.perf_counter() - start, **provenance)
         return {TRIALS.name: to_arrow(TRIALS, [row])}
@@ -97,6 +102,22 @@ def run_trial(
     for name, rows in result.tables.items():
         tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])
     return tables
+
+
+def run_preparation(
+    job: TrialSpec,
+    device: torch.device | None = None,
+    torch_threads: int = 1,
+    checkpointing: Checkpointing | None = None,
+) -> bytes:
+    """Compute the shared state a preparation job stands for (e.g. train theta*); return its bytes.
+
+    The job's config holds only the fields the state depends on; the rest take their defaults.
+    """
+    torch.set_num_threads(torch_threads)
+    workload = REGISTRY[job.experiment]
+    assert workload.prepare is not None, f"{job.experiment} has no preparation"
+    return workload.prepare(_typed_config(job), device or torch.device("cpu"), checkpointing)
 
 
 def failed_trial(trial: TrialSpec, error: BaseException | str) -> dict[str, pa.Table]:

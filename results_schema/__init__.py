@@ -67,6 +67,8 @@ TRIALS = Table(
         Column("k", pa.int64(), "target frequency (Experiment 3); null where the experiment has several"),
         Column("L", pa.int64(), "manifold petals of gamma_L (Experiments 2 and 3); null where unused"),
         Column("amplitudes", pa.string(), "amplitude setting of Experiment 1: 'equal' (all 1) or 'increasing' (0.1 .. 1.0)"),
+        Column("delta", pa.float64(), "perturbation size of Experiment 4 (length of the change to the parameter vector)"),
+        Column("prepared_id", pa.string(), "the shared prepared state the trial used (Experiment 4: theta*), see prepared/; null if none"),
         Column("status", pa.string(), "'ok' or 'failed'"),
         Column("error", pa.string(), "why the trial failed (one line); null when ok; starts with 'diverged:' when the loss became NaN or inf"),
         Column("accuracy", pa.float64(), "final training accuracy (classification experiments)"),
@@ -134,7 +136,27 @@ FUNCTIONS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES, SPECTRA, LAYER_NORMS, FUNCTIONS)}
+PERTURBATION_SPECTRA = Table(
+    name="perturbation_spectra",
+    doc="One row per (trial, k) of Experiment 4: the spectrum of theta* + delta * direction over the directions.",
+    columns=(
+        Column("trial_id", pa.string(), "the trial (see trials.trial_id); trials.delta is its delta"),
+        Column("delta", pa.float64(), "perturbation size (Euclidean length in parameter space)"),
+        Column("k", pa.int64(), "target frequency k_i"),
+        Column("amplitude", pa.float64(), "the target's amplitude A_i at k_i"),
+        Column("unperturbed_magnitude", pa.float64(), "|F_theta*(k_i)|, the trained net's magnitude"),
+        Column("magnitude", pa.float64(), "|F_E(theta)(k_i)|: magnitude of the spectrum averaged over the directions"),
+        Column("normalized_magnitude", pa.float64(), "magnitude / unperturbed_magnitude (1 at delta = 0)"),
+        Column("mean_magnitude", pa.float64(), "the mean over the directions of each perturbed function's magnitude"),
+        Column("normalized_mean_magnitude", pa.float64(), "mean_magnitude / unperturbed_magnitude"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES, SPECTRA, LAYER_NORMS, FUNCTIONS, PERTURBATION_SPECTRA)}
+
+PREPARED_DIR = "prepared"
+"""<store>/prepared/<prepared_id>.pt: state several trials share (theta*), content-addressed by the
+config it depends on, so any sweep that needs the same state finds it and trains nothing."""
 """Every table of the store, by name."""
 
 TRIAL_STATUSES = ("ok", "failed")

@@ -87,7 +87,7 @@ def test_four_trials_share_one_gpu_by_quarters_and_fall_back_to_the_cpu_without_
 
     ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)  # a faked GPU
     try:
-        sweep = write_sweep(SWEEP.format(name="quarters", steps=1500, resources="{cpu: 0.5, gpu: 0.25}"))
+        sweep = write_sweep(SWEEP.format(name="quarters", steps=600, resources="{cpu: 0.5, gpu: 0.25}"))
         result = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(tmp_path / "store"), "--no-plot"])
         assert result.exit_code == 0, result.output
     finally:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from workloads import learning_order, manifold_classification, manifold_regression
+from workloads import learning_order, manifold_classification, manifold_regression, perturbation
 from workloads.training import Checkpointing, DivergedError, WorkloadResult
 
 __all__ = ["REGISTRY", "Checkpointing", "DivergedError", "Workload", "WorkloadResult"]
@@ -28,6 +28,10 @@ class Workload:
     figure: str
     constraints: Callable[[Any], dict[str, str]] = lambda config: {}
     """Cross-field checks: returns {field: why} for each field that makes the config impossible."""
+    prepare: Callable[[Any, torch.device, Checkpointing | None], bytes] | None = None
+    """Computes state that several trials share (e.g. a trained theta*); `run` then takes it as `prepared`."""
+    prepared_fields: tuple[str, ...] = ()
+    """The config fields the prepared state depends on: trials equal on these share one."""
 
 
 def _manifold_classification_constraints(config: manifold_classification.ManifoldClassificationConfig) -> dict[str, str]:
@@ -38,7 +42,7 @@ def _manifold_classification_constraints(config: manifold_classification.Manifol
     return {}
 
 
-def _frequencies_below_nyquist(config: manifold_regression.ManifoldRegressionConfig | learning_order.LearningOrderConfig) -> dict[str, str]:
+def _frequencies_below_nyquist(config: Any) -> dict[str, str]:
     # A frequency at or past N/2 aliases: its spectrum reading would be of another frequency.
     too_high = [k for k in config.frequencies if 2 * k >= config.n_points]
     if too_high:
@@ -72,6 +76,16 @@ REGISTRY: dict[str, Workload] = {
             run=learning_order.run,
             figure="figure1",
             constraints=_learning_order_constraints,
+        ),
+        Workload(
+            name="perturbation",
+            summary="Experiment 4: perturb a trained theta* by delta, which frequencies survive",
+            config_type=perturbation.PerturbationConfig,
+            run=perturbation.run,
+            figure="figure5",
+            constraints=_frequencies_below_nyquist,
+            prepare=perturbation.prepare,
+            prepared_fields=perturbation.PREPARED_FIELDS,
         ),
         Workload(
             name="manifold_regression",

@@ -36,3 +36,12 @@ def spectrum_rows(step: int, values: torch.Tensor, frequencies: torch.Tensor, am
         {"step": step, "k": int(k), "amplitude": float(a), "magnitude": m, "normalized_magnitude": m / float(a)}
         for k, a, m in zip(frequencies.tolist(), amplitudes.tolist(), magnitude)
     ]
+
+
+def single_sided_spectrum(values: torch.Tensor) -> torch.Tensor:
+    """The complex spectrum (2/N) rfft(values) along the last dimension: (..., N) -> (..., N//2 + 1).
+
+    Its magnitude is single_sided_magnitude; being linear, the spectrum of a mean of functions is
+    the mean of their spectra.
+    """
+    return torch.fft.rfft(values.double(), dim=-1).mul(2.0 / values.shape[-1])

@@ -1,0 +1,92 @@
+"""Experiment 4: perturbing theta*, evaluated as a batch, with theta* trained once and reused."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from orchestrator.cli import cli
+from workloads.perturbation import PerturbationConfig, perturbed_outputs, prepare, run, unit_directions
+from workloads.nets import build_mlp
+
+from conftest import snapshot
+
+CPU = torch.device("cpu")
+TINY = PerturbationConfig(frequencies=(2, 6), n_points=64, width=16, depth=2, steps=300, eval_every_steps=100, directions=20)
+
+
+@pytest.fixture(scope="module")
+def theta_star() -> bytes:
+    return prepare(TINY, CPU)
+
+
+def test_the_directions_are_unit_vectors_drawn_from_the_seed_alone():
+    directions = unit_directions(100, 5000, seed=3)
+    assert directions.shape == (100, 5000)
+    assert torch.allclose(directions.norm(dim=1), torch.ones(100), atol=1e-5)
+    assert torch.equal(directions, unit_directions(100, 5000, seed=3))
+    assert not torch.equal(directions, unit_directions(100, 5000, seed=4))
+
+
+def test_a_perturbation_of_size_zero_leaves_every_frequency_at_normalized_magnitude_one(theta_star):
+    rows = run(TINY, CPU, None, theta_star).tables["perturbation_spectra"]
+    assert [r["k"] for r in rows] == [2, 6]
+    for row in rows:
+        assert row["normalized_magnitude"] == pytest.approx(1.0, abs=1e-6)
+        assert row["normalized_mean_magnitude"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_the_batched_evaluation_equals_one_forward_pass_per_direction():
+    model = build_mlp(in_features=1, width=8, depth=2, seed=0)
+    inputs = torch.linspace(0, 1, 16)[:, None]
+    size = sum(p.numel() for p in model.parameters())
+    displacements = 0.5 * unit_directions(4, size, seed=0)
+    batched = perturbed_outputs(model, inputs, displacements)
+    theta = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+    for i in range(4):
+        torch.nn.utils.vector_to_parameters(theta + displacements[i], model.parameters())
+        with torch.no_grad():
+            assert torch.allclose(batched[i], model(inputs).squeeze(-1), atol=1e-6)
+    torch.nn.utils.vector_to_parameters(theta, model.parameters())
+
+
+SWEEP = """\
+name: robust
+experiment: perturbation
+grid: {delta: [0.0, 2.0]}
+seeds: [0, 1]
+workload: {frequencies: [2, 6], n_points: 64, width: 16, depth: 2, steps: 200, eval_every_steps: 100, directions: 20}
+"""
+
+
+def test_relaunching_with_more_deltas_reuses_theta_star_and_trains_nothing(local_ray, write_sweep, tmp_path):
+    store = tmp_path / "store"
+    sweep = write_sweep(SWEEP)
+    first = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store)])
+    assert first.exit_code == 0, first.output
+    theta_files = {k: v for k, v in snapshot(store).items() if k.startswith("prepared/")}
+    assert len(theta_files) == 2  # one theta* per seed, shared by both deltas
+    trials = pd.read_parquet(store / "trials")
+    assert trials.groupby("seed")["prepared_id"].nunique().tolist() == [1, 1]
+    assert (store / "figures" / "figure5_robust.png").exists()
+
+    again = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store), "--set", "grid.delta=[0.0, 2.0, 4.0, 8.0]", "--no-plot"])
+    assert again.exit_code == 0, again.output
+    assert {k: v for k, v in snapshot(store).items() if k.startswith("prepared/")} == theta_files
+    trials = pd.read_parquet(store / "trials")
+    assert len(trials) == 8 and trials.groupby("seed")["prepared_id"].nunique().tolist() == [1, 1]
+    rows = pd.read_parquet(store / "perturbation_spectra")
+    assert len(rows) == 8 * 2 and set(rows["delta"]) == {0.0, 2.0, 4.0, 8.0}
+    assert (rows.loc[rows["delta"] == 0.0, "normalized_magnitude"] - 1).abs().max() < 1e-6
+
+
+def test_trials_whose_theta_star_diverged_fail_with_the_reason_and_the_rest_is_untouched(local_ray, write_sweep, tmp_path):
+    store = tmp_path / "store"
+    result = CliRunner().invoke(cli, ["launch", str(write_sweep(SWEEP)), "--store", str(store), "--set", "workload.learning_rate=1.0e+30", "--no-plot"])
+    assert result.exit_code == 1, result.output
+    trials = pd.read_parquet(store / "trials")
+    assert len(trials) == 4 and set(trials["status"]) == {"failed"}
+    assert trials["error"].str.contains("failed: diverged: loss became nan").all()
+    assert not (store / "prepared").exists() or not list((store / "prepared").iterdir())
