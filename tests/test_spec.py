@@ -110,6 +110,7 @@ BAD_SPECS = [
     ("negative-L-fixed", "name: x\nexperiment: manifold_classification\nworkload: {L: -1}\n", [], "workload.L", 3),
     ("zero-concurrency", "name: x\nexperiment: manifold_classification\nexecution: {max_concurrent_trials: 0}\n", [], "execution.max_concurrent_trials", 3),
     ("zero-n-points", "name: x\nexperiment: manifold_classification\nworkload: {n_points: 0}\n", [], "workload.n_points", 3),
+    ("negative-delta", "name: x\nexperiment: perturbation\ngrid: {delta: [0.0, -1.0]}\n", [], "grid.delta[1]", 3),
     ("python-object-tag", "name: x\nexperiment: !!python/object/apply:os.getcwd []\n", [], "", 2),
     ("override-unknown-key", "name: x\nexperiment: manifold_classification\n", ["workload.stepz=5"], "workload.stepz", None),
     ("override-bad-value", "name: x\nexperiment: manifold_classification\n", ["workload.depth=-1"], "workload.depth", None),
