@@ -193,11 +193,9 @@ def status(store: Path) -> None:
         sbsweep status sbsweep-store
     """
     from orchestrator.status import sweep_statuses
-    from orchestrator.store import unreadable_parts
+    from orchestrator.store import check_store, unreadable_parts
 
     try:
-        from orchestrator.store import check_store
-
         check_store(store)
         damaged = unreadable_parts(store)
         statuses = sweep_statuses(store) if not damaged else []

@@ -297,13 +297,13 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
             except OSError as error:  # a full disk, a vanished mount: this trial fails, the sweep goes on
                 status = "failed"
                 try:
-                    write_trial(store, failed_trial(_spec_of(trial), f"could not store results: {error}"))
+                    write_trial(store, failed_trial(spec, f"could not store results: {error}"))
                 except OSError:
                     pass  # nothing can be written: the trial stays missing and runs on the next launch
             if status == "ok":
                 self.ok += 1
                 # A stored trial never resumes: its checkpoints are dead weight (1.6 MB at 6x256).
-                drop_checkpoints(checkpoint_root, _spec_of(trial).trial_id)
+                drop_checkpoints(checkpoint_root, spec.trial_id)
             else:
                 self.failed += 1
             self.running -= 1
@@ -314,10 +314,11 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             error = trial.get_error() or "the trial's worker failed"
-            if _spec_of(trial).stage == "prepare":
-                self.preparation_errors[_spec_of(trial).trial_id] = str(error).strip().splitlines()[-1]
+            spec = _spec_of(trial)
+            if spec.stage == "prepare":
+                self.preparation_errors[spec.trial_id] = str(error).strip().splitlines()[-1]
             else:
-                write_trial(store, failed_trial(_spec_of(trial), str(error)))
+                write_trial(store, failed_trial(spec, str(error)))
             self.failed += 1
             self.running -= 1
             self._draw()

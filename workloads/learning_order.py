@@ -17,7 +17,7 @@ from annotated_types import Gt, MinLen
 from workloads.nets import build_mlp, layer_spectral_norms
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
-from workloads.training import Checkpointing, WorkloadResult, split_tables, train_full_batch
+from workloads.training import Checkpointing, WorkloadResult, resumed_step, split_tables, train_full_batch
 
 AMPLITUDE_SETTINGS = ("equal", "increasing")
 
@@ -91,9 +91,8 @@ def run(config: LearningOrderConfig, device: torch.device, checkpointing: Checkp
         checkpointing=checkpointing,
     )
     tables = split_tables(rows, "spectra", "layer_norms", "functions")
-    saved = checkpointing.saved if checkpointing else None
     return WorkloadResult(
         summary={"loss": tables["curves"][-1]["loss"], "steps": config.steps},
         tables=tables,
-        resumed_from_step=saved["step"] if saved else 0,
+        resumed_from_step=resumed_step(checkpointing),
     )

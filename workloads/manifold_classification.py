@@ -14,7 +14,7 @@ from annotated_types import Ge, Gt
 
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
-from workloads.training import Checkpointing, WorkloadResult, train_full_batch
+from workloads.training import Checkpointing, WorkloadResult, resumed_step, train_full_batch
 
 
 @dataclass(frozen=True)
@@ -76,5 +76,5 @@ def run(config: ManifoldClassificationConfig, device: torch.device, checkpointin
             "baseline_accuracy": max(positive_fraction, 1 - positive_fraction),
         },
         tables={"curves": curve},
-        resumed_from_step=checkpointing.saved["step"] if checkpointing and checkpointing.saved else 0,
+        resumed_from_step=resumed_step(checkpointing),
     )

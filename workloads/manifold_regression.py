@@ -16,7 +16,7 @@ from annotated_types import Ge, Gt, MinLen
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
-from workloads.training import Checkpointing, WorkloadResult, split_tables, train_full_batch
+from workloads.training import Checkpointing, WorkloadResult, resumed_step, split_tables, train_full_batch
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,8 @@ def run(config: ManifoldRegressionConfig, device: torch.device, checkpointing: C
         checkpointing=checkpointing,
     )
     tables = split_tables(rows, "spectra")
-    saved = checkpointing.saved if checkpointing else None
     return WorkloadResult(
         summary={"loss": tables["curves"][-1]["loss"], "steps": config.steps},
         tables=tables,
-        resumed_from_step=saved["step"] if saved else 0,
+        resumed_from_step=resumed_step(checkpointing),
     )

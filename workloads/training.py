@@ -63,6 +63,11 @@ class WorkloadResult:
     """the step training resumed from (0: trained from scratch)"""
 
 
+def resumed_step(checkpointing: Checkpointing | None) -> int:
+    """The step training starts from: the saved state's, or 0 for a fresh start."""
+    return checkpointing.saved["step"] if checkpointing and checkpointing.saved else 0
+
+
 def train_full_batch(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -89,12 +94,11 @@ def train_full_batch(
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     rows: list[dict[str, float]] = []
-    first_step = 0
     if checkpointing and checkpointing.saved:
         model.load_state_dict(checkpointing.saved["model"])
         optimizer.load_state_dict(checkpointing.saved["optimizer"])
-        rows, first_step = list(checkpointing.saved["rows"]), checkpointing.saved["step"]
-    for step in range(first_step, steps + 1):
+        rows = list(checkpointing.saved["rows"])
+    for step in range(resumed_step(checkpointing), steps + 1):
         output = model(inputs).squeeze(-1)  # (N,)
         loss = loss_of_output(output)
         if step % eval_every_steps == 0 or step == steps:
