@@ -221,6 +221,49 @@ def status(store: Path) -> None:
 
 
 @cli.command()
+@click.argument("store", type=click.Path(path_type=Path))
+@click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON (one object with 'holds' and 'verdicts').")
+def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
+    """Check the paper's four claims on a store: statistic, threshold, value, pass / fail.
+
+    \b
+    C1  Exp. 1: the step at which k reaches half its amplitude rises with k   rho >= 0.9
+    C2  Exp. 2: the final MSE falls as L grows                                rho <= -0.8
+    C3a Exp. 3: accuracy falls with k at fixed L                         mean rho <= -0.7
+    C3b Exp. 3: accuracy rises with L at fixed k >= 150                  mean rho >= 0.7
+    C4  Exp. 4: the delta that halves k's magnitude falls with k              rho <= -0.8
+
+    Each claim is checked on every sweep of its experiment, over the trials that ended ok,
+    averaging seeds first; rho is Spearman's. A claim whose experiment is not in the store is
+    "no data", not a pass. Exits 0 when every claim with data holds, 1 when one fails.
+
+    \b
+    Example:
+        sbsweep verify sbsweep-store
+        sbsweep verify sbsweep-store --sweep learning_order_cpu --json
+    """
+    import json
+
+    from orchestrator.verify import all_hold, report_lines, verify_store
+
+    try:
+        verdicts = verify_store(store, sweeps)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    unknown = sorted(set(sweeps) - {v.sweep for v in verdicts})
+    if unknown:
+        raise UserError(f"{store}: no trials of sweep(s) {', '.join(map(repr, unknown))} that a claim covers")
+    holds = all_hold(verdicts)
+    if as_json:
+        click.echo(json.dumps({"store": str(store), "holds": holds, "verdicts": [v.as_dict() for v in verdicts]}, indent=2))
+    else:
+        click.echo("\n".join(report_lines(verdicts)))
+    if not holds:
+        sys.exit(1)
+
+
+@cli.command()
 def experiments() -> None:
     """List the experiments a sweep file can name, with their config keys and defaults.
 

@@ -1,0 +1,206 @@
+"""`sbsweep verify`: the paper's claims hold on a store built to show them, and each fails, by
+name, on a store built to break it. The stores are real Parquet written through the store's own
+writer; only the numbers in them are made up, shaped after each claim."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from orchestrator.cli import cli
+from orchestrator.store import open_store, write_trial
+from orchestrator.verify import CLAIMS, spearman, verify_store
+from results_schema import TABLES, TRIALS, to_arrow
+from tests.conftest import snapshot
+
+FREQUENCIES = (5, 10, 15, 20, 25, 30, 35, 40, 45, 50)
+SEEDS = (0, 1)
+
+
+def add_trial(store: Path, sweep: str, experiment: str, seed: int, status: str = "ok", tables: dict | None = None, **fields) -> None:
+    """Commit one trial (its trials row and other tables' rows) with the store's real writer."""
+    point = "-".join(f"{k}{v}" for k, v in sorted(fields.items()) if k in ("k", "L", "delta", "amplitudes"))
+    trial_id = f"{sweep}-{point}-s{seed}"
+    row = dict(trial_id=trial_id, sweep=sweep, experiment=experiment, seed=seed, status=status, **fields)
+    arrow = {TRIALS.name: to_arrow(TRIALS, [row])}
+    for name, rows in (tables or {}).items():
+        arrow[name] = to_arrow(TABLES[name], [dict(trial_id=trial_id, **r) for r in rows])
+    write_trial(store, arrow)
+
+
+def learning_order(store: Path, sweep: str = "lo", lower_first: bool = True, unreached: int = 0) -> None:
+    """Exp. 1 where frequency k reaches half its amplitude at step 20k (or 20(55 - k) if not
+    lower_first); the `unreached` highest frequencies never get there."""
+    for amplitudes in ("equal", "increasing"):
+        for seed in SEEDS:
+            spectra = []
+            for k in FREQUENCIES:
+                pace = 20 * (k if lower_first else 55 - k)
+                for step in range(0, 1100, 100):
+                    value = min(1.0, step / (2 * pace)) + 0.01 * seed
+                    if k in FREQUENCIES[len(FREQUENCIES) - unreached:]:
+                        value = 0.3
+                    spectra.append(dict(step=step, k=k, amplitude=1.0, magnitude=value, normalized_magnitude=value))
+            add_trial(store, sweep, "learning_order", seed, amplitudes=amplitudes, tables={"spectra": spectra})
+
+
+def manifold_regression(store: Path, sweep: str = "reg", falls: bool = True) -> None:
+    """Exp. 2 whose final MSE falls with L (or rises, if not `falls`)."""
+    for seed in SEEDS:
+        for L in (0, 4, 10, 16):
+            add_trial(store, sweep, "manifold_regression", seed, L=L, loss=(2 / (1 + L) if falls else 0.1 * (1 + L)) + 0.001 * seed)
+
+
+def manifold_classification(store: Path, sweep: str = "cls", k_slope: float = -0.001, L_slope: float = 0.01) -> None:
+    """Exp. 3 whose accuracy changes by k_slope per unit of k and L_slope per unit of L."""
+    for seed in SEEDS:
+        for k in (50, 150, 250, 350):
+            for L in (0, 4, 8):
+                add_trial(store, sweep, "manifold_classification", seed, k=k, L=L, accuracy=0.8 + k_slope * k + L_slope * L, baseline_accuracy=0.6)
+
+
+def perturbation(store: Path, sweep: str = "pt", high_first: bool = True) -> None:
+    """Exp. 4 where frequency k keeps half its magnitude up to delta = 50/k (or 50/(55 - k))."""
+    for seed in SEEDS:
+        for delta in [i / 2 for i in range(13)]:
+            rows = []
+            for k in FREQUENCIES[1:]:
+                scale = k if high_first else 55 - k
+                value = max(0.0, 1 - delta * scale / 100)
+                rows.append(dict(delta=delta, k=k, amplitude=1.0, unperturbed_magnitude=1.0, magnitude=value, normalized_magnitude=value,
+                                 mean_magnitude=value, normalized_mean_magnitude=value))
+            add_trial(store, sweep, "perturbation", seed, delta=delta, tables={"perturbation_spectra": rows})
+
+
+EXPERIMENTS = {"C1": learning_order, "C2": manifold_regression, "C3": manifold_classification, "C4": perturbation}
+VIOLATIONS = {
+    "C1": lambda store: learning_order(store, lower_first=False),
+    "C2": lambda store: manifold_regression(store, falls=False),
+    "C3a": lambda store: manifold_classification(store, k_slope=+0.001),  # accuracy rising with k
+    "C3b": lambda store: manifold_classification(store, L_slope=-0.01),
+    "C4": lambda store: perturbation(store, high_first=False),
+}
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, ["verify", *args])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return open_store(tmp_path / "store")
+
+
+def outcomes(output: str) -> dict[str, list[str]]:
+    """claim id -> the results of its table rows."""
+    table = output.split("\n\n")[0].splitlines()[1:]
+    found: dict[str, list[str]] = {}
+    for line in table:
+        claim, result = line.split()[0], " ".join(line.split()[1:3]) if line.split()[1] == "no" else line.split()[1]
+        found.setdefault(claim, []).append(result)
+    return found
+
+
+def test_spearman_is_pearson_of_ranks_with_ties_sharing_their_mean_rank():
+    assert spearman(pd.Series([1, 2, 3, 4, 5]), pd.Series([2, 1, 4, 3, 5])) == pytest.approx(1 - 6 * 4 / (5 * 24))  # 0.8, no ties
+    assert spearman(pd.Series([1, 2, 3, 4]), pd.Series([1, 8, 27, 1000])) == pytest.approx(1.0)  # monotone, not linear
+    assert spearman(pd.Series([1, 2, 3, 4]), pd.Series([1, 2, 2, 3])) == pytest.approx(0.9486833, abs=1e-6)  # ranks 1, 2.5, 2.5, 4
+    assert pd.isna(spearman(pd.Series([1, 2, 3]), pd.Series([5, 5, 5])))
+
+
+def test_every_claim_holds_on_a_store_built_to_show_it_and_exit_is_0(store):
+    for build in EXPERIMENTS.values():
+        build(store)
+    result = invoke(str(store))
+    assert result.exit_code == 0, result.output
+    assert outcomes(result.output) == {"C1": ["pass", "pass"], "C2": ["pass"], "C3a": ["pass"], "C3b": ["pass"], "C4": ["pass"]}
+    assert "6 of 6 verdicts held." in result.output
+
+
+@pytest.mark.parametrize("broken", sorted(VIOLATIONS))
+def test_a_store_built_to_violate_a_claim_fails_it_by_name_and_exits_1(store, broken):
+    for claim, build in EXPERIMENTS.items():
+        if not broken.startswith(claim):
+            build(store)
+    VIOLATIONS[broken](store)
+    result = invoke(str(store))
+    assert result.exit_code == 1, result.output
+    failed = {claim for claim, results in outcomes(result.output).items() if "fail" in results}
+    assert failed == {broken}
+    assert f"failed: {broken} on " in result.output
+
+
+def test_a_claim_whose_experiment_is_absent_is_no_data_not_a_pass(store):
+    manifold_regression(store)
+    result = invoke(str(store))
+    assert result.exit_code == 0, result.output
+    assert outcomes(result.output) == {"C1": ["no data"], "C2": ["pass"], "C3a": ["no data"], "C3b": ["no data"], "C4": ["no data"]}
+    assert "1 of 1 verdicts held; no data: C1, C3a, C3b, C4." in result.output
+
+
+def test_frequencies_never_reached_rank_after_the_last_step_and_the_output_says_so(store):
+    learning_order(store, unreached=3)
+    verdicts = [v for v in verify_store(store) if v.claim_id == "C1"]
+    assert [v.outcome for v in verdicts] == ["pass", "pass"]
+    assert all(v.never_crossed == [40, 45, 50] and v.series["50"] > 1000 for v in verdicts)
+    result = invoke(str(store))
+    assert "k = 40, 45, 50 never reached 0.5 within 1000 steps: ranked as crossing just after 1000" in result.output
+    assert "40: never" in result.output
+
+
+def test_each_sweep_is_its_own_evidence_and_seeds_and_trials_are_counted(store):
+    manifold_regression(store, sweep="holds")
+    manifold_regression(store, sweep="breaks", falls=False)
+    verdicts = {v.sweep: v for v in verify_store(store) if v.claim_id == "C2"}
+    assert (verdicts["holds"].outcome, verdicts["breaks"].outcome) == ("pass", "fail")
+    assert (verdicts["holds"].trials, verdicts["holds"].seeds) == (8, 2)
+    assert verify_store(store, ("holds",))[1].sweep == "holds" and all(v.sweep != "breaks" for v in verify_store(store, ("holds",)))
+
+
+def test_failed_trials_are_left_out_and_noted(store):
+    manifold_regression(store)
+    add_trial(store, "reg", "manifold_regression", 7, status="failed", L=4, loss=99.0, error="diverged: loss became nan")
+    [verdict] = [v for v in verify_store(store) if v.claim_id == "C2"]
+    assert verdict.outcome == "pass" and verdict.trials == 8
+    assert "1 failed trial(s) of the sweep left out" in verdict.notes
+
+
+def test_json_output_carries_every_verdict_and_the_overall_result(store):
+    perturbation(store, high_first=False)
+    result = invoke(str(store), "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["holds"] is False
+    assert [v["claim_id"] for v in report["verdicts"]] == [c.claim_id for c in CLAIMS]
+    [c4] = [v for v in report["verdicts"] if v["claim_id"] == "C4"]
+    assert c4["outcome"] == "fail" and c4["value"] > 0.8 and c4["trials"] == 26 and c4["seeds"] == 2
+
+
+def test_verify_changes_nothing_in_the_store(store):
+    for build in EXPERIMENTS.values():
+        build(store)
+    before = snapshot(store)
+    assert invoke(str(store)).exit_code == 0
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--sweep", "nope"], "no trials of sweep(s) 'nope'"), ([], "not an sbsweep store")])
+def test_an_unknown_sweep_or_a_foreign_directory_is_one_line_and_exit_2(store, tmp_path, args, message):
+    target = store if args else tmp_path
+    (tmp_path / "notes.txt").write_text("not a store")
+    result = invoke(str(target), *args)
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_verify_as_a_real_subprocess_exits_1_on_a_broken_claim(store):
+    manifold_classification(store, k_slope=+0.001)
+    process = subprocess.run([sys.executable, "-m", "orchestrator", "verify", str(store)], capture_output=True, text=True, timeout=120)
+    assert process.returncode == 1, process.stderr
+    assert "C3a    fail" in process.stdout
