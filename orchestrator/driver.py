@@ -23,9 +23,9 @@ import pyarrow.fs as pafs
 from orchestrator.expand import TrialSpec
 from orchestrator.progress import ProgressLine
 from orchestrator.spec import Resources, SweepSpec
-from orchestrator.expand import preparations
+from orchestrator.expand import pack_id, packs, preparations
 from orchestrator.store import prepared_ids, read_prepared, write_prepared, write_trial
-from orchestrator.trial import failed_trial, pick_device, run_preparation, run_trial, tables_from_bytes, tables_to_bytes
+from orchestrator.trial import failed_trial, pick_device, run_pack, run_preparation, run_trial, tables_from_bytes, tables_to_bytes
 from results_schema import DIVERGED_PREFIX, TRIALS
 from workloads import Checkpointing, DivergedError
 
@@ -219,7 +219,8 @@ def make_trainable(
         import ray
 
         point = config["point"]
-        trial = TrialSpec.from_dict(point["trial"])
+        members = [TrialSpec.from_dict(t) for t in point["trials"]]
+        trial = members[0]
         context = ray.get_runtime_context()
         # Ray narrowed CUDA_VISIBLE_DEVICES to these, so torch's cuda:0 is the first of them.
         gpu_ids = context.get_accelerator_ids().get("GPU", [])
@@ -234,25 +235,22 @@ def make_trainable(
                 return
             tune.report({PREPARED_KEY: data, "status": "ok"})
             return
-        tables = run_trial(
-            trial,
-            device=device,
-            torch_threads=threads,
-            node_id=context.get_node_id(),
-            gpu_ids=",".join(gpu_ids) or None,
-            checkpointing=checkpointing,
-            prepared=(prepared or {}).get(trial.prepared_id) if trial.prepared_id else None,
-        )
-        status = tables[TRIALS.name].column("status")[0].as_py()
-        tune.report({PAYLOAD_KEY: tables_to_bytes(tables), "status": status})
+        where = {"device": device, "torch_threads": threads, "node_id": context.get_node_id(), "gpu_ids": ",".join(gpu_ids) or None}
+        if len(members) == 1:
+            shared = (prepared or {}).get(trial.prepared_id) if trial.prepared_id else None
+            results = [run_trial(trial, checkpointing=checkpointing, prepared=shared, **where)]
+        else:
+            results = run_pack(members, checkpointing=checkpointing, **where)
+        statuses = {tables[TRIALS.name].column("status")[0].as_py() for tables in results}
+        tune.report({PAYLOAD_KEY: [tables_to_bytes(tables) for tables in results], "status": "ok" if statuses == {"ok"} else "failed"})
 
     trainable = tune.with_parameters(sbsweep_trial, prepared=prepared) if prepared else sbsweep_trial
     return tune.with_resources(trainable, _ray_request(resources))
 
 
-def _spec_of(tune_trial: Any) -> TrialSpec:
-    """The sbsweep trial a Tune trial runs."""
-    return TrialSpec.from_dict(tune_trial.config["point"]["trial"])
+def _members_of(tune_trial: Any) -> list[TrialSpec]:
+    """The sbsweep trials a Tune trial runs: one, or a pack (see expand.packs)."""
+    return [TrialSpec.from_dict(t) for t in tune_trial.config["point"]["trials"]]
 
 
 def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> Any:
@@ -272,11 +270,12 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
             progress.update(self.ok, self.running, self.failed)
 
         def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            self.running += 1
+            self.running += len(_members_of(trial))
             self._draw()
 
         def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-            spec = _spec_of(trial)
+            members = _members_of(trial)
+            spec = members[0]
             if spec.stage == "prepare" and "status" in result:
                 data = result.pop(PREPARED_KEY, None)  # Tune allows editing the result in place
                 if data is not None:
@@ -291,22 +290,25 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
             payload = result.pop(PAYLOAD_KEY, None)
             if payload is None:
                 return
-            status = result.get("status")
-            try:
-                write_trial(store, tables_from_bytes(payload))
-            except OSError as error:  # a full disk, a vanished mount: this trial fails, the sweep goes on
-                status = "failed"
+            stored_ok = 0
+            for member, data in zip(members, payload):
+                tables = tables_from_bytes(data)
+                status = tables[TRIALS.name].column("status")[0].as_py()
                 try:
-                    write_trial(store, failed_trial(spec, f"could not store results: {error}"))
-                except OSError:
-                    pass  # nothing can be written: the trial stays missing and runs on the next launch
-            if status == "ok":
-                self.ok += 1
-                # A stored trial never resumes: its checkpoints are dead weight (1.6 MB at 6x256).
-                drop_checkpoints(checkpoint_root, spec.trial_id)
-            else:
-                self.failed += 1
-            self.running -= 1
+                    write_trial(store, tables)
+                except OSError as error:  # a full disk, a vanished mount: this trial fails, the sweep goes on
+                    status = "failed"
+                    try:
+                        write_trial(store, failed_trial(member, f"could not store results: {error}"))
+                    except OSError:
+                        pass  # nothing can be written: the trial stays missing and runs on the next launch
+                stored_ok += status == "ok"
+            self.ok += stored_ok
+            self.failed += len(members) - stored_ok
+            if stored_ok == len(members):
+                # Stored trials never resume: their checkpoints are dead weight (1.6 MB at 6x256).
+                drop_checkpoints(checkpoint_root, trial.config["point"]["pack_id"])
+            self.running -= len(members)
             self._draw()
 
         def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
@@ -314,13 +316,14 @@ def _store_writer(store: Path, checkpoint_root: str, progress: ProgressLine) -> 
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             error = trial.get_error() or "the trial's worker failed"
-            spec = _spec_of(trial)
-            if spec.stage == "prepare":
-                self.preparation_errors[spec.trial_id] = str(error).strip().splitlines()[-1]
+            members = _members_of(trial)
+            if members[0].stage == "prepare":
+                self.preparation_errors[members[0].trial_id] = str(error).strip().splitlines()[-1]
             else:
-                write_trial(store, failed_trial(spec, str(error)))
-            self.failed += 1
-            self.running -= 1
+                for member in members:
+                    write_trial(store, failed_trial(member, str(error)))
+            self.failed += len(members)
+            self.running -= len(members)
             self._draw()
 
     return StoreWriter()
@@ -345,7 +348,7 @@ def run_sweep(
     jobs = [job for job in preparations(spec, trials) if job.trial_id not in prepared_ids(store)]
     errors: dict[str, str] = {}
     if jobs:
-        errors = _fit(spec, jobs, store, root, ProgressLine(f"{spec.name}: prepare", len(jobs)), {}).preparation_errors
+        errors = _fit(spec, [[job] for job in jobs], store, root, ProgressLine(f"{spec.name}: prepare", len(jobs)), {}).preparation_errors
     ready = prepared_ids(store)
     blocked = [t for t in trials if t.prepared_id and t.prepared_id not in ready]
     for trial in blocked:
@@ -353,18 +356,25 @@ def run_sweep(
         write_trial(store, failed_trial(trial, f"its prepared state {trial.prepared_id} failed: {reason}"))
     runnable = [t for t in trials if t not in blocked]
     shared = {pid: read_prepared(store, pid) for pid in {t.prepared_id for t in runnable if t.prepared_id}}
-    writer = _fit(spec, runnable, store, root, progress, shared) if runnable else None
+    groups = packs(runnable, spec.execution.pack, spec.workload_entry.pack_fields)
+    writer = _fit(spec, groups, store, root, progress, shared) if runnable else None
     ok, failed, retries = (writer.ok, writer.failed, writer.retries) if writer else (0, 0, 0)
     return SweepOutcome(ok, failed + len(blocked), retries, time.perf_counter() - fit_start)
 
 
-def _fit(spec: SweepSpec, trials: list[TrialSpec], store: Path, root: str, progress: ProgressLine, prepared: dict[str, bytes]) -> Any:
-    """One Tune run over `trials`; returns the callback that stored them (with its counts)."""
+def _fit(
+    spec: SweepSpec, groups: list[list[TrialSpec]], store: Path, root: str, progress: ProgressLine, prepared: dict[str, bytes]
+) -> Any:
+    """One Tune run, one Tune trial per group of trials (see expand.packs); returns the callback
+    that stored them (with its counts)."""
     from ray import tune
 
     writer = _store_writer(store, root, progress)
     resume_from = resumable_checkpoints(root)
-    points = [{"trial": t.to_dict(), "resume_from": resume_from.get(t.trial_id)} for t in trials]
+    points = [
+        {"trials": [t.to_dict() for t in members], "pack_id": pack_id(members), "resume_from": resume_from.get(pack_id(members))}
+        for members in groups
+    ]
     try:
         tuner = tune.Tuner(
             make_trainable(spec.resources, spec.execution.checkpoint_every_steps, prepared),
@@ -372,7 +382,7 @@ def _fit(spec: SweepSpec, trials: list[TrialSpec], store: Path, root: str, progr
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=spec.execution.max_concurrent_trials,
                 reuse_actors=True,  # one worker process imports torch once, then runs trial after trial
-                trial_dirname_creator=lambda t: t.config["point"]["trial"]["trial_id"],
+                trial_dirname_creator=lambda t: t.config["point"]["pack_id"],
             ),
             run_config=tune.RunConfig(
                 # One Tune experiment per launch; the store, not Tune's state, says what is done.

@@ -123,7 +123,7 @@ def figure3(store: Path, trials: pd.DataFrame, sweep: str, out_dir: Path) -> lis
     loss_ax.set_title(f"({'abcdefghij'[len(all_L)]}) loss", fontsize=9)
     loss_ax.legend(fontsize=7)
     fig.suptitle(
-        f"Figure 3: spectrum of f$\circ\gamma_L$ during training, per L   [sweep '{sweep}']\n"
+        f"Figure 3: spectrum of f$\\circ\\gamma_L$ during training, per L   [sweep '{sweep}']\n"
         f"{config['depth']}x{config['width']} ReLU net, {config['steps']} full-batch Adam steps, N={config['n_points']}",
         fontsize=9,
     )

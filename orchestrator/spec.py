@@ -76,6 +76,9 @@ class Execution(_Strict):
     """steps between a trial's checkpoints: a crashed or interrupted trial resumes from the last"""
     max_trials: int = Field(DEFAULT_MAX_TRIALS, gt=0)
     """a sweep that expands to more trials than this is refused (raise it on purpose)"""
+    pack: int = Field(1, gt=0)
+    """grid points trained together as one stacked model inside one Ray trial (same net shape);
+    1 runs each trial alone. Each packed trial still writes its own rows, as if run alone"""
 
 
 class SweepSpec(_Strict):
@@ -279,6 +282,8 @@ def _validate_trials(spec: SweepSpec, context: _Context) -> None:
             f"the sweep expands to {n_trials} trials, more than max_trials={spec.execution.max_trials}; "
             f"raise it (--set execution.max_trials={n_trials}) if you mean it",
         )
+    if spec.execution.pack > 1 and spec.workload_entry.problem is None:
+        raise context.error("execution.pack", f"experiment '{spec.experiment}' cannot be packed (it trains no net per trial); use 1")
     for trial in expand(spec):
         problems = spec.workload_entry.constraints(spec.workload_entry.config_type(**trial.config))
         for field, why in problems.items():

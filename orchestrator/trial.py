@@ -20,7 +20,8 @@ import torch
 from orchestrator import __version__
 from orchestrator.expand import TrialSpec
 from results_schema import DIVERGED_PREFIX, TABLES, TRIALS, to_arrow
-from workloads import REGISTRY, Checkpointing, DivergedError
+from workloads import REGISTRY, Checkpointing, DivergedError, WorkloadResult
+from workloads.training import solve_packed
 
 
 def pick_device(gpus: float) -> torch.device:
@@ -91,15 +92,54 @@ def run_trial(
     }
     try:
         extra = {"prepared": prepared} if workload.prepare else {}
-        result = workload.run(_typed_config(trial), device, checkpointing, **extra)
+        outcome: WorkloadResult | DivergedError = workload.run(_typed_config(trial), device, checkpointing, **extra)
     except DivergedError as error:
-        row = trial_row(trial, "failed", f"{DIVERGED_PREFIX}{error}", wall_s=time.perf_counter() - start, **provenance)
-        return {TRIALS.name: to_arrow(TRIALS, [row])}
-    row = trial_row(
-        trial, "ok", wall_s=time.perf_counter() - start, resumed_from_step=result.resumed_from_step, **result.summary, **provenance
-    )
+        outcome = error
+    return _tables(trial, outcome, {**provenance, "wall_s": time.perf_counter() - start})
+
+
+def run_pack(
+    trials: list[TrialSpec],
+    device: torch.device | None = None,
+    torch_threads: int = 1,
+    node_id: str | None = None,
+    checkpointing: Checkpointing | None = None,
+    gpu_ids: str | None = None,
+) -> list[dict[str, pa.Table]]:
+    """Run several trials of one experiment as one stacked model; return each trial's tables.
+
+    Each trial's rows are what it would write alone (up to float rounding of the batched
+    matmuls), except `wall_s`, which is the pack's time divided by its size: the trial's share.
+    One trial alone goes through run_trial unchanged.
+    """
+    if len(trials) == 1:
+        return [run_trial(trials[0], device, torch_threads, node_id, checkpointing, gpu_ids)]
+    device = device or torch.device("cpu")
+    torch.set_num_threads(torch_threads)
+    started_at = datetime.now(timezone.utc)
+    start = time.perf_counter()
+    workload = REGISTRY[trials[0].experiment]
+    assert workload.problem is not None, f"{trials[0].experiment} cannot be packed"
+    outcomes = solve_packed([workload.problem(_typed_config(t), device) for t in trials], checkpointing)
+    provenance = {
+        "started_at": started_at,
+        "device": str(device),
+        "hostname": socket.gethostname(),
+        "node_id": node_id,
+        "gpu_ids": gpu_ids,
+        "torch_threads": torch_threads,
+        "wall_s": (time.perf_counter() - start) / len(trials),
+    }
+    return [_tables(trial, outcome, provenance) for trial, outcome in zip(trials, outcomes)]
+
+
+def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
+    """A trial's outcome as its Arrow tables: one failed trials row if it diverged, else all its rows."""
+    if isinstance(outcome, DivergedError):
+        return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", f"{DIVERGED_PREFIX}{outcome}", **provenance)])}
+    row = trial_row(trial, "ok", resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
     tables = {TRIALS.name: to_arrow(TRIALS, [row])}
-    for name, rows in result.tables.items():
+    for name, rows in outcome.tables.items():
         tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])
     return tables
 

@@ -12,9 +12,9 @@ from typing import Any, Callable
 import torch
 
 from workloads import learning_order, manifold_classification, manifold_regression, perturbation
-from workloads.training import Checkpointing, DivergedError, WorkloadResult
+from workloads.training import Checkpointing, DivergedError, Problem, WorkloadResult
 
-__all__ = ["REGISTRY", "Checkpointing", "DivergedError", "Workload", "WorkloadResult"]
+__all__ = ["REGISTRY", "Checkpointing", "DivergedError", "Problem", "Workload", "WorkloadResult"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class Workload:
     """Computes state that several trials share (e.g. a trained theta*); `run` then takes it as `prepared`."""
     prepared_fields: tuple[str, ...] = ()
     """The config fields the prepared state depends on: trials equal on these share one."""
+    problem: Callable[[Any, torch.device], Problem] | None = None
+    """The trial as a training Problem, so several can be packed into one stacked model."""
+    pack_fields: tuple[str, ...] = ("width", "depth", "n_points", "steps", "learning_rate", "eval_every_steps")
+    """Config fields trials must share to be packed: the net's shape, the data's and the schedule."""
 
 
 def _manifold_classification_constraints(config: manifold_classification.ManifoldClassificationConfig) -> dict[str, str]:
@@ -66,6 +70,7 @@ REGISTRY: dict[str, Workload] = {
             summary="Experiment 3: binarised sine on gamma_L, accuracy per (k, L)",
             config_type=manifold_classification.ManifoldClassificationConfig,
             run=manifold_classification.run,
+            problem=manifold_classification.problem,
             figure="figure4",
             constraints=_manifold_classification_constraints,
         ),
@@ -74,6 +79,7 @@ REGISTRY: dict[str, Workload] = {
             summary="Experiment 1: sum of sinusoids on [0, 1), which frequencies are learned first",
             config_type=learning_order.LearningOrderConfig,
             run=learning_order.run,
+            problem=learning_order.problem,
             figure="figure1",
             constraints=_learning_order_constraints,
         ),
@@ -92,6 +98,7 @@ REGISTRY: dict[str, Workload] = {
             summary="Experiment 2: sum of sinusoids on gamma_L, spectrum evolution per L",
             config_type=manifold_regression.ManifoldRegressionConfig,
             run=manifold_regression.run,
+            problem=manifold_regression.problem,
             figure="figure3",
             constraints=_frequencies_below_nyquist,
         ),

@@ -17,7 +17,7 @@ from annotated_types import Gt, MinLen
 from workloads.nets import build_mlp, layer_spectral_norms
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
-from workloads.training import Checkpointing, WorkloadResult, resumed_step, split_tables, train_full_batch
+from workloads.training import Checkpointing, Problem, WorkloadResult, solve, split_tables
 
 AMPLITUDE_SETTINGS = ("equal", "increasing")
 
@@ -58,8 +58,8 @@ class LearningOrderConfig:
     eval_every_steps; the last step always is, steps past it are skipped"""
 
 
-def run(config: LearningOrderConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> WorkloadResult:
-    """Train one net on one (amplitude setting, seed) point; return curves, spectra, norms, functions."""
+def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
+    """One (amplitude setting, seed) point as a training problem: fit the sum of sinusoids on [0, 1)."""
     z = latent_grid(config.n_points)
     frequencies = torch.tensor(config.frequencies, dtype=torch.float32)
     amplitudes = amplitudes_for(config.amplitudes, len(config.frequencies))
@@ -80,19 +80,24 @@ def run(config: LearningOrderConfig, device: torch.device, checkpointing: Checkp
             ]
         return rows
 
-    rows = train_full_batch(
-        model,
-        z[:, None].to(device),
+    def finish(rows: list[dict], resumed_from_step: int) -> WorkloadResult:
+        tables = split_tables(rows, "spectra", "layer_norms", "functions")
+        return WorkloadResult(
+            summary={"loss": tables["curves"][-1]["loss"], "steps": config.steps}, tables=tables, resumed_from_step=resumed_from_step
+        )
+
+    return Problem(
+        model=model,
+        inputs=z[:, None].to(device),
         loss_of_output=lambda output: ((output - target) ** 2).mean(),
+        evaluate=measure,
         steps=config.steps,
         learning_rate=config.learning_rate,
         eval_every_steps=config.eval_every_steps,
-        evaluate=measure,
-        checkpointing=checkpointing,
+        finish=finish,
     )
-    tables = split_tables(rows, "spectra", "layer_norms", "functions")
-    return WorkloadResult(
-        summary={"loss": tables["curves"][-1]["loss"], "steps": config.steps},
-        tables=tables,
-        resumed_from_step=resumed_step(checkpointing),
-    )
+
+
+def run(config: LearningOrderConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> WorkloadResult:
+    """Train one net on one (amplitude setting, seed) point; return curves, spectra, norms, functions."""
+    return solve(problem(config, device), checkpointing)

@@ -9,6 +9,9 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
+from torch.func import stack_module_state
+
+from workloads.nets import stacked_forward
 
 # What an experiment computes from the net's output on the whole grid at an eval step: scalars
 # for the learning curve, and optionally lists of rows for other tables (see split_tables).
@@ -118,3 +121,98 @@ def train_full_batch(
                 copy.deepcopy({"step": step + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rows": rows})
             )
     return rows
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One net's full-batch training task, as an experiment describes it.
+
+    Everything the loop needs and nothing about where it runs: the net, the inputs, the loss,
+    what to read out at eval steps, the schedule, and how the eval rows become the trial's
+    result. A Problem can be trained alone (`solve`) or stacked with others of the same shape
+    into one batched model (`solve_packed`).
+    """
+
+    model: nn.Module
+    inputs: torch.Tensor
+    """(N, d): the whole training set, one full batch"""
+    loss_of_output: Callable[[torch.Tensor], torch.Tensor]
+    evaluate: Evaluate
+    steps: int
+    learning_rate: float
+    eval_every_steps: int
+    finish: Callable[[list[dict[str, Any]], int], WorkloadResult]
+    """(eval rows, step resumed from) -> the trial's result"""
+
+
+def solve(problem: Problem, checkpointing: Checkpointing | None = None) -> WorkloadResult:
+    """Train one problem's net alone (see train_full_batch) and return its result."""
+    rows = train_full_batch(
+        problem.model, problem.inputs, problem.loss_of_output, problem.steps, problem.learning_rate,
+        problem.eval_every_steps, problem.evaluate, checkpointing,
+    )
+    return problem.finish(rows, resumed_step(checkpointing))
+
+
+def _pack_shape(problem: Problem) -> tuple[Any, ...]:
+    params = tuple((name, tuple(p.shape)) for name, p in problem.model.named_parameters())
+    return params, tuple(problem.inputs.shape), problem.steps, problem.learning_rate, problem.eval_every_steps
+
+
+def solve_packed(problems: list[Problem], checkpointing: Checkpointing | None = None) -> list[WorkloadResult | DivergedError]:
+    """Train G problems whose nets have one shape as one stacked model; return each one's result.
+
+    The G parameter sets are stacked along a new leading axis and the forward pass runs over
+    all of them at once (nets.stacked_forward), so one step is a few batched matmuls instead of
+    G rounds of small ones.
+    The loss is the sum of the G losses: each net's gradient is that of its own loss alone, and
+    Adam is elementwise, so each net follows the trajectory it would follow alone, up to float
+    rounding of the batched matmuls. A net whose loss becomes NaN or infinite gets a
+    DivergedError and the others train on (its gradients never reach them).
+    """
+    if len({_pack_shape(p) for p in problems}) != 1:
+        raise ValueError("a pack needs nets of one shape, inputs of one shape, and one schedule")
+    first = problems[0]
+    params, _ = stack_module_state([p.model for p in problems])
+    inputs = torch.stack([p.inputs for p in problems])  # (G, N, d)
+    forward = stacked_forward(first.model)
+    optimizer = torch.optim.Adam(params.values(), lr=first.learning_rate)
+    rows: list[list[dict[str, Any]]] = [[] for _ in problems]
+    diverged: dict[int, str] = {}
+    start = resumed_step(checkpointing)
+    if checkpointing and checkpointing.saved:
+        with torch.no_grad():
+            for name, value in checkpointing.saved["params"].items():
+                params[name].copy_(value)
+        optimizer.load_state_dict(checkpointing.saved["optimizer"])
+        rows, diverged = [list(r) for r in checkpointing.saved["rows"]], dict(checkpointing.saved["diverged"])
+    for step in range(start, first.steps + 1):
+        outputs = forward(params, inputs).squeeze(-1)  # (G, N)
+        losses = torch.stack([p.loss_of_output(outputs[g]) for g, p in enumerate(problems)])
+        if step % first.eval_every_steps == 0 or step == first.steps:
+            for g, loss_value in enumerate(losses.detach().tolist()):  # one host sync per eval, not per net
+                if g in diverged:
+                    continue
+                if not math.isfinite(loss_value):
+                    diverged[g] = f"loss became {loss_value} at step {step}"
+                    continue
+                with torch.no_grad():
+                    _load_net(problems[g].model, params, g)  # an evaluate may read the net's weights
+                    rows[g].append({"step": step, "loss": loss_value, **problems[g].evaluate(step, outputs[g].detach(), losses[g].detach())})
+            if len(diverged) == len(problems):
+                break
+        if step == first.steps:
+            break
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        optimizer.step()
+        if checkpointing and (step + 1) % checkpointing.every_steps == 0 and step + 1 < first.steps:
+            checkpointing.save(copy.deepcopy(
+                {"step": step + 1, "params": params, "optimizer": optimizer.state_dict(), "rows": rows, "diverged": diverged}
+            ))
+    return [DivergedError(diverged[g]) if g in diverged else p.finish(rows[g], start) for g, p in enumerate(problems)]
+
+
+def _load_net(model: nn.Module, params: dict[str, torch.Tensor], index: int) -> None:
+    for name, parameter in model.named_parameters():
+        parameter.copy_(params[name][index])
