@@ -96,6 +96,11 @@ def spearman(x: pd.Series, y: pd.Series) -> float:
     return float(x.rank().corr(y.rank()))
 
 
+def _axis_label(value: object) -> str:
+    # Integer axes come back as floats from a store where other experiments left them null.
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def _holds(claim: Claim, value: float) -> bool:
     return value >= claim.threshold if claim.comparison == ">=" else value <= claim.threshold
 
@@ -110,7 +115,7 @@ def _verdict(claim: Claim, sweep: str, trials: pd.DataFrame, **fields: object) -
 def _correlate(claim: Claim, sweep: str, trials: pd.DataFrame, series: pd.Series, notes: list[str]) -> Verdict:
     """Rank-correlate a series indexed by an axis with its index, and judge it."""
     series = series.sort_index()
-    as_dict = {str(k): float(v) for k, v in series.items()}
+    as_dict = {_axis_label(k): float(v) for k, v in series.items()}
     if len(series) < MIN_AXIS_VALUES:
         notes = notes + [f"needs at least {MIN_AXIS_VALUES} values of {series.index.name}, the sweep has {len(series)}"]
         return _verdict(claim, sweep, trials, series=as_dict, notes=notes)
@@ -177,7 +182,7 @@ def verify_c3(store: Path, trials: pd.DataFrame, sweep: str) -> list[Verdict]:
         undefined = rhos[rhos.isna()]
         notes = []
         if len(undefined):
-            notes.append(f"{len(undefined)} line(s) with all-equal accuracy left out ({rhos.index.name} = {', '.join(map(str, undefined.index))})")
+            notes.append(f"{len(undefined)} line(s) with all-equal accuracy left out ({rhos.index.name} = {', '.join(map(_axis_label, undefined.index))})")
         defined = rhos.dropna()
         if defined.empty:
             verdicts.append(_verdict(claim, sweep, trials, notes=[f"needs at least {MIN_AXIS_VALUES} values of {axis} per line"]))
@@ -185,7 +190,7 @@ def verify_c3(store: Path, trials: pd.DataFrame, sweep: str) -> list[Verdict]:
         value = float(defined.mean())
         verdicts.append(_verdict(
             claim, sweep, trials, value=value, outcome="pass" if _holds(claim, value) else "fail",
-            series={str(k): round(float(v), 4) for k, v in defined.items()}, notes=notes,
+            series={_axis_label(k): round(float(v), 4) for k, v in defined.items()}, notes=notes,
         ))
     return verdicts
 
