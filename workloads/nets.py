@@ -66,7 +66,7 @@ def stacked_forward(model: nn.Module) -> Callable[[dict[str, torch.Tensor], torc
                     weight, bias = params[f"{index}.weight"], params[f"{index}.bias"]
                     hidden = torch.baddbmm(bias.unsqueeze(1), hidden, weight.transpose(1, 2))
                 else:
-                    hidden = torch.relu(hidden)
+                    hidden = hidden.relu_()  # in place: baddbmm does not need its output for its backward
             return hidden
 
         return mlp

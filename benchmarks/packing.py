@@ -1,0 +1,75 @@
+"""Trial packing: G nets of one shape trained as one stacked model vs one after another.
+
+    python benchmarks/packing.py                                  # CPU, 6x64 (goal >= 1.3x)
+    python benchmarks/packing.py --device cuda --width 256 --pack 32   # GPU, 6x256 (goal >= 20x)
+
+Both sides run the same Experiment 3 configs (k varies, L = 4, N = 1000), evals included, in
+this process with one torch thread on a CPU. Prints the throughput ratio measured in this run
+and how far the packed results are from the unpacked ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from workloads import manifold_classification
+from workloads.training import solve_packed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pack", type=int, default=8, help="nets per stacked model (G)")
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--depth", type=int, default=6)
+    parser.add_argument("--n-points", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on a CPU")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side; the fastest of each counts")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    configs = [
+        manifold_classification.ManifoldClassificationConfig(
+            k=10 + 10 * i, L=4, seed=i, width=args.width, depth=args.depth, n_points=args.n_points, steps=args.steps, eval_every_steps=100
+        )
+        for i in range(args.pack)
+    ]
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    # Warm up both paths (allocator, kernels) on a short run first.
+    short = [manifold_classification.ManifoldClassificationConfig(**{**c.__dict__, "steps": 20}) for c in configs[:2]]
+    [manifold_classification.run(c, device) for c in short]
+    solve_packed([manifold_classification.problem(c, device) for c in short])
+
+    alone_s = packed_s = float("inf")
+    for _ in range(args.repeats):  # alternate the sides, so drift in machine speed hits both alike
+        sync()
+        start = time.perf_counter()
+        alone = [manifold_classification.run(config, device) for config in configs]
+        sync()
+        alone_s = min(alone_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        packed = solve_packed([manifold_classification.problem(config, device) for config in configs])
+        sync()
+        packed_s = min(packed_s, time.perf_counter() - start)
+
+    net_steps = args.pack * args.steps
+    first_eval_gap = max(abs(a.tables["curves"][1]["loss"] - p.tables["curves"][1]["loss"]) for a, p in zip(alone, packed))
+    accuracy_gaps = [abs(a.summary["accuracy"] - p.summary["accuracy"]) for a, p in zip(alone, packed)]
+    print(f"{args.pack} nets {args.depth}x{args.width}, N={args.n_points}, {args.steps} steps each, on {device} ({args.threads} thread(s))")
+    print(f"one after another: {alone_s:.2f}s  ({1000 * alone_s / net_steps:.3f} ms per net-step)")
+    print(f"packed:            {packed_s:.2f}s  ({1000 * packed_s / net_steps:.3f} ms per net-step)")
+    print(f"packing throughput ratio: {alone_s / packed_s:.2f}x")
+    print(f"packed vs alone: loss at step 100 differs by at most {first_eval_gap:.1e}; final accuracy by "
+          f"{sum(accuracy_gaps) / len(accuracy_gaps):.4f} on average, {max(accuracy_gaps):.4f} at most (rounding differences grow with training)")
+
+
+if __name__ == "__main__":
+    main()
