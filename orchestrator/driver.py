@@ -205,7 +205,7 @@ def check_resources(resources: Resources) -> None:
 
 
 def make_trainable(
-    resources: Resources, checkpoint_every_steps: int, prepared: dict[str, bytes] | None = None
+    resources: Resources, checkpoint_every_steps: int, prepared: dict[str, bytes] | None = None, compile_mode: str | None = None
 ) -> Callable[[dict[str, Any]], None]:
     """A fresh Tune function trainable for one resource shape.
 
@@ -235,7 +235,10 @@ def make_trainable(
                 return
             tune.report({PREPARED_KEY: data, "status": "ok"})
             return
-        where = {"device": device, "torch_threads": threads, "node_id": context.get_node_id(), "gpu_ids": ",".join(gpu_ids) or None}
+        where = {
+            "device": device, "torch_threads": threads, "node_id": context.get_node_id(), "gpu_ids": ",".join(gpu_ids) or None,
+            "compile_mode": compile_mode,
+        }
         if len(members) == 1:
             shared = (prepared or {}).get(trial.prepared_id) if trial.prepared_id else None
             results = [run_trial(trial, checkpointing=checkpointing, prepared=shared, **where)]
@@ -377,7 +380,7 @@ def _fit(
     ]
     try:
         tuner = tune.Tuner(
-            make_trainable(spec.resources, spec.execution.checkpoint_every_steps, prepared),
+            make_trainable(spec.resources, spec.execution.checkpoint_every_steps, prepared, spec.execution.compile),
             param_space={"point": tune.grid_search(points)},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=spec.execution.max_concurrent_trials,

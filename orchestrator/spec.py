@@ -22,7 +22,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_type_hints
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -79,6 +79,9 @@ class Execution(_Strict):
     pack: int = Field(1, gt=0)
     """grid points trained together as one stacked model inside one Ray trial (same net shape);
     1 runs each trial alone. Each packed trial still writes its own rows, as if run alone"""
+    compile: Literal["default", "reduce-overhead", "max-autotune"] | None = None
+    """torch.compile the net's forward pass with this mode ('reduce-overhead' adds CUDA graphs on
+    a GPU); null runs eagerly. Results equal the eager ones up to float rounding"""
 
 
 class SweepSpec(_Strict):
@@ -284,6 +287,8 @@ def _validate_trials(spec: SweepSpec, context: _Context) -> None:
         )
     if spec.execution.pack > 1 and spec.workload_entry.problem is None:
         raise context.error("execution.pack", f"experiment '{spec.experiment}' cannot be packed (it trains no net per trial); use 1")
+    if spec.execution.compile and spec.workload_entry.problem is None:
+        raise context.error("execution.compile", f"experiment '{spec.experiment}' trains no net per trial, so there is nothing to compile; use null")
     for trial in expand(spec):
         problems = spec.workload_entry.constraints(spec.workload_entry.config_type(**trial.config))
         for field, why in problems.items():

@@ -21,7 +21,7 @@ from orchestrator import __version__
 from orchestrator.expand import TrialSpec
 from results_schema import DIVERGED_PREFIX, TABLES, TRIALS, to_arrow
 from workloads import REGISTRY, Checkpointing, DivergedError, WorkloadResult
-from workloads.training import solve_packed
+from workloads.training import solve, solve_packed
 
 
 def pick_device(gpus: float) -> torch.device:
@@ -68,6 +68,7 @@ def run_trial(
     checkpointing: Checkpointing | None = None,
     gpu_ids: str | None = None,
     prepared: bytes | None = None,
+    compile_mode: str | None = None,
 ) -> dict[str, pa.Table]:
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
@@ -75,7 +76,7 @@ def run_trial(
     the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
     `checkpointing` is handed to the workload as is: where its state goes is the caller's business.
     `prepared` is the shared state of `trial.prepared_id` (see run_preparation), for workloads
-    that need one.
+    that need one. `compile_mode` torch.compiles the net (workloads that train one, see Problem).
     """
     device = device or torch.device("cpu")
     torch.set_num_threads(torch_threads)
@@ -91,8 +92,12 @@ def run_trial(
         "torch_threads": torch_threads,
     }
     try:
-        extra = {"prepared": prepared} if workload.prepare else {}
-        outcome: WorkloadResult | DivergedError = workload.run(_typed_config(trial), device, checkpointing, **extra)
+        outcome: WorkloadResult | DivergedError
+        if compile_mode and workload.problem is not None:
+            outcome = solve(workload.problem(_typed_config(trial), device), checkpointing, compile_mode)
+        else:
+            extra = {"prepared": prepared} if workload.prepare else {}
+            outcome = workload.run(_typed_config(trial), device, checkpointing, **extra)
     except DivergedError as error:
         outcome = error
     return _tables(trial, outcome, {**provenance, "wall_s": time.perf_counter() - start})
@@ -105,6 +110,7 @@ def run_pack(
     node_id: str | None = None,
     checkpointing: Checkpointing | None = None,
     gpu_ids: str | None = None,
+    compile_mode: str | None = None,
 ) -> list[dict[str, pa.Table]]:
     """Run several trials of one experiment as one stacked model; return each trial's tables.
 
@@ -113,14 +119,14 @@ def run_pack(
     One trial alone goes through run_trial unchanged.
     """
     if len(trials) == 1:
-        return [run_trial(trials[0], device, torch_threads, node_id, checkpointing, gpu_ids)]
+        return [run_trial(trials[0], device, torch_threads, node_id, checkpointing, gpu_ids, compile_mode=compile_mode)]
     device = device or torch.device("cpu")
     torch.set_num_threads(torch_threads)
     started_at = datetime.now(timezone.utc)
     start = time.perf_counter()
     workload = REGISTRY[trials[0].experiment]
     assert workload.problem is not None, f"{trials[0].experiment} cannot be packed"
-    outcomes = solve_packed([workload.problem(_typed_config(t), device) for t in trials], checkpointing)
+    outcomes = solve_packed([workload.problem(_typed_config(t), device) for t in trials], checkpointing, compile_mode)
     provenance = {
         "started_at": started_at,
         "device": str(device),

@@ -112,6 +112,8 @@ BAD_SPECS = [
     ("zero-n-points", "name: x\nexperiment: manifold_classification\nworkload: {n_points: 0}\n", [], "workload.n_points", 3),
     ("negative-delta", "name: x\nexperiment: perturbation\ngrid: {delta: [0.0, -1.0]}\n", [], "grid.delta[1]", 3),
     ("pack-without-training", "name: x\nexperiment: perturbation\nexecution: {pack: 4}\n", [], "execution.pack", None),
+    ("compile-without-training", "name: x\nexperiment: perturbation\nexecution: {compile: default}\n", [], "execution.compile", None),
+    ("unknown-compile-mode", "name: x\nexperiment: manifold_classification\nexecution: {compile: fastest}\n", [], "execution.compile", 3),
     ("pack-zero", "name: x\nexperiment: manifold_classification\nexecution: {pack: 0}\n", [], "execution.pack", 3),
     ("python-object-tag", "name: x\nexperiment: !!python/object/apply:os.getcwd []\n", [], "", 2),
     ("override-unknown-key", "name: x\nexperiment: manifold_classification\n", ["workload.stepz=5"], "workload.stepz", None),

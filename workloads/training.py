@@ -145,8 +145,14 @@ class Problem:
     """(eval rows, step resumed from) -> the trial's result"""
 
 
-def solve(problem: Problem, checkpointing: Checkpointing | None = None) -> WorkloadResult:
-    """Train one problem's net alone (see train_full_batch) and return its result."""
+def solve(problem: Problem, checkpointing: Checkpointing | None = None, compile_mode: str | None = None) -> WorkloadResult:
+    """Train one problem's net alone (see train_full_batch) and return its result.
+
+    With `compile_mode` (a torch.compile mode), the net is compiled in place first: the same
+    parameters and state_dict keys, so checkpoints work either way.
+    """
+    if compile_mode:
+        problem.model.compile(mode=compile_mode)
     rows = train_full_batch(
         problem.model, problem.inputs, problem.loss_of_output, problem.steps, problem.learning_rate,
         problem.eval_every_steps, problem.evaluate, checkpointing,
@@ -159,7 +165,9 @@ def _pack_shape(problem: Problem) -> tuple[Any, ...]:
     return params, tuple(problem.inputs.shape), problem.steps, problem.learning_rate, problem.eval_every_steps
 
 
-def solve_packed(problems: list[Problem], checkpointing: Checkpointing | None = None) -> list[WorkloadResult | DivergedError]:
+def solve_packed(
+    problems: list[Problem], checkpointing: Checkpointing | None = None, compile_mode: str | None = None
+) -> list[WorkloadResult | DivergedError]:
     """Train G problems whose nets have one shape as one stacked model; return each one's result.
 
     The G parameter sets are stacked along a new leading axis and the forward pass runs over
@@ -176,6 +184,8 @@ def solve_packed(problems: list[Problem], checkpointing: Checkpointing | None = 
     params, _ = stack_module_state([p.model for p in problems])
     inputs = torch.stack([p.inputs for p in problems])  # (G, N, d)
     forward = stacked_forward(first.model)
+    if compile_mode:
+        forward = torch.compile(forward, mode=compile_mode)
     # Fused Adam: one kernel over each stacked tensor; the same update as the loop's Adam, rounded differently.
     optimizer = torch.optim.Adam(params.values(), lr=first.learning_rate, fused=True)
     rows: list[list[dict[str, Any]]] = [[] for _ in problems]
