@@ -76,7 +76,7 @@ TRIALS = Table(
         Column("loss", pa.float64(), "final training loss (BCE for classification, MSE for regression)"),
         Column("steps", pa.int64(), "full-batch optimizer steps trained"),
         Column("resumed_from_step", pa.int64(), "step the trial resumed from a checkpoint at (0: trained from scratch)"),
-        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end"),
+        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end; a packed trial gets its pack's time divided by the pack size"),
         Column("started_at", pa.timestamp("us", tz="UTC"), "when the trial started (UTC)"),
         Column("device", pa.string(), "torch device the trial ran on, e.g. 'cpu' or 'cuda:0'"),
         Column("hostname", pa.string(), "machine that ran the trial"),
