@@ -185,7 +185,8 @@ def verify_c3(store: Path, trials: pd.DataFrame, sweep: str) -> list[Verdict]:
             notes.append(f"{len(undefined)} line(s) with all-equal accuracy left out ({rhos.index.name} = {', '.join(map(_axis_label, undefined.index))})")
         defined = rhos.dropna()
         if defined.empty:
-            verdicts.append(_verdict(claim, sweep, trials, notes=[f"needs at least {MIN_AXIS_VALUES} values of {axis} per line"]))
+            why = f"no line with at least {MIN_AXIS_VALUES} values of {axis} and a defined rho"
+            verdicts.append(_verdict(claim, sweep, trials, notes=notes + [why]))
             continue
         value = float(defined.mean())
         verdicts.append(_verdict(

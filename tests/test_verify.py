@@ -146,6 +146,15 @@ def test_a_claim_whose_experiment_is_absent_is_no_data_not_a_pass(store):
     assert "1 of 1 verdicts held; no data: C1, C3a, C3b, C4." in result.output
 
 
+def test_two_values_of_an_axis_are_too_few_for_a_correlation_and_count_as_no_data(store):
+    for seed in SEEDS:
+        for L in (0, 16):
+            add_trial(store, "two", "manifold_regression", seed, L=L, loss=1.0 / (1 + L))
+    [verdict] = [v for v in verify_store(store) if v.claim_id == "C2"]
+    assert (verdict.outcome, verdict.sweep, verdict.value) == ("no data", "two", None)
+    assert verdict.notes == ["needs at least 3 values of L, the sweep has 2"]
+
+
 def test_frequencies_never_reached_rank_after_the_last_step_and_the_output_says_so(store):
     learning_order(store, unreached=3)
     verdicts = [v for v in verify_store(store) if v.claim_id == "C1"]
