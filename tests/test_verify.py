@@ -215,3 +215,22 @@ def test_verify_as_a_real_subprocess_exits_1_on_a_broken_claim(store):
     process = subprocess.run([sys.executable, "-m", "orchestrator", "verify", str(store)], capture_output=True, text=True, timeout=120)
     assert process.returncode == 1, process.stderr
     assert "C3a    fail" in process.stdout
+
+
+def test_verify_reads_what_real_trials_write(store):
+    """Not made-up numbers: tiny real Experiment 1 trials, run and stored by sbsweep's own code."""
+    from orchestrator.expand import TrialSpec, config_hash
+    from orchestrator.trial import run_trial
+
+    for amplitudes in ("equal", "increasing"):
+        for seed in SEEDS:
+            config = {"amplitudes": amplitudes, "seed": seed, "frequencies": [1, 3, 6], "n_points": 32, "width": 16, "depth": 2,
+                      "steps": 60, "learning_rate": 1e-2, "eval_every_steps": 20, "power_iterations": 2, "function_steps": [20]}
+            digest = config_hash("learning_order", config)
+            write_trial(store, run_trial(TrialSpec(f"real-{digest}", "real", "learning_order", digest, config)))
+    verdicts = [v for v in verify_store(store) if v.claim_id == "C1"]
+    assert [(v.sweep, v.group, v.trials, v.seeds) for v in verdicts] == [
+        ("real", "amplitudes: equal", 2, 2), ("real", "amplitudes: increasing", 2, 2)
+    ]
+    assert all(list(v.series) == ["1", "3", "6"] and v.outcome in ("pass", "fail") for v in verdicts)
+    assert all(set(v.series.values()) <= {0.0, 20.0, 40.0, 60.0, 61.0} for v in verdicts)  # eval steps, or "after the last"
