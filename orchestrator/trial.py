@@ -80,17 +80,9 @@ def run_trial(
     """
     device = device or torch.device("cpu")
     torch.set_num_threads(torch_threads)
-    started_at = datetime.now(timezone.utc)
+    provenance = _provenance(device, torch_threads, node_id, gpu_ids)
     start = time.perf_counter()
     workload = REGISTRY[trial.experiment]
-    provenance = {
-        "started_at": started_at,
-        "device": str(device),
-        "hostname": socket.gethostname(),
-        "node_id": node_id,
-        "gpu_ids": gpu_ids,
-        "torch_threads": torch_threads,
-    }
     try:
         outcome: WorkloadResult | DivergedError
         if compile_mode and workload.problem is not None:
@@ -116,27 +108,29 @@ def run_pack(
 
     Each trial's rows are what it would write alone (up to float rounding of the batched
     matmuls), except `wall_s`, which is the pack's time divided by its size: the trial's share.
-    One trial alone goes through run_trial unchanged.
+    A trial that runs alone goes through run_trial instead (the driver picks).
     """
-    if len(trials) == 1:
-        return [run_trial(trials[0], device, torch_threads, node_id, checkpointing, gpu_ids, compile_mode=compile_mode)]
     device = device or torch.device("cpu")
     torch.set_num_threads(torch_threads)
-    started_at = datetime.now(timezone.utc)
+    provenance = _provenance(device, torch_threads, node_id, gpu_ids)
     start = time.perf_counter()
     workload = REGISTRY[trials[0].experiment]
     assert workload.problem is not None, f"{trials[0].experiment} cannot be packed"
     outcomes = solve_packed([workload.problem(_typed_config(t), device) for t in trials], checkpointing, compile_mode)
-    provenance = {
-        "started_at": started_at,
+    provenance["wall_s"] = (time.perf_counter() - start) / len(trials)
+    return [_tables(trial, outcome, provenance) for trial, outcome in zip(trials, outcomes)]
+
+
+def _provenance(device: torch.device, torch_threads: int, node_id: str | None, gpu_ids: str | None) -> dict[str, Any]:
+    """Where and when a trial (or a pack) started: the provenance columns of its trials row."""
+    return {
+        "started_at": datetime.now(timezone.utc),
         "device": str(device),
         "hostname": socket.gethostname(),
         "node_id": node_id,
         "gpu_ids": gpu_ids,
         "torch_threads": torch_threads,
-        "wall_s": (time.perf_counter() - start) / len(trials),
     }
-    return [_tables(trial, outcome, provenance) for trial, outcome in zip(trials, outcomes)]
 
 
 def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
