@@ -21,7 +21,8 @@ import torch
 from orchestrator.expand import TrialSpec, config_hash
 from orchestrator.store import open_store, write_trial
 from orchestrator.trial import run_trial
-from workloads import Checkpointing, manifold_regression
+from workloads import manifold_regression
+from workloads.training import Checkpointing
 
 
 def bare_loop(config: manifold_regression.ManifoldRegressionConfig) -> float:

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -25,9 +25,11 @@ from orchestrator.progress import ProgressLine
 from orchestrator.spec import Resources, SweepSpec
 from orchestrator.expand import pack_id, packs, preparations
 from orchestrator.store import prepared_ids, read_prepared, write_prepared, write_trial
-from orchestrator.trial import failed_trial, pick_device, run_pack, run_preparation, run_trial, tables_from_bytes, tables_to_bytes
+from orchestrator.rows import failed_trial, tables_from_bytes, tables_to_bytes
 from results_schema import DIVERGED_PREFIX, TRIALS
-from workloads import Checkpointing, DivergedError
+
+if TYPE_CHECKING:
+    from workloads.training import Checkpointing
 
 PAYLOAD_KEY = "sbsweep_tables"
 PREPARED_KEY = "sbsweep_prepared"
@@ -106,6 +108,8 @@ def _tune_checkpointing(every_steps: int, resume_from: str | None, device: Any) 
     an earlier launch left (resume_from)."""
     import torch
     from ray import tune
+
+    from workloads.training import Checkpointing
 
     checkpoint = tune.get_checkpoint() or (tune.Checkpoint(resume_from) if resume_from else None)
     saved = None
@@ -217,6 +221,10 @@ def make_trainable(
 
     def sbsweep_trial(config: dict[str, Any], prepared: dict[str, bytes] | None = None) -> None:
         import ray
+
+        # Imported here, on the worker: they bring torch, which the driver never needs.
+        from orchestrator.trial import pick_device, run_pack, run_preparation, run_trial
+        from workloads.training import DivergedError
 
         point = config["point"]
         members = [TrialSpec.from_dict(t) for t in point["trials"]]

@@ -76,7 +76,7 @@ def _prepared_config(prepared_fields: tuple[str, ...], config: dict[str, Any]) -
 
 def expand(spec: SweepSpec) -> list[TrialSpec]:
     """Every trial of the sweep: grid points x seeds, seeds outermost."""
-    prepared_fields = spec.workload_entry.prepared_fields if spec.workload_entry.prepare else ()
+    prepared_fields = spec.workload_entry.prepared_fields
     trials = []
     for seed in spec.seeds:
         for point in grid_points(spec.grid):

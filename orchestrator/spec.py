@@ -285,9 +285,9 @@ def _validate_trials(spec: SweepSpec, context: _Context) -> None:
             f"the sweep expands to {n_trials} trials, more than max_trials={spec.execution.max_trials}; "
             f"raise it (--set execution.max_trials={n_trials}) if you mean it",
         )
-    if spec.execution.pack > 1 and spec.workload_entry.problem is None:
+    if spec.execution.pack > 1 and not spec.workload_entry.trains_one_net:
         raise context.error("execution.pack", f"experiment '{spec.experiment}' cannot be packed (it trains no net per trial); use 1")
-    if spec.execution.compile and spec.workload_entry.problem is None:
+    if spec.execution.compile and not spec.workload_entry.trains_one_net:
         raise context.error("execution.compile", f"experiment '{spec.experiment}' trains no net per trial, so there is nothing to compile; use null")
     for trial in expand(spec):
         problems = spec.workload_entry.constraints(spec.workload_entry.config_type(**trial.config))

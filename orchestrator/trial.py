@@ -1,4 +1,4 @@
-"""Run one trial and turn what it computed into the store's rows. No Ray here.
+"""Run one trial (or a pack of them) and turn what it computed into the store's rows. No Ray here.
 
 The Ray trainable (driver.py) is a thin wrapper around `run_trial`; tests and a serial run call
 it directly. A trial is a function of its TrialSpec alone: same spec, same rows (up to the
@@ -7,21 +7,19 @@ provenance columns: times, host, device).
 
 from __future__ import annotations
 
-import json
 import socket
 import time
-import traceback
 from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
 import torch
 
-from orchestrator import __version__
 from orchestrator.expand import TrialSpec
+from orchestrator.rows import trial_row
 from results_schema import DIVERGED_PREFIX, TABLES, TRIALS, to_arrow
-from workloads import REGISTRY, Checkpointing, DivergedError, WorkloadResult
-from workloads.training import solve, solve_packed
+from workloads import REGISTRY
+from workloads.training import Checkpointing, DivergedError, WorkloadResult, solve, solve_packed
 
 
 def pick_device(gpus: float) -> torch.device:
@@ -40,24 +38,6 @@ def _typed_config(trial: TrialSpec) -> Any:
     return config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in trial.config.items()})
 
 
-def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values: Any) -> dict[str, Any]:
-    """The trials-table row of `trial`: identity, grid coordinates, outcome, provenance."""
-    row: dict[str, Any] = {
-        "trial_id": trial.trial_id,
-        "sweep": trial.sweep,
-        "experiment": trial.experiment,
-        "config_hash": trial.config_hash,
-        "status": status,
-        "error": error,
-        "sbsweep_version": __version__,
-        "torch_version": torch.__version__,
-        "config_json": json.dumps(trial.config, sort_keys=True),
-    }
-    # Config fields that are also trials columns (seed, k, L) become queryable columns.
-    row.update({key: value for key, value in trial.config.items() if key in TRIALS.column_names})
-    row["prepared_id"] = trial.prepared_id
-    row.update(values)
-    return row
 
 
 def run_trial(
@@ -133,17 +113,6 @@ def _provenance(device: torch.device, torch_threads: int, node_id: str | None, g
     }
 
 
-def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
-    """A trial's outcome as its Arrow tables: one failed trials row if it diverged, else all its rows."""
-    if isinstance(outcome, DivergedError):
-        return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", f"{DIVERGED_PREFIX}{outcome}", **provenance)])}
-    row = trial_row(trial, "ok", resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
-    tables = {TRIALS.name: to_arrow(TRIALS, [row])}
-    for name, rows in outcome.tables.items():
-        tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])
-    return tables
-
-
 def run_preparation(
     job: TrialSpec,
     device: torch.device | None = None,
@@ -160,28 +129,12 @@ def run_preparation(
     return workload.prepare(_typed_config(job), device or torch.device("cpu"), checkpointing)
 
 
-def failed_trial(trial: TrialSpec, error: BaseException | str) -> dict[str, pa.Table]:
-    """The rows that record a trial that crashed for good (after its retries).
-
-    Written by the driver, which does not know where the worker ran, so no host is claimed.
-    """
-    if isinstance(error, BaseException):
-        error = "".join(traceback.format_exception_only(type(error), error)).strip()
-    last_line = next((line for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")
-    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", last_line.strip())])}
-
-
-def tables_to_bytes(tables: dict[str, pa.Table]) -> dict[str, bytes]:
-    """Arrow tables -> IPC stream bytes, to travel from a worker to the driver."""
-    out = {}
-    for name, table in tables.items():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        out[name] = sink.getvalue().to_pybytes()
-    return out
-
-
-def tables_from_bytes(payload: dict[str, bytes]) -> dict[str, pa.Table]:
-    """The inverse of tables_to_bytes."""
-    return {name: pa.ipc.open_stream(data).read_all() for name, data in payload.items()}
+def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
+    """A trial's outcome as its Arrow tables: one failed trials row if it diverged, else all its rows."""
+    if isinstance(outcome, DivergedError):
+        return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", f"{DIVERGED_PREFIX}{outcome}", **provenance)])}
+    row = trial_row(trial, "ok", resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
+    tables = {TRIALS.name: to_arrow(TRIALS, [row])}
+    for name, rows in outcome.tables.items():
+        tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])
+    return tables

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,21 @@ def test_experiments_lists_every_config_key_with_its_default():
     result = invoke("experiments")
     assert result.exit_code == 0
     assert "manifold_classification" in result.output and "learning_rate = 0.001" in result.output
+
+
+def test_reading_validating_and_expanding_a_sweep_never_imports_torch(tmp_path):
+    # torch takes over a second to import: the CLI and the driver must not pay it, only workers.
+    script = f"""
+import sys
+from click.testing import CliRunner
+from orchestrator.cli import cli
+import orchestrator.driver, orchestrator.figures, orchestrator.verify
+runner = CliRunner()
+for args in (["--help"], ["experiments"], ["launch", "{REPO / 'sweeps' / 'manifold.yaml'}", "--dry-run"], ["status", "{tmp_path}"]):
+    result = runner.invoke(cli, args)
+    assert result.exit_code in (0, 2), (args, result.output)
+print("torch" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -14,7 +14,8 @@ import torch
 from orchestrator.expand import expand
 from orchestrator.spec import load_spec
 from orchestrator.store import open_store, read_table, stored_trial_ids, write_trial
-from orchestrator.trial import failed_trial, run_trial, tables_from_bytes, tables_to_bytes
+from orchestrator.rows import failed_trial, tables_from_bytes, tables_to_bytes
+from orchestrator.trial import run_trial
 from results_schema import CURVES, MARKER_FILE, SCHEMA_VERSION, TABLES, TRIALS, StoreError, to_arrow
 
 from conftest import snapshot

@@ -1,12 +1,15 @@
-"""The shared pieces of every experiment, checked against what the paper says they are."""
+"""The shared pieces of every experiment, checked against what the paper says they are, and the
+registry that names the experiments."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 import torch
 
+from workloads import REGISTRY
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.spectrum import normalized_magnitude, single_sided_magnitude
@@ -111,3 +114,14 @@ def test_a_loss_that_becomes_nan_stops_training_with_the_reason():
     net = build_mlp(in_features=1, width=4, depth=1, seed=0)
     with pytest.raises(DivergedError, match="nan at step 0"):
         train_full_batch(net, torch.zeros(8, 1), lambda out: out.sum() * float("nan"), 10, 1e-3, 5, lambda *a: {})
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_the_registry_says_what_each_experiment_module_defines(name):
+    # The flags are static so that validating a sweep never imports the module (and torch).
+    workload = REGISTRY[name]
+    assert callable(workload.run)
+    assert workload.trains_one_net == hasattr(workload.module, "problem")
+    assert bool(workload.prepared_fields) == hasattr(workload.module, "prepare")
+    assert set(workload.prepared_fields) <= {f.name for f in dataclasses.fields(workload.config_type)}
+    assert workload.module.__dict__[workload.config_type.__name__] is workload.config_type

@@ -1,44 +1,70 @@
 """What one trial computes: plain torch, no Ray. One experiment per module, shared pieces once.
 
 `REGISTRY` is the only way a sweep file names a workload: nothing is imported by a name taken
-from a spec, so a sweep file cannot run arbitrary code.
+from a spec, so a sweep file cannot run arbitrary code. The registry and the configs
+(workloads.configs) are torch-free: an experiment's module, and torch with it, is imported only
+when one of its trials runs, so the CLI and the driver start fast.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Callable
 
-import torch
+from workloads import configs
 
-from workloads import learning_order, manifold_classification, manifold_regression, perturbation
-from workloads.training import Checkpointing, DivergedError, Problem, WorkloadResult
-
-__all__ = ["REGISTRY", "Checkpointing", "DivergedError", "Problem", "Workload", "WorkloadResult"]
+__all__ = ["REGISTRY", "Workload"]
 
 
 @dataclass(frozen=True)
 class Workload:
-    """An experiment as the orchestrator sees it: a config type, a run function, its constraints."""
+    """An experiment as the orchestrator sees it: a config type, its constraints, and (imported on
+    first use) the functions that run it.
+
+    The module `workloads.<name>` defines `run(config, device, checkpointing)`, and may define
+    `problem(config, device)` (a trainable experiment, which can be packed and compiled) and
+    `prepare(config, device, checkpointing)` (shared state computed once for several trials).
+    """
 
     name: str
     summary: str
     config_type: type
-    run: Callable[[Any, torch.device, Checkpointing | None], WorkloadResult]
     figure: str
     constraints: Callable[[Any], dict[str, str]] = lambda config: {}
     """Cross-field checks: returns {field: why} for each field that makes the config impossible."""
-    prepare: Callable[[Any, torch.device, Checkpointing | None], bytes] | None = None
-    """Computes state that several trials share (e.g. a trained theta*); `run` then takes it as `prepared`."""
     prepared_fields: tuple[str, ...] = ()
-    """The config fields the prepared state depends on: trials equal on these share one."""
-    problem: Callable[[Any, torch.device], Problem] | None = None
-    """The trial as a training Problem, so several can be packed into one stacked model."""
+    """The config fields the prepared state depends on (non-empty iff the module has `prepare`):
+    trials equal on these share one."""
+    trains_one_net: bool = True
+    """Whether the module has `problem`: one net trained by the shared loop, so trials can be
+    packed into one stacked model and compiled."""
     pack_fields: tuple[str, ...] = ("width", "depth", "n_points", "steps", "learning_rate", "eval_every_steps")
     """Config fields trials must share to be packed: the net's shape, the data's and the schedule."""
 
+    @property
+    def module(self) -> ModuleType:
+        """The experiment's module (imports torch on first use)."""
+        return importlib.import_module(f"workloads.{self.name}")
 
-def _manifold_classification_constraints(config: manifold_classification.ManifoldClassificationConfig) -> dict[str, str]:
+    @property
+    def run(self) -> Callable[..., Any]:
+        """run(config, device, checkpointing=None[, prepared]) -> WorkloadResult"""
+        return self.module.run
+
+    @property
+    def problem(self) -> Callable[..., Any] | None:
+        """problem(config, device) -> training.Problem, or None for an experiment that is not one net's training."""
+        return self.module.problem if self.trains_one_net else None
+
+    @property
+    def prepare(self) -> Callable[..., bytes] | None:
+        """prepare(config, device, checkpointing=None) -> bytes of the shared state, or None."""
+        return self.module.prepare if self.prepared_fields else None
+
+
+def _manifold_classification_constraints(config: configs.ManifoldClassificationConfig) -> dict[str, str]:
     # k >= N/2 aliases onto a lower frequency on the N-point grid: the label pattern would not be
     # the frequency the heatmap says it is.
     if 2 * config.k >= config.n_points:
@@ -54,7 +80,7 @@ def _frequencies_below_nyquist(config: Any) -> dict[str, str]:
     return {}
 
 
-def _learning_order_constraints(config: learning_order.LearningOrderConfig) -> dict[str, str]:
+def _learning_order_constraints(config: configs.LearningOrderConfig) -> dict[str, str]:
     # Functions are stored at eval steps only: a step off that grid would silently store nothing.
     off_grid = [s for s in config.function_steps if s % config.eval_every_steps and s != config.steps]
     if off_grid:
@@ -68,37 +94,30 @@ REGISTRY: dict[str, Workload] = {
         Workload(
             name="manifold_classification",
             summary="Experiment 3: binarised sine on gamma_L, accuracy per (k, L)",
-            config_type=manifold_classification.ManifoldClassificationConfig,
-            run=manifold_classification.run,
-            problem=manifold_classification.problem,
+            config_type=configs.ManifoldClassificationConfig,
             figure="figure4",
             constraints=_manifold_classification_constraints,
         ),
         Workload(
             name="learning_order",
             summary="Experiment 1: sum of sinusoids on [0, 1), which frequencies are learned first",
-            config_type=learning_order.LearningOrderConfig,
-            run=learning_order.run,
-            problem=learning_order.problem,
+            config_type=configs.LearningOrderConfig,
             figure="figure1",
             constraints=_learning_order_constraints,
         ),
         Workload(
             name="perturbation",
             summary="Experiment 4: perturb a trained theta* by delta, which frequencies survive",
-            config_type=perturbation.PerturbationConfig,
-            run=perturbation.run,
+            config_type=configs.PerturbationConfig,
             figure="figure5",
             constraints=_frequencies_below_nyquist,
-            prepare=perturbation.prepare,
-            prepared_fields=perturbation.PREPARED_FIELDS,
+            prepared_fields=configs.PERTURBATION_PREPARED_FIELDS,
+            trains_one_net=False,
         ),
         Workload(
             name="manifold_regression",
             summary="Experiment 2: sum of sinusoids on gamma_L, spectrum evolution per L",
-            config_type=manifold_regression.ManifoldRegressionConfig,
-            run=manifold_regression.run,
-            problem=manifold_regression.problem,
+            config_type=configs.ManifoldRegressionConfig,
             figure="figure3",
             constraints=_frequencies_below_nyquist,
         ),

@@ -8,16 +8,14 @@ of frequency, whatever their amplitudes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
-
 import torch
-from annotated_types import Gt, MinLen
 
+from workloads.configs import LearningOrderConfig
 from workloads.nets import build_mlp, layer_spectral_norms
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
 from workloads.training import Checkpointing, Problem, WorkloadResult, solve, split_tables
+
 
 AMPLITUDE_SETTINGS = ("equal", "increasing")
 
@@ -27,35 +25,6 @@ def amplitudes_for(setting: str, count: int) -> torch.Tensor:
     if setting == "equal":
         return torch.ones(count)
     return torch.arange(1, count + 1, dtype=torch.float32) / count
-
-
-@dataclass(frozen=True)
-class LearningOrderConfig:
-    """One grid point of Experiment 1. Defaults are the paper's; ASSUMED marks our own choices."""
-
-    amplitudes: Literal["equal", "increasing"] = "equal"
-    """'equal': every A_i = 1; 'increasing': A_i = i/n, so the highest frequency is the loudest"""
-    seed: int = 0
-    """draws the phases phi_i and the net's initial weights"""
-    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(5, 51, 5))
-    """the target's frequencies k_i"""
-    n_points: Annotated[int, Gt(0)] = 200
-    """N, latent grid size"""
-    width: Annotated[int, Gt(0)] = 256
-    """hidden units per layer"""
-    depth: Annotated[int, Gt(0)] = 6
-    """number of hidden layers"""
-    steps: Annotated[int, Gt(0)] = 80_000
-    """full-batch Adam steps"""
-    learning_rate: Annotated[float, Gt(0)] = 1e-3
-    """Adam learning rate. ASSUMED: 1e-3"""
-    eval_every_steps: Annotated[int, Gt(0)] = 100
-    """steps between spectrum, loss and spectral-norm readings"""
-    power_iterations: Annotated[int, Gt(0)] = 10
-    """power-iteration rounds per spectral norm"""
-    function_steps: tuple[Annotated[int, Gt(0)], ...] = (100, 1000, 10_000, 80_000)
-    """steps at which the whole learned function is stored (Figure 6), each a multiple of
-    eval_every_steps; the last step always is, steps past it are skipped"""
 
 
 def problem(config: LearningOrderConfig, device: torch.device) -> Problem:

@@ -6,41 +6,12 @@ The paper's claim: training accuracy falls as k grows and rises as L grows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
-
 import torch
-from annotated_types import Ge, Gt
 
+from workloads.configs import ManifoldClassificationConfig
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.training import Checkpointing, Problem, WorkloadResult, solve
-
-
-@dataclass(frozen=True)
-class ManifoldClassificationConfig:
-    """One grid point of Experiment 3. Defaults are the paper's; ASSUMED marks our own choices."""
-
-    k: Annotated[int, Gt(0)] = 200
-    """frequency of the sine wave in the latent variable z (cycles over [0, 1))"""
-    L: Annotated[int, Ge(0)] = 0
-    """number of petals of the manifold gamma_L; 0 is the unit circle"""
-    seed: int = 0
-    """draws the phase phi and the net's initial weights"""
-    n_points: Annotated[int, Gt(0)] = 1000
-    """N, latent grid size. ASSUMED: 1000, as in Experiment 2"""
-    width: Annotated[int, Gt(0)] = 256
-    """hidden units per layer"""
-    depth: Annotated[int, Gt(0)] = 6
-    """number of hidden layers"""
-    steps: Annotated[int, Gt(0)] = 10_000
-    """full-batch Adam steps. ASSUMED: 10 000 (the paper does not say)"""
-    learning_rate: Annotated[float, Gt(0)] = 1e-3
-    """Adam learning rate. ASSUMED: 1e-3"""
-    threshold: float = 0.5
-    """label is 1 where the sine exceeds this; 0.5 (the paper's) makes the classes 1:2"""
-    eval_every_steps: Annotated[int, Gt(0)] = 100
-    """steps between learning-curve rows"""
 
 
 def problem(config: ManifoldClassificationConfig, device: torch.device) -> Problem:

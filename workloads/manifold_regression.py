@@ -7,40 +7,13 @@ L, the sooner high frequencies are learned and the lower the final loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
-
 import torch
-from annotated_types import Ge, Gt, MinLen
 
+from workloads.configs import ManifoldRegressionConfig
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
 from workloads.training import Checkpointing, Problem, WorkloadResult, solve, split_tables
-
-
-@dataclass(frozen=True)
-class ManifoldRegressionConfig:
-    """One grid point of Experiment 2. Defaults are the paper's; ASSUMED marks our own choices."""
-
-    L: Annotated[int, Ge(0)] = 0
-    """number of petals of the manifold gamma_L; 0 is the unit circle"""
-    seed: int = 0
-    """draws the phases phi_i and the net's initial weights"""
-    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(20, 201, 20))
-    """the target's frequencies k_i, every amplitude 1"""
-    n_points: Annotated[int, Gt(0)] = 1000
-    """N, latent grid size"""
-    width: Annotated[int, Gt(0)] = 256
-    """hidden units per layer"""
-    depth: Annotated[int, Gt(0)] = 6
-    """number of hidden layers"""
-    steps: Annotated[int, Gt(0)] = 50_000
-    """full-batch Adam steps"""
-    learning_rate: Annotated[float, Gt(0)] = 1e-3
-    """Adam learning rate. ASSUMED: 1e-3"""
-    eval_every_steps: Annotated[int, Gt(0)] = 100
-    """steps between spectrum and loss readings"""
 
 
 def problem(config: ManifoldRegressionConfig, device: torch.device) -> Problem:

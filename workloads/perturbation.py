@@ -9,46 +9,15 @@ at smaller delta than low ones.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import Annotated
 
 import torch
-from annotated_types import Ge, Gt, MinLen
 from torch.func import functional_call, vmap
 
+from workloads.configs import PerturbationConfig
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import single_sided_spectrum
 from workloads.training import Checkpointing, WorkloadResult, train_full_batch
-
-PREPARED_FIELDS = ("seed", "frequencies", "n_points", "width", "depth", "steps", "learning_rate", "eval_every_steps")
-"""The fields theta* depends on: trials that differ only in delta or directions share one theta*."""
-
-
-@dataclass(frozen=True)
-class PerturbationConfig:
-    """One grid point of Experiment 4. Defaults are the paper's; ASSUMED marks our own choices."""
-
-    delta: Annotated[float, Ge(0)] = 0.0
-    """perturbation size: Euclidean length of the change to the ravelled parameter vector"""
-    seed: int = 0
-    """draws the phases, the initial weights, and the perturbation directions"""
-    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(10, 51, 5))
-    """the target's frequencies k_i, every amplitude 1"""
-    n_points: Annotated[int, Gt(0)] = 200
-    """N, latent grid size"""
-    width: Annotated[int, Gt(0)] = 256
-    """hidden units per layer"""
-    depth: Annotated[int, Gt(0)] = 6
-    """number of hidden layers"""
-    steps: Annotated[int, Gt(0)] = 80_000
-    """full-batch Adam steps to train theta*. ASSUMED: 80 000, as Experiment 1 ('to convergence')"""
-    learning_rate: Annotated[float, Gt(0)] = 1e-3
-    """Adam learning rate. ASSUMED: 1e-3"""
-    eval_every_steps: Annotated[int, Gt(0)] = 100
-    """steps between loss readings while theta* trains"""
-    directions: Annotated[int, Gt(0)] = 100
-    """random unit directions per delta, evaluated as one batch"""
 
 
 def _target(config: PerturbationConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

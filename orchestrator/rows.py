@@ -1,0 +1,76 @@
+"""A trial's outcome as the store's rows, and their trip from a worker to the driver. No torch.
+
+The driver imports this (to record a crashed trial, to read a worker's payload); trial.py, which
+runs the workloads and so imports torch, is imported only where trials run.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pyarrow as pa
+
+from orchestrator import __version__
+from orchestrator.expand import TrialSpec
+from results_schema import TRIALS, to_arrow
+
+
+@cache
+def torch_version() -> str | None:
+    """The installed torch's version, read from its package metadata (importing torch costs a second)."""
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return None
+
+
+def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values: Any) -> dict[str, Any]:
+    """The trials-table row of `trial`: identity, grid coordinates, outcome, provenance."""
+    row: dict[str, Any] = {
+        "trial_id": trial.trial_id,
+        "sweep": trial.sweep,
+        "experiment": trial.experiment,
+        "config_hash": trial.config_hash,
+        "status": status,
+        "error": error,
+        "sbsweep_version": __version__,
+        "torch_version": torch_version(),
+        "config_json": json.dumps(trial.config, sort_keys=True),
+    }
+    # Config fields that are also trials columns (seed, k, L) become queryable columns.
+    row.update({key: value for key, value in trial.config.items() if key in TRIALS.column_names})
+    row["prepared_id"] = trial.prepared_id
+    row.update(values)
+    return row
+
+
+
+def failed_trial(trial: TrialSpec, error: BaseException | str) -> dict[str, pa.Table]:
+    """The rows that record a trial that crashed for good (after its retries).
+
+    Written by the driver, which does not know where the worker ran, so no host is claimed.
+    """
+    if isinstance(error, BaseException):
+        error = "".join(traceback.format_exception_only(type(error), error)).strip()
+    last_line = next((line for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")
+    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", last_line.strip())])}
+
+
+def tables_to_bytes(tables: dict[str, pa.Table]) -> dict[str, bytes]:
+    """Arrow tables -> IPC stream bytes, to travel from a worker to the driver."""
+    out = {}
+    for name, table in tables.items():
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        out[name] = sink.getvalue().to_pybytes()
+    return out
+
+
+def tables_from_bytes(payload: dict[str, bytes]) -> dict[str, pa.Table]:
+    """The inverse of tables_to_bytes."""
+    return {name: pa.ipc.open_stream(data).read_all() for name, data in payload.items()}

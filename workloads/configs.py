@@ -1,0 +1,125 @@
+"""What each experiment's trials are: one frozen dataclass per experiment, plain data, no torch.
+
+A config's fields are the keys a sweep file may set (under `workload:` or as grid axes); their
+defaults are the paper's, and ASSUMED marks a default the paper does not give. These live apart
+from the experiments' code so that reading and validating a sweep file (the CLI, the driver)
+never imports torch, which costs over a second at every start; the experiment modules re-export
+their config, so `workloads.learning_order.LearningOrderConfig` works too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from annotated_types import Ge, Gt, MinLen
+
+
+@dataclass(frozen=True)
+class LearningOrderConfig:
+    """One grid point of Experiment 1. Defaults are the paper's; ASSUMED marks our own choices."""
+
+    amplitudes: Literal["equal", "increasing"] = "equal"
+    """'equal': every A_i = 1; 'increasing': A_i = i/n, so the highest frequency is the loudest"""
+    seed: int = 0
+    """draws the phases phi_i and the net's initial weights"""
+    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(5, 51, 5))
+    """the target's frequencies k_i"""
+    n_points: Annotated[int, Gt(0)] = 200
+    """N, latent grid size"""
+    width: Annotated[int, Gt(0)] = 256
+    """hidden units per layer"""
+    depth: Annotated[int, Gt(0)] = 6
+    """number of hidden layers"""
+    steps: Annotated[int, Gt(0)] = 80_000
+    """full-batch Adam steps"""
+    learning_rate: Annotated[float, Gt(0)] = 1e-3
+    """Adam learning rate. ASSUMED: 1e-3"""
+    eval_every_steps: Annotated[int, Gt(0)] = 100
+    """steps between spectrum, loss and spectral-norm readings"""
+    power_iterations: Annotated[int, Gt(0)] = 10
+    """power-iteration rounds per spectral norm"""
+    function_steps: tuple[Annotated[int, Gt(0)], ...] = (100, 1000, 10_000, 80_000)
+    """steps at which the whole learned function is stored (Figure 6), each a multiple of
+    eval_every_steps; the last step always is, steps past it are skipped"""
+
+
+@dataclass(frozen=True)
+class ManifoldRegressionConfig:
+    """One grid point of Experiment 2. Defaults are the paper's; ASSUMED marks our own choices."""
+
+    L: Annotated[int, Ge(0)] = 0
+    """number of petals of the manifold gamma_L; 0 is the unit circle"""
+    seed: int = 0
+    """draws the phases phi_i and the net's initial weights"""
+    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(20, 201, 20))
+    """the target's frequencies k_i, every amplitude 1"""
+    n_points: Annotated[int, Gt(0)] = 1000
+    """N, latent grid size"""
+    width: Annotated[int, Gt(0)] = 256
+    """hidden units per layer"""
+    depth: Annotated[int, Gt(0)] = 6
+    """number of hidden layers"""
+    steps: Annotated[int, Gt(0)] = 50_000
+    """full-batch Adam steps"""
+    learning_rate: Annotated[float, Gt(0)] = 1e-3
+    """Adam learning rate. ASSUMED: 1e-3"""
+    eval_every_steps: Annotated[int, Gt(0)] = 100
+    """steps between spectrum and loss readings"""
+
+
+@dataclass(frozen=True)
+class ManifoldClassificationConfig:
+    """One grid point of Experiment 3. Defaults are the paper's; ASSUMED marks our own choices."""
+
+    k: Annotated[int, Gt(0)] = 200
+    """frequency of the sine wave in the latent variable z (cycles over [0, 1))"""
+    L: Annotated[int, Ge(0)] = 0
+    """number of petals of the manifold gamma_L; 0 is the unit circle"""
+    seed: int = 0
+    """draws the phase phi and the net's initial weights"""
+    n_points: Annotated[int, Gt(0)] = 1000
+    """N, latent grid size. ASSUMED: 1000, as in Experiment 2"""
+    width: Annotated[int, Gt(0)] = 256
+    """hidden units per layer"""
+    depth: Annotated[int, Gt(0)] = 6
+    """number of hidden layers"""
+    steps: Annotated[int, Gt(0)] = 10_000
+    """full-batch Adam steps. ASSUMED: 10 000 (the paper does not say)"""
+    learning_rate: Annotated[float, Gt(0)] = 1e-3
+    """Adam learning rate. ASSUMED: 1e-3"""
+    threshold: float = 0.5
+    """label is 1 where the sine exceeds this; 0.5 (the paper's) makes the classes 1:2"""
+    eval_every_steps: Annotated[int, Gt(0)] = 100
+    """steps between learning-curve rows"""
+
+
+@dataclass(frozen=True)
+class PerturbationConfig:
+    """One grid point of Experiment 4. Defaults are the paper's; ASSUMED marks our own choices."""
+
+    delta: Annotated[float, Ge(0)] = 0.0
+    """perturbation size: Euclidean length of the change to the ravelled parameter vector"""
+    seed: int = 0
+    """draws the phases, the initial weights, and the perturbation directions"""
+    frequencies: Annotated[tuple[Annotated[int, Gt(0)], ...], MinLen(1)] = tuple(range(10, 51, 5))
+    """the target's frequencies k_i, every amplitude 1"""
+    n_points: Annotated[int, Gt(0)] = 200
+    """N, latent grid size"""
+    width: Annotated[int, Gt(0)] = 256
+    """hidden units per layer"""
+    depth: Annotated[int, Gt(0)] = 6
+    """number of hidden layers"""
+    steps: Annotated[int, Gt(0)] = 80_000
+    """full-batch Adam steps to train theta*. ASSUMED: 80 000, as Experiment 1 ('to convergence')"""
+    learning_rate: Annotated[float, Gt(0)] = 1e-3
+    """Adam learning rate. ASSUMED: 1e-3"""
+    eval_every_steps: Annotated[int, Gt(0)] = 100
+    """steps between loss readings while theta* trains"""
+    directions: Annotated[int, Gt(0)] = 100
+    """random unit directions per delta, evaluated as one batch"""
+
+
+PERTURBATION_PREPARED_FIELDS = ("seed", "frequencies", "n_points", "width", "depth", "steps", "learning_rate", "eval_every_steps")
+"""The PerturbationConfig fields theta* depends on: trials that differ only in delta or
+directions share one theta*."""
