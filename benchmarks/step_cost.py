@@ -22,13 +22,13 @@ from orchestrator.expand import TrialSpec, config_hash
 from orchestrator.store import open_store, write_trial
 from orchestrator.trial import run_trial
 from workloads import manifold_regression
-from workloads.training import Checkpointing
+from workloads.training import Checkpointing, adam
 
 
 def bare_loop(config: manifold_regression.ManifoldRegressionConfig) -> float:
     """Seconds for `config.steps` plain full-batch Adam steps on the trial's own net and data."""
     problem = manifold_regression.problem(config, torch.device("cpu"))
-    optimizer = torch.optim.Adam(problem.model.parameters(), lr=config.learning_rate)
+    optimizer = adam(problem.model.parameters(), config.learning_rate)  # the trial's own optimizer
     start = time.perf_counter()
     for _ in range(config.steps):
         loss = problem.loss_of_output(problem.model(problem.inputs).squeeze(-1))

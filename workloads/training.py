@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 from torch import nn
@@ -71,6 +71,13 @@ def resumed_step(checkpointing: Checkpointing | None) -> int:
     return checkpointing.saved["step"] if checkpointing and checkpointing.saved else 0
 
 
+def adam(parameters: Iterable[torch.Tensor], learning_rate: float) -> torch.optim.Adam:
+    """The optimizer of every experiment: Adam with PyTorch's defaults but fused, one kernel over
+    all parameters instead of a dozen small ops per parameter (on a CPU it cut a 6x64 net's step
+    by about a fifth). The same update as the unfused Adam, rounded differently."""
+    return torch.optim.Adam(parameters, lr=learning_rate, fused=True)
+
+
 def train_full_batch(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -95,7 +102,7 @@ def train_full_batch(
 
     Raises DivergedError when the loss is NaN or infinite at an eval step.
     """
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    optimizer = adam(model.parameters(), learning_rate)
     rows: list[dict[str, float]] = []
     if checkpointing and checkpointing.saved:
         model.load_state_dict(checkpointing.saved["model"])
@@ -186,8 +193,7 @@ def solve_packed(
     forward = stacked_forward(first.model)
     if compile_mode:
         forward = torch.compile(forward, mode=compile_mode)
-    # Fused Adam: one kernel over each stacked tensor; the same update as the loop's Adam, rounded differently.
-    optimizer = torch.optim.Adam(params.values(), lr=first.learning_rate, fused=True)
+    optimizer = adam(params.values(), first.learning_rate)
     rows: list[list[dict[str, Any]]] = [[] for _ in problems]
     diverged: dict[int, str] = {}
     start = resumed_step(checkpointing)
