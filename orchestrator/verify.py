@@ -101,8 +101,16 @@ def _axis_label(value: object) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+RHO_ROUNDING = 1e-9
+"""Spearman's rho over n values is a ratio of small integers, but computed in floats it lands a
+few ulps off (one swap among 4 values gives -0.7999999999999998, not -0.8), so a rho this close to
+its threshold counts as on it."""
+
+
 def _holds(claim: Claim, value: float) -> bool:
-    return value >= claim.threshold if claim.comparison == ">=" else value <= claim.threshold
+    if claim.comparison == ">=":
+        return value >= claim.threshold - RHO_ROUNDING
+    return value <= claim.threshold + RHO_ROUNDING
 
 
 def _verdict(claim: Claim, sweep: str, trials: pd.DataFrame, **fields: object) -> Verdict:

@@ -125,6 +125,19 @@ def test_every_claim_holds_on_a_store_built_to_show_it_and_exit_is_0(store):
     assert "final MSE, by L: 0: 2, 4: 0.4005, 10: 0.1823, 16: 0.1181" in result.output
 
 
+def test_a_rho_exactly_on_its_threshold_holds_though_floats_put_it_a_hair_past(store):
+    # Four values of L with one neighbouring pair swapped: rho is exactly -0.8, C2's threshold,
+    # and a hair above it (-0.7999999999999998) when computed in floats.
+    for seed in SEEDS:
+        for L, mse in ((0, 2.7), (4, 1.4), (10, 0.34), (16, 0.42)):
+            add_trial(store, "reg", "manifold_regression", seed, L=L, loss=mse)
+    assert spearman(pd.Series([0, 4, 10, 16]), pd.Series([2.7, 1.4, 0.34, 0.42])) != -0.8
+    result = invoke(str(store), "--sweep", "reg")
+    assert result.exit_code == 0, result.output
+    assert outcomes(result.output)["C2"] == ["pass"]
+    assert "-0.800  <= -0.8" in result.output
+
+
 @pytest.mark.parametrize("broken", sorted(VIOLATIONS))
 def test_a_store_built_to_violate_a_claim_fails_it_by_name_and_exits_1(store, broken):
     for claim, build in EXPERIMENTS.items():
