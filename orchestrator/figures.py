@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: figures are drawn on headless machines and in CI
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -119,6 +120,7 @@ def figure3(store: Path, trials: pd.DataFrame, sweep: str, out_dir: Path) -> lis
         loss_ax.plot(mean.index, mean.to_numpy(), label=f"L = {L}")
     loss_ax.set_yscale("log")
     loss_ax.set_xlabel("training step")
+    loss_ax.xaxis.set_major_locator(MaxNLocator(4))
     loss_ax.set_ylabel("MSE (mean over seeds)")
     loss_ax.set_title(f"({'abcdefghij'[len(all_L)]}) loss", fontsize=9)
     loss_ax.legend(fontsize=7)
@@ -145,6 +147,7 @@ def figure1(store: Path, trials: pd.DataFrame, sweep: str, out_dir: Path) -> lis
         for layer in mean.columns:
             row[1].plot(mean.index, mean[layer].to_numpy(), label=f"layer {layer}")
         row[1].set_xlabel("training step")
+        row[1].xaxis.set_major_locator(MaxNLocator(5))  # 20 000-step labels would run together
         row[1].set_ylabel("spectral norm (mean over seeds)")
         row[1].set_title(f"{setting} amplitudes: spectral norm of each weight matrix", fontsize=9)
         row[1].legend(fontsize=6, ncol=2)
@@ -214,6 +217,23 @@ FIGURES: dict[str, Callable[[Path, pd.DataFrame, str, Path], list[Path]]] = {
 """Figure name (as in workloads.REGISTRY) -> drawing function."""
 
 
+INTEGER_AXES = ("k", "L")
+
+
+def sweep_trials(trials: pd.DataFrame, sweep: str) -> pd.DataFrame:
+    """The trials rows of one sweep, with its integer axes (k, L) as integers again.
+
+    In a store that holds several experiments, pandas reads k and L as floats, because other
+    experiments leave them null; left so, every label would read "L = 4.0".
+    """
+    rows = trials[trials["sweep"] == sweep].copy()
+    for column in INTEGER_AXES:
+        values = rows[column] if column in rows else None
+        if values is not None and values.notna().all() and (values % 1 == 0).all():
+            rows[column] = values.astype("int64")
+    return rows
+
+
 def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = None) -> list[Path]:
     """Draw the figure of every sweep in the store (or of one sweep); return the files written."""
     trials = read_table(store, "trials")
@@ -221,7 +241,7 @@ def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = N
     sweeps = [sweep] if sweep else sorted(trials["sweep"].unique())
     paths: list[Path] = []
     for name in sweeps:
-        rows = trials[trials["sweep"] == name]
+        rows = sweep_trials(trials, name)
         if rows.empty:
             continue
         figure = FIGURES[REGISTRY[rows["experiment"].iloc[0]].figure]
