@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from orchestrator.store import read_table  # noqa: E402
+from orchestrator.store import read_table, with_integer_columns  # noqa: E402
 from results_schema import FIGURES_DIR  # noqa: E402
 from workloads import REGISTRY  # noqa: E402
 
@@ -217,23 +217,6 @@ FIGURES: dict[str, Callable[[Path, pd.DataFrame, str, Path], list[Path]]] = {
 """Figure name (as in workloads.REGISTRY) -> drawing function."""
 
 
-INTEGER_AXES = ("k", "L")
-
-
-def sweep_trials(trials: pd.DataFrame, sweep: str) -> pd.DataFrame:
-    """The trials rows of one sweep, with its integer axes (k, L) as integers again.
-
-    In a store that holds several experiments, pandas reads k and L as floats, because other
-    experiments leave them null; left so, every label would read "L = 4.0".
-    """
-    rows = trials[trials["sweep"] == sweep].copy()
-    for column in INTEGER_AXES:
-        values = rows[column] if column in rows else None
-        if values is not None and values.notna().all() and (values % 1 == 0).all():
-            rows[column] = values.astype("int64")
-    return rows
-
-
 def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = None) -> list[Path]:
     """Draw the figure of every sweep in the store (or of one sweep); return the files written."""
     trials = read_table(store, "trials")
@@ -241,7 +224,7 @@ def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = N
     sweeps = [sweep] if sweep else sorted(trials["sweep"].unique())
     paths: list[Path] = []
     for name in sweeps:
-        rows = sweep_trials(trials, name)
+        rows = with_integer_columns(trials[trials["sweep"] == name])
         if rows.empty:
             continue
         figure = FIGURES[REGISTRY[rows["experiment"].iloc[0]].figure]

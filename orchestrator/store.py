@@ -237,6 +237,22 @@ def _read_one_by_one(files: list[Path], table: Table, columns: list[str] | None)
     return pa.concat_tables(frames)
 
 
+def with_integer_columns(rows: pd.DataFrame, table: Table = TRIALS) -> pd.DataFrame:
+    """`rows` of `table` (a part of it, such as one sweep's) with every column the schema declares
+    integer back as int64 wherever none of these rows is null in it.
+
+    pandas reads an integer column that is null anywhere as floats, and a store of several
+    experiments leaves k or L null for those without them; within one sweep they are whole again,
+    so its labels read "L = 4", not "L = 4.0".
+    """
+    rows = rows.copy()
+    for column in table.columns:
+        values = rows.get(column.name)
+        if values is not None and pa.types.is_integer(column.type) and values.dtype.kind == "f" and values.notna().all():
+            rows[column.name] = values.astype("int64")
+    return rows
+
+
 def read_table(store: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
     """One table of the store as a DataFrame (empty, with the declared columns, if none stored).
 

@@ -17,7 +17,7 @@ from typing import Callable, Literal
 
 import pandas as pd
 
-from orchestrator.store import check_store, read_table
+from orchestrator.store import check_store, read_table, with_integer_columns
 from results_schema import PERTURBATION_SPECTRA, SPECTRA, TRIALS
 
 HALF_MAGNITUDE = 0.5
@@ -96,11 +96,6 @@ def spearman(x: pd.Series, y: pd.Series) -> float:
     return float(x.rank().corr(y.rank()))
 
 
-def _axis_label(value: object) -> str:
-    # Integer axes come back as floats from a store where other experiments left them null.
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
 RHO_ROUNDING = 1e-9
 """Spearman's rho over n values is a ratio of small integers, but computed in floats it lands a
 few ulps off (one swap among 4 values gives -0.7999999999999998, not -0.8), so a rho this close to
@@ -123,7 +118,7 @@ def _verdict(claim: Claim, sweep: str, trials: pd.DataFrame, **fields: object) -
 def _correlate(claim: Claim, sweep: str, trials: pd.DataFrame, series: pd.Series, notes: list[str]) -> Verdict:
     """Rank-correlate a series indexed by an axis with its index, and judge it."""
     series = series.sort_index()
-    as_dict = {_axis_label(k): float(v) for k, v in series.items()}
+    as_dict = {str(k): float(v) for k, v in series.items()}
     if len(series) < MIN_AXIS_VALUES:
         notes = notes + [f"needs at least {MIN_AXIS_VALUES} values of {series.index.name}, the sweep has {len(series)}"]
         return _verdict(claim, sweep, trials, series=as_dict, notes=notes)
@@ -190,7 +185,7 @@ def verify_c3(store: Path, trials: pd.DataFrame, sweep: str) -> list[Verdict]:
         undefined = rhos[rhos.isna()]
         notes = []
         if len(undefined):
-            notes.append(f"{len(undefined)} line(s) with all-equal accuracy left out ({rhos.index.name} = {', '.join(map(_axis_label, undefined.index))})")
+            notes.append(f"{len(undefined)} line(s) with all-equal accuracy left out ({rhos.index.name} = {', '.join(map(str, undefined.index))})")
         defined = rhos.dropna()
         if defined.empty:
             why = f"no line with at least {MIN_AXIS_VALUES} values of {axis} and a defined rho"
@@ -199,7 +194,7 @@ def verify_c3(store: Path, trials: pd.DataFrame, sweep: str) -> list[Verdict]:
         value = float(defined.mean())
         verdicts.append(_verdict(
             claim, sweep, trials, value=value, outcome="pass" if _holds(claim, value) else "fail",
-            series={_axis_label(k): round(float(v), 4) for k, v in defined.items()}, notes=notes,
+            series={str(k): round(float(v), 4) for k, v in defined.items()}, notes=notes,
         ))
     return verdicts
 
@@ -239,7 +234,7 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
         found = []
         for sweep, rows in ok[ok["experiment"] == experiment].groupby("sweep", sort=True):
             failed = int(((trials["sweep"] == sweep) & (trials["status"] == "failed")).sum())
-            for verdict in check(store, rows, str(sweep)):
+            for verdict in check(store, with_integer_columns(rows), str(sweep)):
                 if failed:
                     verdict.notes.append(f"{failed} failed trial(s) of the sweep left out")
                 found.append(verdict)

@@ -120,8 +120,7 @@ def test_each_new_table_round_trips_through_pandas_and_the_figures_come_from_the
 
 
 def test_figure_labels_read_L_4_not_4_0_in_a_store_shared_with_an_experiment_without_L(tmp_path):
-    from orchestrator.figures import sweep_trials
-    from orchestrator.store import read_table
+    from orchestrator.store import read_table, with_integer_columns
     from results_schema import TRIALS, to_arrow
 
     store = open_store(tmp_path / "store")
@@ -129,6 +128,6 @@ def test_figure_labels_read_L_4_not_4_0_in_a_store_shared_with_an_experiment_wit
     write_trial(store, {TRIALS.name: to_arrow(TRIALS, [dict(trial_id="pt-1", sweep="pt", experiment="perturbation", seed=0, status="ok", delta=0.5)])})
     trials = read_table(store, "trials")
     assert trials["L"].dtype == float  # the nulls of the perturbation trial make pandas read floats
-    rows = sweep_trials(trials, "cls")
+    rows = with_integer_columns(trials[trials["sweep"] == "cls"])
     assert f"L = {rows['L'].iloc[0]}, k = {rows['k'].iloc[0]}" == "L = 4, k = 50"
-    assert sweep_trials(trials, "pt")["L"].isna().all()  # an axis a sweep lacks stays null
+    assert with_integer_columns(trials[trials["sweep"] == "pt"])["L"].isna().all()  # an axis a sweep lacks stays null
