@@ -265,36 +265,26 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
 
 @cli.command()
 def experiments() -> None:
-    """List the experiments a sweep file can name, with their config keys and defaults.
+    """List the experiments a sweep file can name, with their config keys, defaults and meaning.
+
+    Each key is printed as it would be written under `workload:` in a sweep file.
 
     \b
     Example:
         sbsweep experiments
     """
     import dataclasses
+    import json
 
     from workloads import REGISTRY
+    from workloads.configs import field_docs
 
     for workload in REGISTRY.values():
         click.echo(f"{workload.name}: {workload.summary} ({workload.figure})")
+        docs = field_docs(workload.config_type)
         for field in dataclasses.fields(workload.config_type):
-            click.echo(f"  {field.name} = {field.default!r}")
-
-
-def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None) -> None:
-    """Create the store if needed, drop the old sweep if --overwrite replaces it, save the spec."""
-    from orchestrator.store import open_store, remove_sweep, save_sweep
-
-    try:
-        open_store(store)
-        if conflict:
-            removed = remove_sweep(store, spec.name)
-            click.echo(f"--overwrite: removed {removed} stored trials of sweep '{spec.name}'", err=True)
-        save_sweep(store, spec.name, spec.to_dict())
-    except StoreError as error:
-        raise UserError(str(error)) from None
-    except OSError as error:
-        raise UserError(f"{store}: cannot write the store ({error.strerror or error})") from None
+            value = json.dumps(list(field.default) if isinstance(field.default, tuple) else field.default)
+            click.echo(f"  {f'{field.name}: {value}':<30} # {docs.get(field.name, '')}".rstrip())
 
 
 def _print_grid(sweep: str, experiment: str, trials: list) -> None:

@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -263,6 +264,8 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
     unknown = sorted(map(str, set(raw) - set(SweepSpec.model_fields)))
     if unknown:
         raise context.error(unknown[0], f"unknown key{_suggest(unknown[0], list(SweepSpec.model_fields))}")
+    if isinstance(raw.get("grid"), dict):
+        raw = {**raw, "grid": {axis: _axis_values(str(axis), values, context) for axis, values in raw["grid"].items()}}
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as error:
@@ -272,6 +275,30 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
     _validate_workload(spec, context)
     _validate_trials(spec, context)
     return spec
+
+
+AXIS_RANGES = ("linspace", "logspace")
+"""Grid axes may be written as a range instead of a list: {linspace: [start, stop, num]} (num
+evenly spaced values, both ends included, as numpy.linspace) or {logspace: [start, stop, num]}
+(10 ** each of those, as numpy.logspace)."""
+
+
+def _axis_values(axis: str, values: Any, context: _Context) -> Any:
+    """An axis as its list of values: a range ({linspace: ...}, {logspace: ...}) expanded, a list as is."""
+    if not isinstance(values, dict):
+        return values  # a list, or something SweepSpec's own validation names
+    key = f"grid.{axis}"
+    if len(values) != 1 or next(iter(values)) not in AXIS_RANGES:
+        raise context.error(key, f"an axis is a list of values, or one of {{linspace: [start, stop, num]}}, {{logspace: [start, stop, num]}}")
+    kind, bounds = next(iter(values.items()))
+    numbers = isinstance(bounds, list) and len(bounds) == 3 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+    if not numbers or not all(math.isfinite(b) for b in bounds) or not isinstance(bounds[2], int) or bounds[2] < 1:
+        raise context.error(f"{key}.{kind}", f"needs [start, stop, num]: two finite numbers and a count of at least 1, got {bounds!r}")
+    start, stop, num = bounds
+    # numpy.linspace's arithmetic, step by step, so the values are the ones numpy would give.
+    step = (stop - start) / (num - 1) if num > 1 else 0.0
+    points = [float(start + i * step) for i in range(num - 1)] + [float(stop if num > 1 else start)]
+    return [10.0**p for p in points] if kind == "logspace" else points
 
 
 def _validate_trials(spec: SweepSpec, context: _Context) -> None:

@@ -132,7 +132,8 @@ def run_preparation(
 def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
     """A trial's outcome as its Arrow tables: one failed trials row if it diverged, else all its rows."""
     if isinstance(outcome, DivergedError):
-        return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", f"{DIVERGED_PREFIX}{outcome}", **provenance)])}
+        row = trial_row(trial, "failed", f"{DIVERGED_PREFIX}{outcome}", parameters=outcome.parameters, **provenance)
+        return {TRIALS.name: to_arrow(TRIALS, [row])}
     row = trial_row(trial, "ok", resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
     tables = {TRIALS.name: to_arrow(TRIALS, [row])}
     for name, rows in outcome.tables.items():

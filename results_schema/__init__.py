@@ -75,6 +75,7 @@ TRIALS = Table(
         Column("baseline_accuracy", pa.float64(), "majority-class accuracy of the trial's labels"),
         Column("loss", pa.float64(), "final training loss (BCE for classification, MSE for regression)"),
         Column("steps", pa.int64(), "full-batch optimizer steps trained"),
+        Column("parameters", pa.int64(), "trainable parameters of the trial's net (263 937 for the paper's 6x256 net on a 1-D input)"),
         Column("resumed_from_step", pa.int64(), "step the trial resumed from a checkpoint at (0: trained from scratch)"),
         Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end; a packed trial gets its pack's time divided by the pack size"),
         Column("started_at", pa.timestamp("us", tz="UTC"), "when the trial started (UTC)"),

@@ -79,10 +79,14 @@ def test_plot_of_a_missing_store_exits_2(tmp_path):
     assert result.exit_code == 2 and "no such store" in result.output
 
 
-def test_experiments_lists_every_config_key_with_its_default():
+def test_experiments_lists_every_config_key_with_its_default_and_meaning():
     result = invoke("experiments")
     assert result.exit_code == 0
-    assert "manifold_classification" in result.output and "learning_rate = 0.001" in result.output
+    assert "manifold_classification" in result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert ["learning_rate:", "0.0003", "#", "Adam", "learning", "rate:", "3e-4,", "as", "in", "the", "authors'", "code"] in lines
+    depth = next(" ".join(line) for line in lines if line[:2] == ["depth:", "6"])
+    assert "# number of Linear layers: depth - 1 hidden layers and the output layer" in depth
 
 
 def test_reading_validating_and_expanding_a_sweep_never_imports_torch(tmp_path):

@@ -34,7 +34,7 @@ def test_the_spectral_norm_of_a_known_matrix_is_its_largest_singular_value():
 def test_every_weight_matrix_gets_a_spectral_norm_input_layer_first():
     net = build_mlp(in_features=1, width=16, depth=3, seed=0)
     norms = layer_spectral_norms(net)
-    assert len(norms) == 4
+    assert len(norms) == 3  # depth counts the Linear layers
     exact = [torch.linalg.matrix_norm(m.weight.detach().double(), ord=2).item() for m in net if isinstance(m, torch.nn.Linear)]
     assert all(estimate <= value * (1 + 1e-6) for estimate, value in zip(norms, exact))
     assert norms == pytest.approx(exact, rel=0.05)
@@ -46,7 +46,9 @@ def test_the_two_amplitude_settings_are_the_papers():
 
 
 def test_experiment_1_at_tiny_size_learns_a_single_low_frequency_within_its_steps():
-    config = LearningOrderConfig(frequencies=(1,), width=32, depth=3, n_points=64, steps=300, eval_every_steps=100, function_steps=())
+    config = LearningOrderConfig(
+        frequencies=(1,), width=32, depth=4, n_points=64, steps=300, learning_rate=1e-3, eval_every_steps=100, function_steps=()
+    )
     spectra = learning_order(config, CPU).tables["spectra"]
     assert [row["step"] for row in spectra] == [0, 100, 200, 300]
     assert spectra[0]["normalized_magnitude"] < 0.1
@@ -62,7 +64,7 @@ def test_experiment_1_records_spectra_norms_and_functions_at_the_asked_steps():
     tables = learning_order(TINY_EXP1, CPU).tables
     assert len(tables["curves"]) == 5
     assert [(r["step"], r["k"], r["amplitude"]) for r in tables["spectra"][:3]] == [(0, 2, pytest.approx(1 / 3)), (0, 5, pytest.approx(2 / 3)), (0, 9, 1.0)]
-    assert len(tables["layer_norms"]) == 5 * 3
+    assert len(tables["layer_norms"]) == 5 * TINY_EXP1.depth  # one per eval and Linear layer
     assert sorted({r["step"] for r in tables["functions"]}) == [100, 200] and len(tables["functions"]) == 2 * 64
 
 
@@ -76,7 +78,7 @@ def test_a_resumed_experiment_keeps_the_spectra_measured_before_the_checkpoint()
 
 
 def test_experiment_2_with_a_richer_manifold_fits_better_in_the_same_budget():
-    base = ManifoldRegressionConfig(frequencies=(3, 12, 24), n_points=128, width=32, depth=3, steps=400, eval_every_steps=100)
+    base = ManifoldRegressionConfig(frequencies=(3, 12, 24), n_points=128, width=32, depth=4, steps=400, learning_rate=1e-3, eval_every_steps=100)
     flat = manifold_regression(base, CPU).summary["loss"]
     petals = manifold_regression(dataclasses.replace(base, L=12), CPU).summary["loss"]
     assert petals < flat

@@ -14,7 +14,9 @@ CPU = torch.device("cpu")
 
 def test_a_trial_reports_final_accuracy_loss_baseline_and_its_learning_curve():
     result = run(TINY, CPU)
-    assert set(result.summary) == {"accuracy", "loss", "steps", "baseline_accuracy"}
+    assert set(result.summary) == {"accuracy", "loss", "steps", "baseline_accuracy", "parameters"}
+    width, hidden_layers = TINY.width, TINY.depth - 2  # Linear(2, w), (depth - 2) x Linear(w, w), Linear(w, 1)
+    assert result.summary["parameters"] == (2 * width + width) + hidden_layers * (width * width + width) + (width + 1)
     assert 0.0 <= result.summary["accuracy"] <= 1.0
     assert result.summary["steps"] == 300
     curve = result.tables["curves"]

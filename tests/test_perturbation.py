@@ -71,6 +71,7 @@ def test_relaunching_with_more_deltas_reuses_theta_star_and_trains_nothing(local
     trials = pd.read_parquet(store / "trials")
     assert trials.groupby("seed")["prepared_id"].nunique().tolist() == [1, 1]
     assert (store / "figures" / "figure5_robust.png").exists()
+    assert (trials["parameters"] == (16 + 16) + (16 + 1)).all()  # Linear(1, 16), Linear(16, 1): the net theta* sets
 
     again = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store), "--set", "grid.delta=[0.0, 2.0, 4.0, 8.0]", "--no-plot"])
     assert again.exit_code == 0, again.output

@@ -39,7 +39,7 @@ def test_a_grid_expands_to_the_product_of_its_axes_times_seeds_seeds_outermost(w
 def test_a_trial_config_holds_every_field_with_defaults_filled_in(write_sweep):
     trial = expand(load_spec(write_sweep()))[0]
     assert set(trial.config) == {f.name for f in dataclasses.fields(ManifoldClassificationConfig)}
-    assert trial.config["learning_rate"] == 1e-3 and trial.config["width"] == 8
+    assert trial.config["learning_rate"] == 3e-4 and trial.config["width"] == 8
 
 
 def test_the_same_point_always_gets_the_same_trial_id(write_sweep, tmp_path):

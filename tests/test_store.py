@@ -59,6 +59,8 @@ def test_rows_carry_their_provenance(tmp_path, trial_tables):
     assert row["config_hash"] == trial.config_hash and row["device"] == "cpu"
     assert row["sbsweep_version"] and row["torch_version"] == torch.__version__
     assert row["started_at"] is not None and row["wall_s"] > 0
+    width = trial.config["width"]  # the tiny sweep's net: Linear(2, w), (depth - 2) x Linear(w, w), Linear(w, 1)
+    assert row["parameters"] == 3 * width + (trial.config["depth"] - 2) * (width * width + width) + width + 1
 
 
 def test_each_trial_is_one_file_per_table_and_rewriting_it_never_duplicates(tmp_path, trial_tables):

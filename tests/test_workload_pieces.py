@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -78,11 +79,12 @@ def test_phases_come_from_the_seed_alone_and_lie_in_zero_to_two_pi():
     assert first.min() >= 0 and first.max() < 2 * math.pi
 
 
-def test_the_mlp_has_the_asked_depth_and_width_and_its_seed_fixes_its_weights():
+def test_depth_counts_linear_layers_with_a_relu_after_each_but_the_last_and_the_seed_fixes_the_weights():
     net = build_mlp(in_features=2, width=32, depth=4, seed=0)
     linears = [m for m in net if isinstance(m, torch.nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [(2, 32), (32, 32), (32, 32), (32, 32), (32, 1)]
-    assert sum(isinstance(m, torch.nn.ReLU) for m in net) == 4
+    assert [(m.in_features, m.out_features) for m in linears] == [(2, 32), (32, 32), (32, 32), (32, 1)]
+    assert [type(m).__name__ for m in net] == ["Linear", "ReLU"] * 3 + ["Linear"]
+    assert [type(m).__name__ for m in build_mlp(in_features=1, width=8, depth=1, seed=0)] == ["Linear"]  # depth 1: a linear model
     same = build_mlp(in_features=2, width=32, depth=4, seed=0)
     other = build_mlp(in_features=2, width=32, depth=4, seed=1)
     assert all(torch.equal(a, b) for a, b in zip(net.parameters(), same.parameters()))
@@ -125,3 +127,33 @@ def test_the_registry_says_what_each_experiment_module_defines(name):
     assert bool(workload.prepared_fields) == hasattr(workload.module, "prepare")
     assert set(workload.prepared_fields) <= {f.name for f in dataclasses.fields(workload.config_type)}
     assert workload.module.__dict__[workload.config_type.__name__] is workload.config_type
+
+
+PAPER_SWEEPS = {  # the paper-scale sweep file of each experiment, and its net's input dimension
+    "learning_order": ("learning_order.yaml", 1),  # the latent z
+    "manifold_regression": ("manifold_regression.yaml", 2),  # points of gamma_L in the plane
+    "manifold_classification": ("manifold.yaml", 2),
+    "perturbation": ("perturbation.yaml", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_the_paper_scale_net_of_every_experiment_is_the_authors_six_linear_layers(name):
+    from orchestrator.expand import expand
+    from orchestrator.spec import load_spec
+    from workloads.nets import count_parameters
+
+    sweep_file, inputs = PAPER_SWEEPS[name]
+    trial = expand(load_spec(Path(__file__).resolve().parents[1] / "sweeps" / sweep_file))[0]
+    workload = REGISTRY[name]
+    config = workload.config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in trial.config.items()})
+    net = workload.problem(config, torch.device("cpu")).model if workload.problem else workload.module.network(config, torch.device("cpu"))
+    # The authors' code: Linear(in, 256), ReLU, 4 x [Linear(256, 256), ReLU], Linear(256, 1).
+    shapes = [(inputs, 256)] + [(256, 256)] * 4 + [(256, 1)]
+    assert [(m.in_features, m.out_features) for m in net if isinstance(m, torch.nn.Linear)] == shapes
+    assert [type(m).__name__ for m in net] == ["Linear", "ReLU"] * 5 + ["Linear"]
+    expected = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)  # weights and biases
+    assert count_parameters(net) == expected
+    if inputs == 1:
+        assert expected == 263_937  # the count the authors' net has on a 1-D input
+    assert trial.config["learning_rate"] == 3e-4  # the authors' Adam learning rate

@@ -11,22 +11,30 @@ from torch.func import functional_call, vmap
 
 
 def build_mlp(in_features: int, width: int, depth: int, seed: int) -> nn.Sequential:
-    """A ReLU MLP with `depth` hidden layers of `width` units and one linear output unit.
+    """A ReLU MLP of `depth` Linear layers: depth - 1 hidden layers of `width` units, then one
+    linear output unit, with a ReLU after every Linear layer but the last.
 
-    The paper's net is depth 6, width 256. Weights use PyTorch's default initialisation, drawn
-    from `seed` inside a forked RNG so building a net never disturbs the caller's random state.
-    The ReLUs work in place (Linear's backward does not need its output): the same numbers,
-    without a fresh N x width buffer and a pass over it per layer.
+    This is how the authors' code builds the paper's "6-layer deep 256-unit wide" net: depth 6 is
+    Linear(in, 256), 4 x Linear(256, 256), Linear(256, 1), 263 937 parameters for a 1-D input.
+    Depth 1 is a linear model. Weights use PyTorch's default initialisation (as the authors'
+    code), drawn from `seed` inside a forked RNG so building a net never disturbs the caller's
+    random state. The ReLUs work in place (Linear's backward does not need its output): the same
+    numbers, without a fresh N x width buffer and a pass over it per layer.
     """
     layers: list[nn.Module] = []
     fan_in = in_features
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for _ in range(depth):
+        for _ in range(depth - 1):
             layers += [nn.Linear(fan_in, width), nn.ReLU(inplace=True)]
             fan_in = width
         layers.append(nn.Linear(fan_in, 1))
         return nn.Sequential(*layers)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters of `model` (every weight and bias it trains)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def spectral_norm(weight: torch.Tensor, iterations: int = 10, seed: int = 0) -> float:

@@ -27,10 +27,15 @@ def _target(config: PerturbationConfig) -> tuple[torch.Tensor, torch.Tensor, tor
     return z, frequencies, amplitudes, sinusoid_sum(z, frequencies, amplitudes, draw_phases(config.seed, len(config.frequencies)))
 
 
+def network(config: PerturbationConfig, device: torch.device) -> torch.nn.Module:
+    """The net theta* parametrises, at its initialisation: a ReLU MLP on the 1-D latent z."""
+    return build_mlp(in_features=1, width=config.width, depth=config.depth, seed=config.seed).to(device)
+
+
 def prepare(config: PerturbationConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> bytes:
     """Train theta* on the Experiment 1 target (equal amplitudes); return it with its final loss."""
     z, _, _, target = _target(config)
-    model = build_mlp(in_features=1, width=config.width, depth=config.depth, seed=config.seed).to(device)
+    model = network(config, device)
     target = target.to(device)
     rows = train_full_batch(
         model, z[:, None].to(device), lambda output: ((output - target) ** 2).mean(), config.steps,
@@ -71,7 +76,7 @@ def run(config: PerturbationConfig, device: torch.device, checkpointing: Checkpo
     """Perturb theta* by `delta` along `directions` unit directions; both spectrum readings per k."""
     z, frequencies, amplitudes, _ = _target(config)
     state = torch.load(io.BytesIO(prepared), map_location=device, weights_only=True)
-    model = build_mlp(in_features=1, width=config.width, depth=config.depth, seed=config.seed).to(device)
+    model = network(config, device)
     model.load_state_dict(state["model"])
     inputs = z[:, None].to(device)
     size = sum(p.numel() for p in model.parameters())
@@ -90,4 +95,5 @@ def run(config: PerturbationConfig, device: torch.device, checkpointing: Checkpo
         }
         for k, a, u, m, mm in zip(frequencies.tolist(), amplitudes.tolist(), unperturbed.cpu(), magnitude.cpu(), mean_magnitude.cpu())
     ]
-    return WorkloadResult(summary={"loss": state["loss"], "steps": config.steps}, tables={"perturbation_spectra": rows})
+    summary = {"loss": state["loss"], "steps": config.steps, "parameters": size}
+    return WorkloadResult(summary=summary, tables={"perturbation_spectra": rows})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -11,7 +12,7 @@ import torch
 from torch import nn
 from torch.func import stack_module_state
 
-from workloads.nets import stacked_forward
+from workloads.nets import count_parameters, stacked_forward
 
 # What an experiment computes from the net's output on the whole grid at an eval step: scalars
 # for the learning curve, and optionally lists of rows for other tables (see split_tables).
@@ -19,7 +20,15 @@ Evaluate = Callable[[int, torch.Tensor, torch.Tensor], dict[str, Any]]
 
 
 class DivergedError(RuntimeError):
-    """The training loss became NaN or infinite; the trial cannot go on."""
+    """The training loss became NaN or infinite; the trial cannot go on.
+
+    `parameters` is the diverged net's trainable parameter count, so its trials row still says
+    which net it was (None where the loop that raised does not know the net's trial).
+    """
+
+    def __init__(self, message: str, parameters: int | None = None) -> None:
+        super().__init__(message)
+        self.parameters = parameters
 
 
 def split_tables(rows: list[dict[str, Any]], *tables: str) -> dict[str, list[dict[str, Any]]]:
@@ -158,13 +167,22 @@ def solve(problem: Problem, checkpointing: Checkpointing | None = None, compile_
     With `compile_mode` (a torch.compile mode), the net is compiled in place first: the same
     parameters and state_dict keys, so checkpoints work either way.
     """
+    parameters = count_parameters(problem.model)
     if compile_mode:
         problem.model.compile(mode=compile_mode)
-    rows = train_full_batch(
-        problem.model, problem.inputs, problem.loss_of_output, problem.steps, problem.learning_rate,
-        problem.eval_every_steps, problem.evaluate, checkpointing,
-    )
-    return problem.finish(rows, resumed_step(checkpointing))
+    try:
+        rows = train_full_batch(
+            problem.model, problem.inputs, problem.loss_of_output, problem.steps, problem.learning_rate,
+            problem.eval_every_steps, problem.evaluate, checkpointing,
+        )
+    except DivergedError as error:
+        raise DivergedError(str(error), parameters) from None
+    return _with_parameters(problem.finish(rows, resumed_step(checkpointing)), parameters)
+
+
+def _with_parameters(result: WorkloadResult, parameters: int) -> WorkloadResult:
+    """`result` with its net's trainable parameter count in the summary (the trials row's `parameters`)."""
+    return dataclasses.replace(result, summary={**result.summary, "parameters": parameters})
 
 
 def _pack_shape(problem: Problem) -> tuple[Any, ...]:
@@ -227,7 +245,11 @@ def solve_packed(
             checkpointing.save(copy.deepcopy(
                 {"step": step + 1, "params": params, "optimizer": optimizer.state_dict(), "rows": rows, "diverged": diverged}
             ))
-    return [DivergedError(diverged[g]) if g in diverged else p.finish(rows[g], start) for g, p in enumerate(problems)]
+    parameters = count_parameters(first.model)  # one shape for the whole pack
+    return [
+        DivergedError(diverged[g], parameters) if g in diverged else _with_parameters(p.finish(rows[g], start), parameters)
+        for g, p in enumerate(problems)
+    ]
 
 
 def _load_net(model: nn.Module, params: dict[str, torch.Tensor], index: int) -> None:
