@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from orchestrator import __version__
 from orchestrator.expand import expand
 from orchestrator.progress import format_duration
-from orchestrator.spec import SpecError, SweepSpec, load_spec
-from results_schema import MARKER_FILE, StoreError
+from orchestrator.spec import SpecError, load_spec
+from results_schema import StoreError, TrialStatus
+
+if TYPE_CHECKING:
+    from orchestrator.launcher import LaunchReport
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEFAULT_STORE = "sbsweep-store"
+DEFAULT_STORE = "sbsweep-store"  # as orchestrator.launcher.DEFAULT_STORE, which imports pandas
 DRY_RUN_ROWS = 10
 
 
@@ -83,12 +86,13 @@ def launch(
     retry_failed: bool,
     plot: bool,
 ) -> None:
-    """Run a sweep: every grid point x seed as one Ray Tune trial, results into the store.
+    """Run a sweep: every grid point x seed, in batches of Ray Tune trials, results into the store.
 
     Launching the same sweep into the same store again resumes it: stored trials are not run
-    again, and trials an interruption cut off resume from their last checkpoint. A sweep may grow between launches
-    (grid values, seeds, resources); changing what its trials compute needs a new name or
-    --overwrite. Every check runs before anything is written.
+    again, and trials an interruption cut off resume from their last checkpoint. A sweep may
+    grow between launches (grid values, seeds, resources); changing what its trials compute
+    needs a new name or --overwrite. A second launch of a sweep that is running into the same
+    store is refused. Every check runs before anything is written.
 
     \b
     Example:
@@ -99,71 +103,67 @@ def launch(
         spec = load_spec(sweep_file, overrides)
     except SpecError as error:
         raise UserError(str(error)) from None
-    trials = expand(spec)
     if dry_run:
-        _print_grid(spec.name, spec.experiment, trials)
+        _print_grid(spec.name, spec.experiment, expand(spec))
         return
 
-    from orchestrator.driver import (  # lazy: Ray is slow to import
-        ResourceError,
-        check_resources,
-        default_checkpoint_storage,
-        drop_checkpoints,
-        ray_session,
-        run_sweep,
-        tune_root,
-    )
-    from orchestrator.progress import ProgressLine
-    from orchestrator.store import check_store_path, finished_trial_ids, spec_conflict, stored_trial_ids
+    from orchestrator.launcher import SweepConflict, launch as launch_sweep  # lazy: brings pandas and pyarrow
+    from orchestrator.lock import SweepLocked
+    from orchestrator.session import ResourceError
 
     try:
-        store = check_store_path(store)
-        is_store = (store / MARKER_FILE).exists()
-        conflict = spec_conflict(store, spec.name, spec.to_dict()) if is_store else None
-        if conflict and not overwrite:
-            raise UserError(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
-        done = set()
-        if is_store and not conflict:
-            done = stored_trial_ids(store) if retry_failed else finished_trial_ids(store)
+        report = launch_sweep(
+            spec, store, address=address, num_cpus=num_cpus, checkpoint_storage=checkpoint_storage, overwrite=overwrite,
+            restart=restart, retry_failed=retry_failed, plot=plot, echo=lambda line: click.echo(line, err=True),
+        )
+    except (StoreError, SweepConflict, SweepLocked) as error:
+        raise UserError(str(error)) from None
+    except ResourceError as error:
+        raise UserError(f"{sweep_file}: {error}") from None
+    if report.ran:
+        retried = f", {report.retries} retried after a crash" if report.retries else ""
+        retried += f", {report.duplicates} reported twice and dropped" if report.duplicates else ""
+        click.echo(
+            f"ran {report.ran} trials in {report.batches} batches in {format_duration(report.fit_s)} "
+            f"(Ray start {report.ray_start_s:.1f}s{retried})",
+            err=True,
+        )
+    _print_summary(report)
+    for path in report.figures:
+        click.echo(f"figure: {path}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("store", type=click.Path(path_type=Path))
+@click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
+def compact(store: Path, sweeps: tuple[str, ...]) -> None:
+    """Merge each sweep's small part files into one per table (a launch does this at its end).
+
+    A sweep resumed many times, or written by many short launches, gains a few part files per
+    flush; merging them keeps reads fast and the file count low. The rows do not change. A sweep
+    that is being launched right now is left alone.
+
+    \b
+    Example:
+        sbsweep compact sbsweep-store
+    """
+    from orchestrator.lock import SweepLocked, sweep_lock
+    from orchestrator.store import check_store, compact as compact_sweep, stored_sweeps
+
+    try:
+        check_store(store)
+        for sweep in sweeps or stored_sweeps(store):
+            try:
+                with sweep_lock(store, sweep):
+                    before, after = compact_sweep(store, sweep)
+            except SweepLocked as error:
+                click.echo(f"skipped: {error}", err=True)
+                continue
+            click.echo(f"{sweep}: {before} part file(s) per table -> {after}")
     except StoreError as error:
         raise UserError(str(error)) from None
-    todo = [t for t in trials if t.trial_id not in done]
-    click.echo(
-        f"sbsweep {__version__}: sweep '{spec.name}' ({spec.experiment}), {len(trials)} trials"
-        f"{f', {len(trials) - len(todo)} already stored' if len(todo) < len(trials) else ''}; store {store}",
-        err=True,
-    )
-    if todo:
-        ray_start = time.perf_counter()
-        with ray_session(address, num_cpus) as local:
-            ray_start_s = time.perf_counter() - ray_start
-            if local:  # a cluster may still add nodes; a local Ray has all it will ever have
-                try:
-                    check_resources(spec.resources)
-                except ResourceError as error:
-                    raise UserError(f"{sweep_file}: {error}") from None
-            _prepare_store(store, spec, conflict)
-            if not local and not checkpoint_storage:
-                click.echo(
-                    "note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "
-                    "pass --checkpoint-storage s3://bucket/prefix (or a shared mount) so every node reaches them",
-                    err=True,
-                )
-            if checkpoint_storage and "://" not in checkpoint_storage:
-                checkpoint_storage = str(Path(checkpoint_storage).expanduser().absolute())  # Tune needs absolute paths
-            if restart:
-                drop_checkpoints(tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name))
-            progress = ProgressLine(spec.name, len(trials), skipped=len(trials) - len(todo))
-            outcome = run_sweep(spec, todo, store, progress, checkpoint_storage)
-        retried = f", {outcome.retries} retried after a crash" if outcome.retries else ""
-        click.echo(f"ran {len(todo)} trials in {format_duration(outcome.fit_s)} (Ray start {ray_start_s:.1f}s{retried})", err=True)
-    else:
-        _prepare_store(store, spec, conflict)
-    failed = _print_summary(store, spec.name, [t.trial_id for t in trials])
-    if plot:
-        _plot(store, spec.name, None)
-    if failed:
-        sys.exit(1)
 
 
 @cli.command()
@@ -203,14 +203,15 @@ def status(store: Path) -> None:
         raise UserError(str(error)) from None
     if statuses:
         width = max(len("sweep"), *(len(s.sweep) for s in statuses))
-        click.echo(f"{'sweep':<{width}}  {'experiment':<24}  {'trials':>6}  {'ok':>6}  {'failed':>6}  {'missing':>7}")
+        click.echo(f"{'sweep':<{width}}  {'experiment':<24}  {'trials':>6}  {'ok':>6}  {'diverged':>8}  {'crashed':>7}  {'missing':>7}")
         for s in statuses:
             expected = "?" if s.expected is None else str(s.expected)
             missing = "?" if s.missing is None else str(s.missing)
-            click.echo(f"{s.sweep:<{width}}  {s.experiment:<24}  {expected:>6}  {s.ok:>6}  {s.failed:>6}  {missing:>7}")
+            counts = [s.counts.get(status, 0) for status in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.CRASHED)]
+            click.echo(f"{s.sweep:<{width}}  {s.experiment:<24}  {expected:>6}  {counts[0]:>6}  {counts[1]:>8}  {counts[2]:>7}  {missing:>7}")
         for s in statuses:
-            for trial_id, error in s.failures:
-                click.echo(f"failed {trial_id}: {error}")
+            for trial_id, status, error in s.failures:
+                click.echo(f"{status.value} {trial_id}: {error}")
     elif not damaged:
         click.echo(f"{store}: no sweeps stored yet")
     for path, reason in damaged:
@@ -299,22 +300,16 @@ def _print_grid(sweep: str, experiment: str, trials: list) -> None:
         click.echo(f"... and {len(trials) - DRY_RUN_ROWS} more")
 
 
-def _print_summary(store: Path, sweep: str, trial_ids: list[str]) -> int:
-    """Print the sweep's status counts and how to read the store; return the failed count."""
-    from orchestrator.store import read_table
-
-    trials = read_table(store, "trials")
-    trials = trials[trials["trial_id"].isin(trial_ids)]
-    counts = trials["status"].value_counts()
-    failed = int(counts.get("failed", 0))
-    click.echo(f"\nsweep '{sweep}': {len(trial_ids)} trials")
-    click.echo(f"  {'ok':<8}{int(counts.get('ok', 0)):>6}")
-    click.echo(f"  {'failed':<8}{failed:>6}")
-    click.echo(f"  {'missing':<8}{len(trial_ids) - len(trials):>6}")
-    for _, row in trials[trials["status"] == "failed"].head(10).iterrows():
-        click.echo(f"  failed {row['trial_id']}: {row['error']}")
-    click.echo(f"store: {store}   (pandas: pd.read_parquet('{store / 'trials'}'))")
-    return failed
+def _print_summary(report: LaunchReport) -> None:
+    """Print where the sweep stands after a launch, and how to read the store."""
+    click.echo(f"\nsweep '{report.sweep}': {report.trials} trials")
+    for status in TrialStatus:
+        click.echo(f"  {status.value:<11}{report.statuses.get(status, 0):>6}")
+    for trial_id, status, error in report.failures[:10]:
+        click.echo(f"  {status.value} {trial_id}: {error}")
+    if len(report.failures) > 10:
+        click.echo(f"  ... and {len(report.failures) - 10} more (sbsweep status {report.store})")
+    click.echo(f"store: {report.store}   (pandas: pd.read_parquet('{report.store / 'trials'}'))")
 
 
 def _plot(store: Path, sweep: str | None, out: Path | None) -> None:

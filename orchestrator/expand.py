@@ -103,22 +103,3 @@ def preparations(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec]:
                 trial.prepared_id, trial.sweep, trial.experiment, trial.prepared_id.removeprefix("prepared-"), config, stage="prepare"
             )
     return list(jobs.values())
-
-
-def pack_id(members: list[TrialSpec]) -> str:
-    """The id of the Tune trial that runs `members`: the trial's own id when it runs alone, else
-    '<sweep>-pack-<hash of the member ids>', stable so a relaunch finds the pack's checkpoints."""
-    if len(members) == 1:
-        return members[0].trial_id
-    digest = hashlib.sha256(",".join(t.trial_id for t in members).encode()).hexdigest()[:16]
-    return f"{members[0].sweep}-pack-{digest}"
-
-
-def packs(trials: list[TrialSpec], size: int, pack_fields: tuple[str, ...]) -> list[list[TrialSpec]]:
-    """Group trials into packs of at most `size` that agree on `pack_fields` (one net shape, one
-    schedule), keeping the trials' order; size 1 gives one trial per pack."""
-    groups: dict[str, list[TrialSpec]] = {}
-    for trial in trials:
-        key = json.dumps([trial.experiment, trial.stage, {f: trial.config.get(f) for f in pack_fields}], sort_keys=True)
-        groups.setdefault(key, []).append(trial)
-    return [members[i : i + size] for members in groups.values() for i in range(0, len(members), size)]

@@ -1,4 +1,4 @@
-"""One progress line for a running sweep: done / running / failed and an ETA."""
+"""One progress line for a running sweep: trials done and failed, batches running, and an ETA."""
 
 from __future__ import annotations
 
@@ -17,8 +17,13 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+LOG_EVERY_S = 10.0
+"""Off a terminal, the least seconds between two lines: a line per change would be 10^5 lines."""
+
+
 class ProgressLine:
-    """Redraws one line on a terminal; elsewhere (CI, a log file) prints a line per change.
+    """Redraws one line on a terminal; elsewhere (CI, a log file) prints a line when the counts
+    changed, at most every LOG_EVERY_S seconds, and the last state when the sweep ends.
 
     The ETA is throughput based (trials finished per second since the first trial started), which
     is right whatever the parallelism, once a few trials have finished; Ray's start-up is left out.
@@ -32,7 +37,8 @@ class ProgressLine:
         self.start = time.monotonic()
         self.first_trial_start: float | None = None
         self.done = self.running = self.failed = 0
-        self._last = ""
+        self._printed = ""
+        self._printed_at = float("-inf")
 
     @property
     def stream(self) -> TextIO:
@@ -40,7 +46,7 @@ class ProgressLine:
         return self._stream or sys.stderr
 
     def text(self) -> str:
-        """The current line, e.g. '[smoke] 3/8 done, 2 running, 0 failed, 12s elapsed, ETA 20s'."""
+        """The current line, e.g. '[smoke] 3/8 done, 0 failed, 2 batches running, 12s elapsed, ETA 20s'."""
         finished = self.done + self.failed
         now = time.monotonic()
         elapsed = now - self.start
@@ -48,12 +54,12 @@ class ProgressLine:
         eta = "ETA --" if finished == 0 else f"ETA {format_duration(running_s / finished * (self.total - self.skipped - finished))}"
         resumed = f" ({self.skipped} already stored)" if self.skipped else ""
         return (
-            f"[{self.sweep}] {self.skipped + self.done}/{self.total} done{resumed}, {self.running} running, "
-            f"{self.failed} failed, {format_duration(elapsed)} elapsed, {eta}"
+            f"[{self.sweep}] {self.skipped + self.done}/{self.total} done{resumed}, {self.failed} failed, "
+            f"{self.running} batch{'es' * (self.running != 1)} running, {format_duration(elapsed)} elapsed, {eta}"
         )
 
     def update(self, done: int, running: int, failed: int) -> None:
-        """Record new counts and redraw."""
+        """Record new counts (trials done ok, batches running, trials failed) and redraw."""
         self.done, self.running, self.failed = done, running, failed
         if running and self.first_trial_start is None:
             self.first_trial_start = time.monotonic()
@@ -61,13 +67,21 @@ class ProgressLine:
         if self.stream.isatty():
             self.stream.write("\r\033[K" + line)
             self.stream.flush()
-        elif line.split(", ")[:3] != self._last.split(", ")[:3]:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-        self._last = line
+        elif self._changed(line) and (time.monotonic() - self._printed_at >= LOG_EVERY_S or done + failed + self.skipped == self.total):
+            self._print(line)
+
+    def _changed(self, line: str) -> bool:
+        return line.split(", ")[:3] != self._printed.split(", ")[:3]  # the counts, not the clock
+
+    def _print(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+        self._printed, self._printed_at = line, time.monotonic()
 
     def close(self) -> None:
-        """End the line on a terminal."""
+        """End the line on a terminal; elsewhere, print the last counts if they were not printed."""
         if self.stream.isatty():
             self.stream.write("\n")
             self.stream.flush()
+        elif self._changed(self.text()):
+            self._print(self.text())

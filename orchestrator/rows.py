@@ -16,7 +16,8 @@ import pyarrow as pa
 
 from orchestrator import __version__
 from orchestrator.expand import TrialSpec
-from results_schema import TRIALS, to_arrow
+from orchestrator.provenance import code_version
+from results_schema import TRIALS, TrialStatus, to_arrow
 
 
 @cache
@@ -28,16 +29,19 @@ def torch_version() -> str | None:
         return None
 
 
-def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values: Any) -> dict[str, Any]:
+def trial_row(trial: TrialSpec, status: TrialStatus, error: str | None = None, **values: Any) -> dict[str, Any]:
     """The trials-table row of `trial`: identity, grid coordinates, outcome, provenance."""
+    commit, dirty = code_version()
     row: dict[str, Any] = {
         "trial_id": trial.trial_id,
         "sweep": trial.sweep,
         "experiment": trial.experiment,
         "config_hash": trial.config_hash,
-        "status": status,
+        "status": status.value,
         "error": error,
         "sbsweep_version": __version__,
+        "code_version": commit,
+        "code_dirty": dirty,
         "torch_version": torch_version(),
         "config_json": json.dumps(trial.config, sort_keys=True),
     }
@@ -49,15 +53,26 @@ def trial_row(trial: TrialSpec, status: str, error: str | None = None, **values:
 
 
 
-def failed_trial(trial: TrialSpec, error: BaseException | str) -> dict[str, pa.Table]:
-    """The rows that record a trial that crashed for good (after its retries).
-
-    Written by the driver, which does not know where the worker ran, so no host is claimed.
-    """
+def one_line_error(error: BaseException | str) -> str:
+    """An exception or a traceback as the one line that says what went wrong (its last line)."""
     if isinstance(error, BaseException):
         error = "".join(traceback.format_exception_only(type(error), error)).strip()
-    last_line = next((line for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")
-    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, "failed", last_line.strip())])}
+    return next((line.strip() for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")
+
+
+def unfinished_trial(trial: TrialSpec, error: BaseException | str, status: TrialStatus = TrialStatus.CRASHED) -> dict[str, pa.Table]:
+    """The rows that record a trial that did not end ok: crashed (by default) or diverged.
+
+    Also written by the driver for a batch that died, which does not know where it ran, so no
+    host is claimed.
+    """
+    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, status, one_line_error(error))])}
+
+
+def concat_tables(results: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    """Several trials' tables as one table per name (what one flush, or one report, carries)."""
+    names = sorted({name for tables in results for name in tables})
+    return {name: pa.concat_tables([tables[name] for tables in results if name in tables]) for name in names}
 
 
 def tables_to_bytes(tables: dict[str, pa.Table]) -> dict[str, bytes]:

@@ -33,7 +33,7 @@ from workloads import REGISTRY, Workload
 SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 """Sweep names become file names in the store: letters, digits, '_', '.', '-', no path parts."""
 
-DEFAULT_MAX_TRIALS = 10_000
+DEFAULT_MAX_TRIALS = 100_000
 
 
 def one_line(text: str) -> str:
@@ -70,9 +70,10 @@ class Execution(_Strict):
     """How the sweep is scheduled, as opposed to what each trial computes."""
 
     max_concurrent_trials: int | None = Field(None, gt=0)
-    """cap on trials running at once; null lets the resources decide"""
+    """cap on batches running at once; null lets the resources decide"""
     max_failures: int = Field(2, ge=0)
-    """retries of a trial whose worker crashed, before it is recorded as failed"""
+    """retries of a batch whose worker died (from its checkpoint, its reported trials skipped),
+    before its unfinished trials are recorded as crashed"""
     checkpoint_every_steps: int = Field(1000, gt=0)
     """steps between a trial's checkpoints: a crashed or interrupted trial resumes from the last"""
     max_trials: int = Field(DEFAULT_MAX_TRIALS, gt=0)
@@ -80,6 +81,12 @@ class Execution(_Strict):
     pack: int = Field(1, gt=0)
     """grid points trained together as one stacked model inside one Ray trial (same net shape);
     1 runs each trial alone. Each packed trial still writes its own rows, as if run alone"""
+    batch_size: int | None = Field(None, gt=0)
+    """trials per batch (one Ray Tune trial runs a batch, one unit after another); null sizes
+    batches from an estimate of each trial's work: about 30 s each, at most 400 per sweep"""
+    flush_every_s: float = Field(30.0, ge=0)
+    """seconds finished trials wait in the driver before they are written together (one part
+    file per table); a killed driver loses at most this much finished work"""
     compile: Literal["default", "reduce-overhead", "max-autotune"] | None = None
     """torch.compile the net's forward pass with this mode ('reduce-overhead' adds CUDA graphs on
     a GPU); null runs eagerly. Results equal the eager ones up to float rounding"""
@@ -280,7 +287,8 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
 AXIS_RANGES = ("linspace", "logspace")
 """Grid axes may be written as a range instead of a list: {linspace: [start, stop, num]} (num
 evenly spaced values, both ends included, as numpy.linspace) or {logspace: [start, stop, num]}
-(10 ** each of those, as numpy.logspace)."""
+(10 ** each of those, as numpy.logspace). Whole values between whole bounds come out as ints, so
+`L: {linspace: [0, 20, 5]}` is 0, 5, 10, 15, 20."""
 
 
 def _axis_values(axis: str, values: Any, context: _Context) -> Any:
@@ -298,7 +306,10 @@ def _axis_values(axis: str, values: Any, context: _Context) -> Any:
     # numpy.linspace's arithmetic, step by step, so the values are the ones numpy would give.
     step = (stop - start) / (num - 1) if num > 1 else 0.0
     points = [float(start + i * step) for i in range(num - 1)] + [float(stop if num > 1 else start)]
-    return [10.0**p for p in points] if kind == "logspace" else points
+    values = [10.0**p for p in points] if kind == "logspace" else points
+    if isinstance(start, int) and isinstance(stop, int) and all(v.is_integer() for v in values):
+        return [int(v) for v in values]  # whole numbers between whole bounds: an integer axis works too
+    return values
 
 
 def _validate_trials(spec: SweepSpec, context: _Context) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from orchestrator.expand import expand
 from orchestrator.spec import SpecError, validate_spec
 from orchestrator.store import check_store, read_table, saved_sweep
-from results_schema import SWEEPS_DIR, TRIALS
+from results_schema import SWEEPS_DIR, TRIALS, TrialStatus
 
 
 @dataclass(frozen=True)
@@ -19,15 +19,15 @@ class SweepStatus:
     experiment: str
     expected: int | None
     """trials in the sweep's last launched spec (None if that spec cannot be read)"""
-    ok: int
-    failed: int
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    """(trial_id, error) of each failed trial"""
+    counts: dict[TrialStatus, int]
+    """stored trials by status"""
+    failures: list[tuple[str, TrialStatus, str]] = field(default_factory=list)
+    """(trial_id, status, error) of each stored trial that did not end ok"""
 
     @property
     def missing(self) -> int | None:
         """Trials of the spec with no row yet: running, pending, or cut off by an interruption."""
-        return None if self.expected is None else max(0, self.expected - self.ok - self.failed)
+        return None if self.expected is None else max(0, self.expected - sum(self.counts.values()))
 
 
 def sweep_statuses(store: Path) -> list[SweepStatus]:
@@ -45,16 +45,15 @@ def sweep_statuses(store: Path) -> list[SweepStatus]:
         rows = trials[trials["sweep"] == name]
         if expected_ids is not None:
             rows = rows[rows["trial_id"].isin(expected_ids)]
-        failed = rows[rows["status"] == "failed"]
+        failed = rows[rows["status"] != TrialStatus.OK.value]
         experiment = (raw or {}).get("experiment") or (rows["experiment"].iloc[0] if len(rows) else "?")
         statuses.append(
             SweepStatus(
                 sweep=name,
                 experiment=str(experiment),
                 expected=None if expected_ids is None else len(expected_ids),
-                ok=int((rows["status"] == "ok").sum()),
-                failed=len(failed),
-                failures=list(zip(failed["trial_id"], failed["error"].fillna(""))),
+                counts={status: int((rows["status"] == status.value).sum()) for status in TrialStatus if status.value != "not stored"},
+                failures=[(t, TrialStatus(s), e) for t, s, e in zip(failed["trial_id"], failed["status"], failed["error"].fillna(""))],
             )
         )
     return statuses

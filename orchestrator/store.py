@@ -1,27 +1,36 @@
 """Reading and writing the Parquet result store, following the contract in results_schema.
 
-Writes are all-or-nothing per trial: each table's rows for a trial go to a hidden temporary file
-that is renamed into place (a rename is atomic on one filesystem), and the trials table is written
-last, so a trial counts as stored exactly when its `trials/<trial_id>.parquet` exists. A trial
-written again replaces its own files: the store never holds a trial twice.
+Trials are written in flushes: the rows of every trial finished since the last flush go to one
+part file per table, `<table>/<sweep>/<flush>.parquet`, so the number of files grows with the
+flushes, not with the trials. Each part is written under a hidden temporary name and renamed into
+place (a rename is atomic on one filesystem), and the trials part goes last: a flush, and every
+trial in it, is stored exactly when its trials part exists. A trial stored again (a crashed trial
+run once more) has its old row removed just before the new one commits, so the store never holds
+a trial twice. `compact` merges a sweep's small parts.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from results_schema import DIVERGED_PREFIX, MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError, Table
+from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError, Table, TrialStatus
 
 STORE_FORMAT = "sbsweep-store"
+COMPACTED_PREFIX = "compact-"
+"""Part files written by compact: their trials part names the flushes it replaces."""
+REPLACES_KEY = b"sbsweep.replaces"
 
 
 def _marker(store: Path) -> dict[str, Any] | None:
@@ -107,22 +116,196 @@ def _write_atomic(path: Path, data: bytes) -> None:
     _replace_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
-def write_trial(store: Path, tables: dict[str, pa.Table]) -> None:
-    """Store one trial's tables (name -> Arrow table holding only this trial's rows).
+def new_flush_id() -> str:
+    """A fresh name for a flush's part files: time-ordered (so a listing reads oldest first), and
+    random enough that two writers never pick the same one."""
+    return f"{time.time_ns() // 1_000_000:012x}{uuid.uuid4().hex[:8]}"
 
-    The trials table, which must be among them, is written last: it is the commit marker.
+
+def _sweep_dir(store: Path, table: str, sweep: str) -> Path:
+    return store / table / sweep
+
+
+def _visible_parts(directory: Path) -> list[Path]:
+    """Part files in a folder, oldest flush first; hidden ones (temporary, '.', '_') are not data."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_")))
+
+
+def _replaced_by(part: Path) -> set[str]:
+    """The flushes a compacted trials part replaces (see compact); empty for an ordinary part."""
+    if not part.name.startswith(COMPACTED_PREFIX):
+        return set()
+    try:
+        metadata = pq.read_metadata(part).metadata or {}
+    except (pa.ArrowException, OSError) as error:
+        raise StoreError(f"{part}: unreadable part file ({error})") from None
+    return set(json.loads(metadata.get(REPLACES_KEY, b"[]")))
+
+
+def committed_flushes(store: Path, sweep: str) -> set[str]:
+    """The flushes of `sweep` that committed: those with a trials part, less any a compaction
+    replaced (its merged copy is committed and the old parts are on their way out)."""
+    parts = _visible_parts(_sweep_dir(store, TRIALS.name, sweep))
+    replaced = set().union(*(_replaced_by(p) for p in parts))
+    return {p.stem for p in parts} - replaced
+
+
+def stored_sweeps(store: Path) -> list[str]:
+    """The sweeps with a folder in the trials table, by name."""
+    directory = store / TRIALS.name
+    return sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) if directory.is_dir() else []
+
+
+def _committed_parts(store: Path, table: str, sweeps: list[str] | None = None) -> list[Path]:
+    parts = []
+    for sweep in stored_sweeps(store) if sweeps is None else sweeps:
+        committed = committed_flushes(store, sweep)
+        parts += [p for p in _visible_parts(_sweep_dir(store, table, sweep)) if p.stem in committed]
+    return parts
+
+
+def _check_flush(tables: dict[str, pa.Table]) -> list[str]:
+    """The trial ids of a flush's tables, after checking them against the contract."""
+    if TRIALS.name not in tables:
+        raise StoreError("a flush needs its trials rows: they commit it")
+    for name, table in tables.items():
+        if name not in TABLES:
+            raise StoreError(f"no table '{name}' in this store's schema (tables: {', '.join(TABLES)})")
+        if not table.schema.equals(TABLES[name].schema):
+            raise StoreError(f"table '{name}' does not match results_schema: {table.schema} != {TABLES[name].schema}")
+    trials = tables[TRIALS.name]
+    trial_ids = trials.column("trial_id").to_pylist()
+    if len(set(trial_ids)) != len(trial_ids):
+        raise StoreError("a flush holds each trial once")
+    ok = {t for t, status in zip(trial_ids, trials.column("status").to_pylist()) if status == TrialStatus.OK.value}
+    for name, table in tables.items():
+        strays = set(table.column("trial_id").to_pylist()) - ok if name != TRIALS.name else set()
+        if strays:
+            raise StoreError(f"table '{name}' has rows of trials that did not end ok in this flush: {sorted(strays)[:3]}")
+    return trial_ids
+
+
+def write_flush(store: Path, sweep: str, tables: dict[str, pa.Table], superseded: dict[Path, set[str]] | None = None) -> str:
+    """Store the rows of several trials of `sweep` as one part file per table; return the flush id.
+
+    The other tables' parts are written first and the trials part last: it commits the flush.
+    `superseded` names stored trials rows these trials replace (a crashed trial run again), by
+    part file: they are removed just before the commit, so a crash in between leaves those trials
+    missing (a relaunch runs them), never stored twice.
     """
-    trial_ids = set(tables[TRIALS.name].column("trial_id").to_pylist())
-    if len(trial_ids) != 1 or tables[TRIALS.name].num_rows != 1:
-        raise StoreError(f"write_trial takes one trial's rows, got trial ids {sorted(trial_ids)}")
-    trial_id = trial_ids.pop()
+    _check_flush(tables)
+    flush = new_flush_id()
     for name in sorted(tables, key=lambda n: n == TRIALS.name):
-        expected = TABLES[name].schema
-        if not tables[name].schema.equals(expected):
-            raise StoreError(f"table '{name}' does not match results_schema: {tables[name].schema} != {expected}")
-        directory = store / name
-        directory.mkdir(exist_ok=True)
-        _replace_atomically(directory / f"{trial_id}.parquet", lambda tmp, table=tables[name]: pq.write_table(table, tmp))
+        if name == TRIALS.name:
+            for part, trial_ids in (superseded or {}).items():
+                _drop_rows(part, trial_ids)
+        if tables[name].num_rows or name == TRIALS.name:
+            directory = _sweep_dir(store, name, sweep)
+            directory.mkdir(parents=True, exist_ok=True)
+            _replace_atomically(directory / f"{flush}.parquet", lambda tmp, table=tables[name]: pq.write_table(table, tmp))
+    return flush
+
+
+def _drop_rows(part: Path, trial_ids: set[str]) -> None:
+    """Rewrite a part without the rows of `trial_ids` (atomically), or delete it if none is left."""
+    table = pq.read_table(part)
+    keep = table.filter(pc.invert(pc.is_in(table.column("trial_id"), pa.array(sorted(trial_ids), pa.string()))))
+    if keep.num_rows == table.num_rows:
+        return
+    if keep.num_rows == 0:
+        part.unlink()
+    else:
+        _replace_atomically(part, lambda tmp: pq.write_table(keep, tmp))
+
+
+def superseded_rows(store: Path, sweep: str, trial_ids: set[str] | list[str]) -> dict[Path, set[str]]:
+    """The committed trials parts of `sweep` that hold rows of `trial_ids`, with those ids."""
+    parts = _committed_parts(store, TRIALS.name, [sweep])
+    if not parts or not trial_ids:
+        return {}
+    wanted = pa.array(sorted(set(trial_ids)), pa.string())
+    found = pads.dataset([str(p) for p in parts], schema=TRIALS.schema, format="parquet").to_table(
+        columns=["trial_id", "__filename"], filter=pc.is_in(pc.field("trial_id"), wanted)
+    )
+    out: dict[Path, set[str]] = {}
+    for trial_id, filename in zip(found.column("trial_id").to_pylist(), found.column("__filename").to_pylist()):
+        out.setdefault(Path(filename), set()).add(trial_id)
+    return out
+
+
+def write_trial(store: Path, tables: dict[str, pa.Table]) -> None:
+    """Store one trial's tables as a flush of its own, replacing any row the trial already has.
+
+    For tests, benchmarks and tools that write a trial at a time; a launch writes many per flush.
+    """
+    trials = tables[TRIALS.name]
+    if trials.num_rows != 1:
+        raise StoreError(f"write_trial takes one trial's rows, got {trials.num_rows} trials rows")
+    sweep, trial_id = trials.column("sweep")[0].as_py(), trials.column("trial_id")[0].as_py()
+    write_flush(store, sweep, tables, superseded_rows(store, sweep, [trial_id]))
+
+
+def clean_uncommitted(store: Path, sweep: str) -> int:
+    """Delete what a writer of `sweep` cut off left behind: parts of flushes that never committed,
+    parts a compaction replaced, temporary files. Returns the files deleted.
+
+    Only safe while nothing writes this sweep: a launch calls it holding the sweep's lock.
+    """
+    parts = _visible_parts(_sweep_dir(store, TRIALS.name, sweep))
+    replaced = set().union(*(_replaced_by(p) for p in parts))
+    committed = {p.stem for p in parts} - replaced
+    deleted = 0
+    for table in sorted(TABLES, key=lambda n: n != TRIALS.name):  # replaced trials parts go first
+        directory = _sweep_dir(store, table, sweep)
+        for path in _visible_parts(directory):
+            if path.stem in replaced or (table != TRIALS.name and path.stem not in committed):
+                path.unlink(missing_ok=True)
+                deleted += 1
+        for path in directory.glob(".tmp-*") if directory.is_dir() else []:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+SMALL_FLUSH_BYTES = 64 * 2**20
+"""compact merges the flushes whose parts hold less than this together; bigger ones stay as they are."""
+
+
+def compact(store: Path, sweep: str) -> tuple[int, int]:
+    """Merge the small flushes of `sweep` into one; return its trials parts before and after.
+
+    The merged trials part names the flushes it replaces in its metadata, so from the moment it
+    exists sbsweep's reader reads the merged rows and not the old ones; the old parts are deleted
+    after it. Rows are streamed, so memory stays bounded whatever the sweep's size. Only safe
+    while nothing writes this sweep (a launch holds its lock).
+    """
+    clean_uncommitted(store, sweep)
+    flushes = sorted(committed_flushes(store, sweep))
+    sizes = {f: sum(p.stat().st_size for t in TABLES for p in [_sweep_dir(store, t, sweep) / f"{f}.parquet"] if p.exists()) for f in flushes}
+    small = [f for f in flushes if sizes[f] < SMALL_FLUSH_BYTES]
+    if len(small) < 2:
+        return len(flushes), len(flushes)
+    merged = f"{COMPACTED_PREFIX}{new_flush_id()}"
+    for name in sorted(TABLES, key=lambda n: n == TRIALS.name):
+        parts = [_sweep_dir(store, name, sweep) / f"{f}.parquet" for f in small]
+        parts = [str(p) for p in parts if p.exists()]
+        if not parts:
+            continue
+        schema = TABLES[name].schema
+        if name == TRIALS.name:
+            schema = schema.with_metadata({REPLACES_KEY: json.dumps(small)})
+        batches = pads.dataset(parts, schema=TABLES[name].schema, format="parquet").to_batches()
+
+        def write(tmp: Path, schema: pa.Schema = schema, batches: Any = batches) -> None:
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for batch in batches:
+                    writer.write_batch(batch)
+
+        _replace_atomically(_sweep_dir(store, name, sweep) / f"{merged}.parquet", write)
+    clean_uncommitted(store, sweep)
+    return len(flushes), len(flushes) - len(small) + 1
 
 
 GROWABLE_SPEC_KEYS = ("description", "grid", "seeds", "resources", "execution")
@@ -162,15 +345,16 @@ def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
 
 
 def remove_sweep(store: Path, name: str) -> int:
-    """Delete every stored trial of sweep `name` (all tables) and its spec; return the count."""
-    trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep"])
-    trial_ids = set(trials.loc[trials["sweep"] == name, "trial_id"])
-    # The trials row goes first: a trial stops counting as stored before its other rows go.
+    """Delete every stored trial of sweep `name` (all tables) and its spec; return the count.
+
+    The trials folder goes first: the sweep's trials stop counting as stored before their other
+    rows go, so a crash half way leaves only uncommitted parts, which no reader reads.
+    """
+    count = len(read_table(store, TRIALS.name, columns=["trial_id"], sweeps=[name]))
     for table in sorted(TABLES, key=lambda n: n != TRIALS.name):
-        for trial_id in trial_ids:
-            (store / table / f"{trial_id}.parquet").unlink(missing_ok=True)
+        shutil.rmtree(_sweep_dir(store, table, name), ignore_errors=True)
     (store / SWEEPS_DIR / f"{name}.json").unlink(missing_ok=True)
-    return len(trial_ids)
+    return count
 
 
 def write_prepared(store: Path, prepared_id: str, data: bytes) -> None:
@@ -195,35 +379,33 @@ def save_sweep(store: Path, name: str, spec: dict[str, Any]) -> None:
     _write_atomic(store / SWEEPS_DIR / f"{name}.json", json.dumps(spec, indent=2, sort_keys=True).encode())
 
 
-def stored_trial_ids(store: Path, status: str | None = "ok") -> set[str]:
+def stored_trial_ids(store: Path, status: TrialStatus | None = TrialStatus.OK, sweeps: list[str] | None = None) -> set[str]:
     """Ids of the trials committed to the store (only those with `status`, unless None)."""
-    trials = read_table(store, TRIALS.name, columns=["trial_id", "status"])
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "status"], sweeps=sweeps)
     if status is not None:
-        trials = trials[trials["status"] == status]
+        trials = trials[trials["status"] == status.value]
     return set(trials["trial_id"])
 
 
-def finished_trial_ids(store: Path) -> set[str]:
-    """Trials a relaunch need not run: stored ok, or failed in a way that would repeat (diverged).
+def finished_trial_ids(store: Path, sweeps: list[str] | None = None) -> set[str]:
+    """Trials a relaunch need not run: stored ok, or diverged (it would diverge again).
 
-    A trial whose worker crashed or whose results could not be written is not finished.
+    A crashed trial (its worker died, or its rows could not be written) is not finished.
     """
-    trials = read_table(store, TRIALS.name, columns=["trial_id", "status", "error"])
-    repeatable = trials["error"].fillna("").str.startswith(DIVERGED_PREFIX)
-    return set(trials.loc[(trials["status"] == "ok") | repeatable, "trial_id"])
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "status"], sweeps=sweeps)
+    return set(trials.loc[trials["status"].map(lambda s: TrialStatus(s).finished), "trial_id"])
 
 
 def unreadable_parts(store: Path) -> list[tuple[Path, str]]:
     """Every part file of every table that Parquet cannot read, with the reason."""
     bad = []
     for name in TABLES:
-        for path in sorted((store / name).glob("*.parquet")) if (store / name).is_dir() else []:
-            if path.name.startswith((".", "_")):
-                continue
-            try:
-                pq.read_table(path, schema=TABLES[name].schema)
-            except (pa.ArrowException, OSError) as error:
-                bad.append((path, str(error).splitlines()[0]))
+        for sweep_dir in sorted((store / name).iterdir()) if (store / name).is_dir() else []:
+            for path in _visible_parts(sweep_dir):
+                try:
+                    pq.read_table(path, schema=TABLES[name].schema)
+                except (pa.ArrowException, OSError) as error:
+                    bad.append((path, str(error).splitlines()[0]))
     return bad
 
 
@@ -253,18 +435,18 @@ def with_integer_columns(rows: pd.DataFrame, table: Table = TRIALS) -> pd.DataFr
     return rows
 
 
-def read_table(store: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """One table of the store as a DataFrame (empty, with the declared columns, if none stored).
+def read_table(store: Path, name: str, columns: list[str] | None = None, sweeps: list[str] | None = None) -> pd.DataFrame:
+    """One table of the store (or of some of its sweeps) as a DataFrame; empty, with the declared
+    columns, if nothing is stored.
 
-    Rows of other tables whose trial never committed (no trials row) are left out, so a reader
-    never sees half a trial. An unreadable part file raises StoreError naming it.
+    Only committed flushes are read (see write_flush), so a reader never sees half a trial, nor a
+    row a compaction is replacing. An unreadable part file raises StoreError naming it.
     """
     if name not in TABLES:
         raise StoreError(f"no table '{name}' in this store's schema (tables: {', '.join(TABLES)})")
     check_store(store)
     table = TABLES[name]
-    directory = store / name
-    files = sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_"))) if directory.is_dir() else []
+    files = _committed_parts(store, name, sweeps)
     if files:
         try:  # one dataset scan reads the files in parallel: about 3x faster than a loop over them
             data = pads.dataset([str(p) for p in files], schema=table.schema, format="parquet").to_table(columns=columns)
@@ -272,8 +454,39 @@ def read_table(store: Path, name: str, columns: list[str] | None = None) -> pd.D
             data = _read_one_by_one(files, table, columns)  # slower, but names the file that fails
     else:
         data = table.schema.empty_table().select(columns or table.column_names)
-    frame = data.to_pandas()
-    if name != TRIALS.name and files and "trial_id" in frame:
-        committed = {p.stem for p in (store / TRIALS.name).glob("*.parquet") if not p.name.startswith((".", "_"))}
-        frame = frame[frame["trial_id"].isin(committed)].reset_index(drop=True)
-    return frame
+    return data.to_pandas()
+
+
+class ResultStore:
+    """A store, read-only, for scripts and notebooks: its tables as pandas DataFrames.
+
+        store = ResultStore("sbsweep-store")
+        store.sweeps                                  # ['manifold_cpu', ...]
+        store.table("trials", sweep="manifold_cpu")   # one row per trial
+        store.table("curves")                         # every sweep's learning curves
+
+    The same rows `pd.read_parquet(STORE / table)` gives, less those of flushes that never
+    committed (a launch killed while writing), and checked against this sbsweep's schema.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().absolute()
+        check_store(self.path)
+
+    @property
+    def sweeps(self) -> list[str]:
+        """The sweeps the store holds trials of."""
+        return stored_sweeps(self.path)
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables a store can hold (results_schema)."""
+        return list(TABLES)
+
+    def table(self, name: str, sweep: str | list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        """Table `name` (of one sweep, of several, or of all) as a DataFrame."""
+        sweeps = [sweep] if isinstance(sweep, str) else sweep
+        return read_table(self.path, name, columns=columns, sweeps=sweeps)
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.path)!r})"

@@ -16,8 +16,8 @@ import pyarrow as pa
 import torch
 
 from orchestrator.expand import TrialSpec
-from orchestrator.rows import trial_row
-from results_schema import DIVERGED_PREFIX, TABLES, TRIALS, to_arrow
+from orchestrator.rows import one_line_error, trial_row, unfinished_trial
+from results_schema import TABLES, TRIALS, TrialStatus, to_arrow
 from workloads import REGISTRY
 from workloads.training import Checkpointing, DivergedError, WorkloadResult, solve, solve_packed
 
@@ -38,8 +38,6 @@ def _typed_config(trial: TrialSpec) -> Any:
     return config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in trial.config.items()})
 
 
-
-
 def run_trial(
     trial: TrialSpec,
     device: torch.device | None = None,
@@ -52,7 +50,7 @@ def run_trial(
 ) -> dict[str, pa.Table]:
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
-    A trial whose loss diverges is a result, not a crash: it comes back as a 'failed' row with
+    A trial whose loss diverges is a result, not a crash: it comes back as a 'diverged' row with
     the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
     `checkpointing` is handed to the workload as is: where its state goes is the caller's business.
     `prepared` is the shared state of `trial.prepared_id` (see run_preparation), for workloads
@@ -113,6 +111,41 @@ def _provenance(device: torch.device, torch_threads: int, node_id: str | None, g
     }
 
 
+def run_unit(
+    unit: tuple[TrialSpec, ...],
+    checkpointing: Checkpointing | None = None,
+    prepared: dict[str, bytes] | None = None,
+    **where: Any,
+) -> list[dict[str, pa.Table]]:
+    """Run one unit of a batch (plan.units): a trial alone, or a pack as one stacked model; return
+    each trial's tables. `where` is run_trial's device and provenance arguments.
+
+    A trial that raises (other than by diverging) comes back as a crashed row with the error, so
+    it fails alone and the batch goes on; a relaunch runs it again.
+    """
+    try:
+        if len(unit) == 1:
+            shared = (prepared or {}).get(unit[0].prepared_id) if unit[0].prepared_id else None
+            return [run_trial(unit[0], checkpointing=checkpointing, prepared=shared, **where)]
+        return run_pack(list(unit), checkpointing=checkpointing, **where)
+    except Exception as error:  # noqa: BLE001 - any failure of a trial's own code is that trial's, not the batch's
+        return [unfinished_trial(trial, error) for trial in unit]
+
+
+def prepare_unit(
+    unit: tuple[TrialSpec, ...], checkpointing: Checkpointing | None, device: torch.device, torch_threads: int
+) -> dict[str, dict[str, Any]]:
+    """Compute the prepared state of a preparation job (a unit of one); return
+    {prepared id: {"data": bytes}}, or {prepared id: {"status": ..., "error": why}} if it failed."""
+    job = unit[0]
+    try:
+        return {job.trial_id: {"data": run_preparation(job, device, torch_threads, checkpointing)}}
+    except DivergedError as error:
+        return {job.trial_id: {"status": TrialStatus.DIVERGED.value, "error": str(error)}}
+    except Exception as error:  # noqa: BLE001
+        return {job.trial_id: {"status": TrialStatus.CRASHED.value, "error": one_line_error(error)}}
+
+
 def run_preparation(
     job: TrialSpec,
     device: torch.device | None = None,
@@ -132,9 +165,9 @@ def run_preparation(
 def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
     """A trial's outcome as its Arrow tables: one failed trials row if it diverged, else all its rows."""
     if isinstance(outcome, DivergedError):
-        row = trial_row(trial, "failed", f"{DIVERGED_PREFIX}{outcome}", parameters=outcome.parameters, **provenance)
+        row = trial_row(trial, TrialStatus.DIVERGED, str(outcome), parameters=outcome.parameters, **provenance)
         return {TRIALS.name: to_arrow(TRIALS, [row])}
-    row = trial_row(trial, "ok", resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
+    row = trial_row(trial, TrialStatus.OK, resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
     tables = {TRIALS.name: to_arrow(TRIALS, [row])}
     for name, rows in outcome.tables.items():
         tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])

@@ -18,7 +18,7 @@ from typing import Callable, Literal
 import pandas as pd
 
 from orchestrator.store import check_store, read_table, with_integer_columns
-from results_schema import PERTURBATION_SPECTRA, SPECTRA, TRIALS
+from results_schema import PERTURBATION_SPECTRA, SPECTRA, TRIALS, TrialStatus
 
 HALF_MAGNITUDE = 0.5
 """Normalized magnitude at which a frequency counts as learned (C1) or as half destroyed (C4)."""
@@ -233,7 +233,7 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
     for experiment, check in CHECKS.items():
         found = []
         for sweep, rows in ok[ok["experiment"] == experiment].groupby("sweep", sort=True):
-            failed = int(((trials["sweep"] == sweep) & (trials["status"] == "failed")).sum())
+            failed = int(((trials["sweep"] == sweep) & (trials["status"] != TrialStatus.OK.value)).sum())
             for verdict in check(store, with_integer_columns(rows), str(sweep)):
                 if failed:
                     verdict.notes.append(f"{failed} failed trial(s) of the sweep left out")

@@ -9,18 +9,27 @@ A store is a directory that pandas reads with no sbsweep import:
     curves = pd.read_parquet("sbsweep-store/curves")   # one row per (trial, eval step)
 
 Layout: `<store>/sbsweep_store.json` (the marker, with the schema version),
-`<store>/<table>/<trial_id>.parquet` (one file per trial and table), `<store>/sweeps/<sweep>.json`
-(the resolved spec of each launch). Files whose names start with `.` or `_` are not data.
+`<store>/<table>/<sweep>/<flush>.parquet` (part files: each holds the rows of many trials, written
+together in one flush), `<store>/sweeps/<sweep>.json` (the resolved spec of each launch),
+`<store>/prepared/` (state several trials share). Files and folders whose names start with `.`
+or `_` are not data (pandas skips them too).
+
+A flush commits when its trials part exists: a trial is in the store exactly when its trials row
+is, its rows in the other tables are in the parts of the same flush, and only trials that ended
+ok have rows in the other tables.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
-"""Bumped whenever a column is renamed, removed or changes type; a store of another version is refused."""
+SCHEMA_VERSION = 2
+"""Bumped whenever the layout changes or a column is renamed, removed or changes type; a store of
+another version is refused. Version 2: part files per flush under a folder per sweep, and a
+typed status (ok / diverged / crashed) instead of 'failed' and an error prefix."""
 
 MARKER_FILE = "sbsweep_store.json"
 SWEEPS_DIR = "sweeps"
@@ -69,8 +78,8 @@ TRIALS = Table(
         Column("amplitudes", pa.string(), "amplitude setting of Experiment 1: 'equal' (all 1) or 'increasing' (0.1 .. 1.0)"),
         Column("delta", pa.float64(), "perturbation size of Experiment 4 (length of the change to the parameter vector)"),
         Column("prepared_id", pa.string(), "the shared prepared state the trial used (Experiment 4: theta*), see prepared/; null if none"),
-        Column("status", pa.string(), "'ok' or 'failed'"),
-        Column("error", pa.string(), "why the trial failed (one line); null when ok; starts with 'diverged:' when the loss became NaN or inf"),
+        Column("status", pa.string(), "'ok'; 'diverged' (the loss became NaN or inf: rerunning would repeat it); 'crashed' (its worker died or its rows could not be stored: a relaunch reruns it)"),
+        Column("error", pa.string(), "why the trial did not end ok (one line); null when ok"),
         Column("accuracy", pa.float64(), "final training accuracy (classification experiments)"),
         Column("baseline_accuracy", pa.float64(), "majority-class accuracy of the trial's labels"),
         Column("loss", pa.float64(), "final training loss (BCE for classification, MSE for regression)"),
@@ -85,6 +94,8 @@ TRIALS = Table(
         Column("gpu_ids", pa.string(), "GPUs Ray assigned to the trial (comma-separated ids); null when it asked for none"),
         Column("torch_threads", pa.int64(), "torch intra-op threads the trial used"),
         Column("sbsweep_version", pa.string(), "package version that ran the trial"),
+        Column("code_version", pa.string(), "the code the trial ran: the git commit of the checkout, else the package version"),
+        Column("code_dirty", pa.bool_(), "whether the checkout's code (orchestrator, workloads, results_schema) had uncommitted changes; null outside git"),
         Column("torch_version", pa.string(), "torch version that ran the trial"),
         Column("config_json", pa.string(), "the resolved trial config as JSON: rerun the trial from it alone"),
     ),
@@ -154,16 +165,28 @@ PERTURBATION_SPECTRA = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES, SPECTRA, LAYER_NORMS, FUNCTIONS, PERTURBATION_SPECTRA)}
+"""Every table of the store, by name."""
 
 PREPARED_DIR = "prepared"
 """<store>/prepared/<prepared_id>.pt: state several trials share (theta*), content-addressed by the
 config it depends on, so any sweep that needs the same state finds it and trains nothing."""
-"""Every table of the store, by name."""
 
-TRIAL_STATUSES = ("ok", "failed")
+class TrialStatus(str, enum.Enum):
+    """How a trial stands. The store's `status` column holds the first three; a trial of a sweep
+    with no trials row is NOT_STORED (never run, still running, or cut off)."""
 
-DIVERGED_PREFIX = "diverged: "
-"""Error text of a trial whose loss became NaN or inf: deterministic, so rerunning it is pointless."""
+    OK = "ok"
+    DIVERGED = "diverged"
+    """its loss became NaN or inf: deterministic, so a relaunch does not rerun it (unless asked)"""
+    CRASHED = "crashed"
+    """its worker died, it raised, or its rows could not be stored: a relaunch reruns it"""
+    NOT_STORED = "not stored"
+
+    @property
+    def finished(self) -> bool:
+        """Whether a relaunch leaves the trial alone: it ended ok, or would diverge again."""
+        return self in (TrialStatus.OK, TrialStatus.DIVERGED)
+
 
 
 class StoreError(Exception):

@@ -216,16 +216,36 @@ def test_an_unwritable_store_location_is_one_line_and_exit_2(local_ray, write_sw
     assert not Path("/proc/sbsweep-store").exists()
 
 
-def test_a_trial_whose_results_cannot_be_stored_fails_while_the_sweep_goes_on(local_ray, tmp_path, write_sweep):
+LIMITED_DRIVER_SCRIPT = """
+import json, logging, resource, signal, sys
+import ray
+from orchestrator import launch
+
+ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))  # the driver only: Ray's processes run already
+report = launch(sys.argv[1], store=sys.argv[2], plot=False)
+print(json.dumps({status.value: count for status, count in report.statuses.items()}))
+"""
+
+
+def test_a_trial_whose_rows_cannot_be_stored_crashes_alone_while_the_sweep_goes_on(tmp_path, write_sweep):
+    import subprocess
+    import sys
+
     import pandas as pd
 
-    sweep = write_sweep()
-    store = open_store(tmp_path / "store")
-    blocked = expand(load_spec(sweep, ["grid.L=[0]"]))[1]
-    (store / "curves" / f"{blocked.trial_id}.parquet").mkdir(parents=True)  # nothing can be renamed onto it
-    result = launch(str(sweep), "--store", str(store), "--num-cpus", "2", "--no-plot", "--set", "grid.L=[0]")
-    assert result.exit_code == 1, result.output
-    trials = pd.read_parquet(store / "trials").set_index("trial_id")
-    assert trials.loc[blocked.trial_id, "status"] == "failed"
-    assert trials.loc[blocked.trial_id, "error"].startswith("could not store results:")
-    assert (trials.drop(index=blocked.trial_id)["status"] == "ok").all() and len(trials) == 2
+    # One trial records its curve at every one of 4000 steps: too many rows for a 40 kB file.
+    sweep = write_sweep(TINY_SWEEP.replace("  k: [3, 20]\n  L: [0, 6]", "  k: [3]\n  L: [0]\n  eval_every_steps: [1, 100]").replace(
+        "  steps: 40\n  eval_every_steps: 10\n", "  steps: 4000\n"))
+    store = tmp_path / "store"
+    done = subprocess.run([sys.executable, "-c", LIMITED_DRIVER_SCRIPT, str(sweep), str(store)], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"ok": 1, "crashed": 1}
+    trials = pd.read_parquet(store / "trials")
+    by_eval = trials.set_index(trials["config_json"].map(lambda c: json.loads(c)["eval_every_steps"]))
+    error = by_eval.loc[1, "error"]
+    assert by_eval.loc[1, "status"] == "crashed" and error.startswith("could not store results: [Errno 27]") and "File too large" in error
+    assert by_eval.loc[100, "status"] == "ok"
+    assert len(pd.read_parquet(store / "curves")) == 4000 // 100 + 1  # only the stored trial's curve
+    assert not [p for p in store.rglob(".tmp*")]

@@ -18,9 +18,10 @@ import torch
 from click.testing import CliRunner
 
 from orchestrator.cli import cli
-from orchestrator.expand import TrialSpec, pack_id, packs
+from orchestrator.expand import TrialSpec
+from orchestrator.plan import unit_id, units
 from workloads import learning_order, manifold_classification, manifold_regression
-from workloads.training import Checkpointing, DivergedError, Problem, solve, solve_packed
+from workloads.training import Checkpointing, DivergedError, Problem, WorkloadResult, solve, solve_packed
 
 PACK_ATOL = 1e-4
 CPU = torch.device("cpu")
@@ -101,9 +102,9 @@ def test_nets_of_different_shapes_are_never_packed_together():
         return TrialSpec(name, "s", "manifold_classification", name, {"width": width, "k": 1})
 
     trials = [trial("a", 8), trial("b", 16), trial("c", 8), trial("d", 8)]
-    groups = packs(trials, 2, ("width",))
+    groups = units(trials, 2, ("width",))
     assert [[t.trial_id for t in g] for g in groups] == [["a", "c"], ["d"], ["b"]]
-    assert pack_id(groups[1]) == "d" and pack_id(groups[0]).startswith("s-pack-") and pack_id(groups[0]) != pack_id(groups[0][::-1])
+    assert unit_id(groups[1]) == "d" and unit_id(groups[0]).startswith("s-pack-") and unit_id(groups[0]) != unit_id(groups[0][::-1])
 
 
 def test_a_packed_sweep_stores_every_trial_once_as_an_unpacked_sweep_would(local_ray, write_sweep, tmp_path):

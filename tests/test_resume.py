@@ -6,6 +6,7 @@ SIGKILL and checks the store afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from orchestrator.cli import cli
@@ -26,14 +28,15 @@ SIX_TRIALS = """\
 name: six
 experiment: manifold_classification
 grid: {k: [3, 10, 20], L: [0, 6]}
-workload: {width: 16, depth: 2, n_points: 64, steps: 1500, eval_every_steps: 250}
+workload: {width: 16, depth: 2, n_points: 64, steps: 1000, eval_every_steps: 250}
+execution: {batch_size: 3, flush_every_s: 0}
 """
 
 ONE_LONG_TRIAL = """\
 name: long
 experiment: manifold_classification
 grid: {k: [5], L: [2]}
-workload: {width: 32, depth: 3, n_points: 128, steps: 2500, eval_every_steps: 100}
+workload: {width: 32, depth: 3, n_points: 128, steps: 1500, eval_every_steps: 100}
 execution: {checkpoint_every_steps: 100}
 """
 
@@ -55,11 +58,19 @@ def wait_until(condition, timeout_s: float = 90.0) -> None:
 
 
 def stored(store: Path) -> int:
-    return len(list((store / "trials").glob("*.parquet"))) if (store / "trials").is_dir() else 0
+    """Trials rows in the store, as plain pandas reads them."""
+    parts = [p for p in store.glob("trials/*/*.parquet") if not p.name.startswith(".")]
+    return sum(pq.read_metadata(p).num_rows for p in parts)
 
 
 def checkpointed_step(store: Path) -> int:
-    steps = [int(p.read_text()) for p in store.glob("_tune/*/*/*/checkpoint_*/step.txt") if p.read_text().strip()]
+    """The most steps any unit has checkpointed (batch.json of Tune's latest checkpoints)."""
+    steps = []
+    for path in store.glob("_tune/*/*/*/checkpoint_*/batch.json"):
+        try:
+            steps.append(json.loads(path.read_text())["step"] or 0)
+        except (OSError, ValueError):
+            pass  # being written
     return max(steps, default=0)
 
 
@@ -83,8 +94,8 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def test_a_killed_sweep_resumes_without_duplicates_and_equals_an_uninterrupted_run(write_sweep, tmp_path):
-    sweep = write_sweep(SIX_TRIALS)
+def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equals_an_uninterrupted_run(write_sweep, tmp_path):
+    sweep = write_sweep(SIX_TRIALS)  # two batches of three trials, run side by side
     store = tmp_path / "interrupted"
     launch = start_launch(sweep, store)
     wait_until(lambda: stored(store) >= 2)
@@ -94,7 +105,7 @@ def test_a_killed_sweep_resumes_without_duplicates_and_equals_an_uninterrupted_r
 
     status = CliRunner().invoke(cli, ["status", str(store)])
     assert status.exit_code == 0
-    assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", str(6 - cut_at)]
+    assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", "0", str(6 - cut_at)]
 
     again = relaunch(sweep, store)
     assert again.returncode == 0, again.stderr
@@ -136,10 +147,10 @@ def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_st
     assert stored(store) == 0
     shutil.copytree(store, tmp_path / "restarted")
 
-    resumed = relaunch(sweep, store)
-    assert resumed.returncode == 0, resumed.stderr
-    restarted = relaunch(sweep, tmp_path / "restarted", "--restart")
-    assert restarted.returncode == 0, restarted.stderr
+    relaunches = [start_launch(sweep, store), start_launch(sweep, tmp_path / "restarted", "--restart")]  # side by side
+    for relaunched in relaunches:
+        _, errors = relaunched.communicate(timeout=240)
+        assert relaunched.returncode == 0, errors
 
     uninterrupted = run_trial(expand(load_spec(sweep))[0])["trials"].to_pylist()[0]
     resumed_row = pd.read_parquet(store / "trials").iloc[0]
@@ -149,6 +160,17 @@ def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_st
     for row in (resumed_row, restarted_row):
         assert (row["accuracy"], row["loss"]) == (uninterrupted["accuracy"], uninterrupted["loss"])
     assert not list(store.glob("_tune/*/*/*/checkpoint_*")), "a stored trial's checkpoints are removed"
+
+
+# One batch: two short trials, which the batch reports before the long one's first checkpoint,
+# then a long one.
+BATCH_WITH_A_LONG_TRIAL = """\
+name: long
+experiment: manifold_classification
+grid: {k: [5], L: [2], steps: [200, 300, 1500]}
+workload: {width: 32, depth: 3, n_points: 128, eval_every_steps: 100}
+execution: {checkpoint_every_steps: 100, batch_size: 3}
+"""
 
 
 def kill_the_worker_mid_trial(sweep: Path, store: Path, *args: str) -> subprocess.CompletedProcess:
@@ -161,23 +183,29 @@ def kill_the_worker_mid_trial(sweep: Path, store: Path, *args: str) -> subproces
     return subprocess.CompletedProcess(launch.args, launch.returncode, out, err)
 
 
-def test_a_worker_killed_mid_trial_is_retried_from_its_checkpoint(write_sweep, tmp_path):
+def test_a_batch_whose_worker_is_killed_is_retried_from_its_checkpoint_without_redoing_its_reported_trials(write_sweep, tmp_path):
     store = tmp_path / "store"
-    done = kill_the_worker_mid_trial(write_sweep(ONE_LONG_TRIAL), store)
+    done = kill_the_worker_mid_trial(write_sweep(BATCH_WITH_A_LONG_TRIAL), store)
     assert done.returncode == 0, done.stderr
     assert "1 retried after a crash" in done.stderr
-    row = pd.read_parquet(store / "trials").iloc[0]
-    assert row["status"] == "ok" and row["resumed_from_step"] >= 300
+    assert "reported twice" not in done.stderr  # a redone trial would be reported again
+    trials = pd.read_parquet(store / "trials").set_index("steps")
+    assert len(trials) == 3 and set(trials["status"]) == {"ok"}
+    assert trials.loc[1500, "resumed_from_step"] >= 300
+    assert trials.loc[200, "resumed_from_step"] == trials.loc[300, "resumed_from_step"] == 0
+    assert trials.loc[200, "started_at"] < trials.loc[1500, "started_at"]  # run once, before the kill
 
 
-def test_a_worker_that_dies_past_its_retries_is_recorded_as_failed_with_the_error(write_sweep, tmp_path):
+def test_a_worker_that_dies_past_its_retries_leaves_its_unreported_trials_crashed_with_the_error(write_sweep, tmp_path):
     store = tmp_path / "store"
-    done = kill_the_worker_mid_trial(write_sweep(ONE_LONG_TRIAL), store, "--set", "execution.max_failures=0")
+    done = kill_the_worker_mid_trial(write_sweep(BATCH_WITH_A_LONG_TRIAL), store, "--set", "execution.max_failures=0")
     assert done.returncode == 1
-    row = pd.read_parquet(store / "trials").iloc[0]
-    assert row["status"] == "failed"
+    trials = pd.read_parquet(store / "trials").set_index("steps")
+    assert list(trials.loc[[200, 300], "status"]) == ["ok", "ok"]  # reported before the crash: stored
+    row = trials.loc[1500]
+    assert row["status"] == "crashed"
     assert row["error"] and "\n" not in row["error"]
-    assert "failed" in done.stdout and row["trial_id"] in done.stdout
+    assert "crashed" in done.stdout and row["trial_id"] in done.stdout
 
 
 def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_path):
@@ -186,7 +214,7 @@ def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_pa
     store = open_store(tmp_path / "store")
     trial = expand(load_spec(write_sweep()))[0]
     write_trial(store, run_trial(trial))
-    part = store / "curves" / f"{trial.trial_id}.parquet"
+    [part] = (store / "curves" / trial.sweep).glob("*.parquet")
     part.write_bytes(part.read_bytes()[:-20])
     result = CliRunner().invoke(cli, ["status", str(store)])
     assert result.exit_code == 1

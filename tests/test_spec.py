@@ -156,3 +156,30 @@ def test_a_misspelled_key_gets_the_closest_valid_one_suggested(write_sweep):
 def test_a_missing_sweep_file_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError, match="cannot read sweep file"):
         load_spec(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("axis", "expected"),
+    [
+        pytest.param({"linspace": [0, 5.001, 100]}, "numpy", id="the-authors-perturbation-norms"),
+        pytest.param({"logspace": [-4, -2, 5]}, "numpy", id="learning-rates"),
+        pytest.param({"linspace": [0, 20, 5]}, [0, 5, 10, 15, 20], id="whole-values-are-ints"),
+    ],
+)
+def test_an_axis_written_as_a_range_expands_to_numpys_values(write_sweep, axis, expected):
+    import json
+
+    import numpy as np
+
+    name = "delta" if "logspace" not in axis and expected == "numpy" else ("learning_rate" if "logspace" in axis else "L")
+    experiment = "perturbation" if name == "delta" else "manifold_classification"
+    spec = load_spec(write_sweep(f"name: r\nexperiment: {experiment}\ngrid: {{{name}: {json.dumps(axis)}}}\n"))
+    kind, (start, stop, num) = next(iter(axis.items()))
+    values = getattr(np, kind)(start, stop, num).tolist() if expected == "numpy" else expected
+    assert spec.grid[name] == values and [type(v) for v in spec.grid[name]] == [type(v) for v in values]
+
+
+@pytest.mark.parametrize("axis", ["{linspace: [0, 1]}", "{linspace: [0, 1, 0]}", "{linspace: [0, .inf, 3]}", "{arange: [0, 1, 3]}", "{linspace: [0, 1, 2.5]}"])
+def test_a_malformed_range_names_the_axis(write_sweep, axis):
+    with pytest.raises(SpecError, match=r"grid\.delta"):
+        load_spec(write_sweep(f"name: r\nexperiment: perturbation\ngrid: {{delta: {axis}}}\n"))

@@ -7,16 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
 
 from orchestrator.expand import expand
 from orchestrator.spec import load_spec
-from orchestrator.store import open_store, read_table, stored_trial_ids, write_trial
-from orchestrator.rows import failed_trial, tables_from_bytes, tables_to_bytes
+from orchestrator.store import clean_uncommitted, compact, finished_trial_ids, open_store, read_table, stored_trial_ids, write_flush, write_trial
+from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes, unfinished_trial
 from orchestrator.trial import run_trial
-from results_schema import CURVES, MARKER_FILE, SCHEMA_VERSION, TABLES, TRIALS, StoreError, to_arrow
+from results_schema import CURVES, MARKER_FILE, SCHEMA_VERSION, TABLES, TRIALS, StoreError, TrialStatus, to_arrow
 
 from conftest import snapshot
 
@@ -63,42 +64,49 @@ def test_rows_carry_their_provenance(tmp_path, trial_tables):
     assert row["parameters"] == 3 * width + (trial.config["depth"] - 2) * (width * width + width) + width + 1
 
 
-def test_each_trial_is_one_file_per_table_and_rewriting_it_never_duplicates(tmp_path, trial_tables):
-    _, tables = trial_tables
+def test_a_trial_stored_again_replaces_its_row_and_never_duplicates(tmp_path, trial_tables):
+    trial, tables = trial_tables
     store = open_store(tmp_path / "store")
+    write_trial(store, unfinished_trial(trial, "RuntimeError: worker lost"))  # crashed, then run again
     write_trial(store, tables)
-    write_trial(store, tables)
-    assert len(read_table(store, "trials")) == 1
+    assert len(read_table(store, "trials")) == 1 and read_table(store, "trials")["status"].tolist() == ["ok"]
+    assert len(pd.read_parquet(store / "trials")) == 1  # plain pandas sees it once too
     assert len(read_table(store, "curves")) == tables["curves"].num_rows
     assert not [p for p in store.rglob("*") if p.name.startswith(".tmp")]
 
 
-def test_rows_of_a_trial_that_never_committed_are_not_read(tmp_path, trial_tables):
+def test_rows_of_a_flush_that_never_committed_are_not_read_and_are_cleaned_up(tmp_path, trial_tables):
     trial, tables = trial_tables
     store = open_store(tmp_path / "store")
-    (store / "curves").mkdir()
-    pq.write_table(tables["curves"], store / "curves" / f"{trial.trial_id}.parquet")  # crash before the trials row
+    (store / "curves" / trial.sweep).mkdir(parents=True)
+    orphan = store / "curves" / trial.sweep / "0000000000000badf00d.parquet"
+    pq.write_table(tables["curves"], orphan)  # a launch killed before it wrote the flush's trials part
+    write_trial(store, unfinished_trial(trial, "RuntimeError: worker lost"))  # some committed flush of that sweep
     assert read_table(store, "curves").empty
-    assert stored_trial_ids(store) == set()
+    assert stored_trial_ids(store) == set() and stored_trial_ids(store, status=None) == {trial.trial_id}
+    assert clean_uncommitted(store, trial.sweep) == 1 and not orphan.exists()
 
 
 def test_a_truncated_part_file_is_reported_by_name_not_read_as_fewer_rows(tmp_path, trial_tables):
     trial, tables = trial_tables
     store = open_store(tmp_path / "store")
     write_trial(store, tables)
-    part = store / "trials" / f"{trial.trial_id}.parquet"
+    [part] = (store / "trials" / trial.sweep).glob("*.parquet")
     part.write_bytes(part.read_bytes()[:100])
     with pytest.raises(StoreError, match=part.name):
         read_table(store, "trials")
 
 
-def test_a_failed_trial_is_recorded_with_its_reason(tmp_path, trial_tables):
+def test_a_crashed_trial_is_recorded_with_its_reason_and_does_not_count_as_finished(tmp_path, trial_tables):
     trial, _ = trial_tables
     store = open_store(tmp_path / "store")
-    write_trial(store, failed_trial(trial, "Traceback ...\nRuntimeError: worker lost\n"))
+    write_trial(store, unfinished_trial(trial, "Traceback ...\nRuntimeError: worker lost\n"))
     row = read_table(store, "trials").iloc[0]
-    assert row["status"] == "failed" and row["error"] == "RuntimeError: worker lost"
+    assert row["status"] == "crashed" and row["error"] == "RuntimeError: worker lost"
     assert stored_trial_ids(store) == set() and stored_trial_ids(store, status=None) == {trial.trial_id}
+    assert finished_trial_ids(store) == set()  # a relaunch runs it again
+    write_trial(store, unfinished_trial(trial, "loss became nan at step 3", TrialStatus.DIVERGED))
+    assert finished_trial_ids(store) == {trial.trial_id}  # it would diverge again: a relaunch leaves it
 
 
 def test_rows_survive_the_trip_from_worker_to_driver_unchanged(trial_tables):
@@ -137,3 +145,47 @@ def test_a_store_of_another_schema_version_is_refused_and_says_what_to_do(tmp_pa
     with pytest.raises(StoreError, match=f"version {version}.*{advice}"):
         open_store(store)
     assert snapshot(store) == before
+
+
+def many_trials(tmp_path, write_sweep, count: int = 6) -> list[dict]:
+    """The real rows of `count` tiny trials (grid k x L x seeds of the tiny sweep)."""
+    trials = expand(load_spec(write_sweep(), ["seeds=[0, 1]", "grid.L=[0, 2, 6]"]))[:count]
+    return [run_trial(trial) for trial in trials]
+
+
+def test_a_flush_stores_many_trials_as_one_part_file_per_table(tmp_path, write_sweep):
+    results = many_trials(tmp_path, write_sweep)
+    store = open_store(tmp_path / "store")
+    write_flush(store, "tiny", concat_tables(results))
+    assert sorted(p.relative_to(store).parts[0] for p in store.rglob("*.parquet")) == ["curves", "trials"]
+    assert len(pd.read_parquet(store / "trials")) == 6 and len(pd.read_parquet(store / "curves")) == sum(r["curves"].num_rows for r in results)
+
+
+def test_compaction_merges_a_sweeps_parts_and_changes_no_row(tmp_path, write_sweep):
+    results = many_trials(tmp_path, write_sweep)
+    store = open_store(tmp_path / "store")
+    for pair in (results[0:2], results[2:4], results[4:6]):
+        write_flush(store, "tiny", concat_tables(pair))
+    before = {name: read_table(store, name).sort_values(["trial_id"] + (["step"] if name == "curves" else []), ignore_index=True)
+              for name in ("trials", "curves")}
+    assert compact(store, "tiny") == (3, 1)
+    for name, rows in before.items():
+        assert len(list((store / name / "tiny").glob("*.parquet"))) == 1
+        after = pd.read_parquet(store / name).sort_values(["trial_id"] + (["step"] if name == "curves" else []), ignore_index=True)
+        pd.testing.assert_frame_equal(after, rows)
+    assert compact(store, "tiny") == (1, 1)  # nothing left to merge
+
+
+def test_a_compaction_cut_off_before_it_deleted_the_old_parts_shows_no_row_twice(tmp_path, write_sweep):
+    results = many_trials(tmp_path, write_sweep, count=4)
+    store = open_store(tmp_path / "store")
+    for pair in (results[0:2], results[2:4]):
+        write_flush(store, "tiny", concat_tables(pair))
+    old = {p: p.read_bytes() for p in store.rglob("*.parquet")}
+    compact(store, "tiny")
+    for path, data in old.items():  # as if the process died right after writing the merged parts
+        path.write_bytes(data)
+    assert len(read_table(store, "trials")) == 4 and read_table(store, "trials")["trial_id"].is_unique
+    assert len(read_table(store, "curves")) == sum(r["curves"].num_rows for r in results)
+    assert clean_uncommitted(store, "tiny") == len(old)  # the next launch or compaction removes them
+    assert len(pd.read_parquet(store / "trials")) == 4

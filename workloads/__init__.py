@@ -42,6 +42,9 @@ class Workload:
     packed into one stacked model and compiled."""
     pack_fields: tuple[str, ...] = ("width", "depth", "n_points", "steps", "learning_rate", "eval_every_steps")
     """Config fields trials must share to be packed: the net's shape, the data's and the schedule."""
+    seconds: Callable[[dict[str, Any]], float] = lambda config: configs.TRIAL_OVERHEAD_S
+    """An estimate of one trial's seconds on one CPU core, from its resolved config (a dict): sizes
+    the batches the orchestrator schedules, so only its proportions matter."""
 
     @property
     def module(self) -> ModuleType:
@@ -88,6 +91,19 @@ def _learning_order_constraints(config: configs.LearningOrderConfig) -> dict[str
     return _frequencies_below_nyquist(config)
 
 
+def _training_seconds(in_features: int) -> Callable[[dict[str, Any]], float]:
+    def seconds(config: dict[str, Any]) -> float:
+        return configs.training_seconds(in_features, config["width"], config["depth"], config["n_points"], config["steps"])
+
+    return seconds
+
+
+def _perturbation_seconds(config: dict[str, Any]) -> float:
+    # A trial evaluates theta* + delta * direction for every direction: one forward pass each.
+    flops = 2.0 * config["directions"] * config["n_points"] * configs.mlp_parameters(1, config["width"], config["depth"])
+    return configs.TRIAL_OVERHEAD_S + flops / configs.CPU_FLOPS_PER_S
+
+
 REGISTRY: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -97,6 +113,7 @@ REGISTRY: dict[str, Workload] = {
             config_type=configs.ManifoldClassificationConfig,
             figure="figure4",
             constraints=_manifold_classification_constraints,
+            seconds=_training_seconds(in_features=2),
         ),
         Workload(
             name="learning_order",
@@ -104,6 +121,7 @@ REGISTRY: dict[str, Workload] = {
             config_type=configs.LearningOrderConfig,
             figure="figure1",
             constraints=_learning_order_constraints,
+            seconds=_training_seconds(in_features=1),
         ),
         Workload(
             name="perturbation",
@@ -113,6 +131,8 @@ REGISTRY: dict[str, Workload] = {
             constraints=_frequencies_below_nyquist,
             prepared_fields=configs.PERTURBATION_PREPARED_FIELDS,
             trains_one_net=False,
+            # a trial perturbs; the preparation (its config has no directions) trains theta*
+            seconds=lambda config: _perturbation_seconds(config) if "directions" in config else _training_seconds(1)(config),
         ),
         Workload(
             name="manifold_regression",
@@ -120,6 +140,7 @@ REGISTRY: dict[str, Workload] = {
             config_type=configs.ManifoldRegressionConfig,
             figure="figure3",
             constraints=_frequencies_below_nyquist,
+            seconds=_training_seconds(in_features=2),
         ),
     )
 }

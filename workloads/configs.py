@@ -139,6 +139,30 @@ PERTURBATION_PREPARED_FIELDS = ("seed", "frequencies", "n_points", "width", "dep
 directions share one theta*."""
 
 
+CPU_FLOPS_PER_S = 3e10
+"""Arithmetic one CPU core does per second on a small MLP's full-batch step (measured on the
+benchmark machine: about 30 GFLOP/s at widths 64 to 256). Only sizes batches: an estimate."""
+STEP_OVERHEAD_S = 1.2e-4
+"""Seconds a training step costs per Linear layer whatever its size (dispatch, the optimizer)."""
+TRIAL_OVERHEAD_S = 0.01
+"""Seconds a trial costs whatever its size (building the net and the data, its rows)."""
+
+
+def mlp_parameters(in_features: int, width: int, depth: int) -> int:
+    """Trainable parameters of nets.build_mlp(in_features, width, depth): weights and biases."""
+    fan_ins = [in_features] + [width] * (depth - 1)
+    fan_outs = [width] * (depth - 1) + [1]
+    return sum(i * o + o for i, o in zip(fan_ins, fan_outs))
+
+
+def training_seconds(in_features: int, width: int, depth: int, n_points: int, steps: int) -> float:
+    """An estimate of the seconds one CPU core takes to train nets.build_mlp(in_features, width,
+    depth) on n_points for `steps` full-batch steps (a forward and backward pass is about 6
+    flops per parameter and point)."""
+    flops = 6.0 * n_points * mlp_parameters(in_features, width, depth) * steps
+    return TRIAL_OVERHEAD_S + steps * depth * STEP_OVERHEAD_S + flops / CPU_FLOPS_PER_S
+
+
 @cache
 def field_docs(config_type: type) -> dict[str, str]:
     """Each field's docstring (the string literal under it in the class body), as one line.

@@ -1,0 +1,143 @@
+"""Where Tune keeps a sweep's checkpoints, what one holds, and how they are found again.
+
+Tune's storage (by default `STORE/_tune`, on a cluster any URI every node reaches):
+
+    <checkpoint storage>/<sweep>/launch-<time>/batch-<index>/checkpoint_<n>/
+        batch.json    {"unit": unit id or null, "step": n or null, "reported": [trial ids]}
+        state.pt      the unit's training state at `step` (weights, Adam's moments, rows so far)
+
+Each batch keeps its latest checkpoint only. It says which of the batch's trials were already
+reported to the driver, so a batch that Tune retries after a crash skips them, and it holds the
+training state of the unit that was running, so that unit resumes where it was. A later launch
+finds the newest checkpoint of every unit by its id, whichever batch and launch left it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+TUNE_DIR = "_tune"
+BATCH_FILE = "batch.json"
+STATE_FILE = "state.pt"
+
+
+def tune_root(checkpoint_storage: str, sweep: str) -> str:
+    """Where Tune keeps the experiments (and so the checkpoints) of every launch of `sweep`.
+
+    `checkpoint_storage` is a local path or a URI pyarrow understands (s3://bucket/prefix, gs://).
+    """
+    return f"{checkpoint_storage.rstrip('/')}/{sweep}"
+
+
+def default_checkpoint_storage(store: Path) -> str:
+    """Tune's storage when none is given: inside the store, which only a single machine can share."""
+    return str(store / TUNE_DIR)
+
+
+def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (pa.ArrowInvalid, ValueError):  # a plain local path
+        return pafs.LocalFileSystem(), str(Path(uri).absolute())
+
+
+def _checkpoint_dirs(root: str) -> list[tuple[pafs.FileSystem, str]]:
+    """(filesystem, path) of every checkpoint folder under a sweep's Tune root."""
+    fs, base = _filesystem(root)
+    if fs.get_file_info(base).type != pafs.FileType.Directory:
+        return []
+    found = []
+    for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
+        parts = info.path[len(base) :].strip("/").split("/")
+        # launch-<time>/batch-<index>/checkpoint_<n>
+        if info.type == pafs.FileType.Directory and len(parts) == 3 and parts[2].startswith("checkpoint_"):
+            found.append((fs, info.path))
+    return found
+
+
+def _uri(fs: pafs.FileSystem, path: str) -> str:
+    return path if isinstance(fs, pafs.LocalFileSystem) else f"{fs.type_name}://{path}"
+
+
+def resumable_checkpoints(root: str) -> dict[str, str]:
+    """unit id -> the checkpoint with the most steps of that unit that earlier launches left."""
+    best: dict[str, tuple[int, str]] = {}
+    for fs, path in _checkpoint_dirs(root):
+        try:
+            with fs.open_input_stream(f"{path}/{BATCH_FILE}") as stream:
+                meta = json.loads(stream.read().decode())
+        except (OSError, ValueError):
+            continue  # a checkpoint cut off while it was copied: an older one, or step 0, will do
+        unit, step = meta.get("unit"), meta.get("step")
+        if unit and step and step > best.get(unit, (-1, ""))[0]:
+            best[unit] = (step, _uri(fs, path))
+    return {unit: uri for unit, (_, uri) in best.items()}
+
+
+def drop_checkpoints(root: str, keep_units: set[str] | None = None) -> None:
+    """Delete a sweep's checkpoints, all of them or all but those of `keep_units`, and the launch
+    folders left empty of checkpoints."""
+    fs, base = _filesystem(root)
+    for fs, path in _checkpoint_dirs(root):
+        if keep_units:
+            try:
+                with fs.open_input_stream(f"{path}/{BATCH_FILE}") as stream:
+                    if json.loads(stream.read().decode()).get("unit") in keep_units:
+                        continue
+            except (OSError, ValueError):
+                pass
+        try:
+            fs.delete_dir(path)
+        except OSError:
+            pass  # best effort: a checkpoint left behind costs disk, not correctness
+    if fs.get_file_info(base).type != pafs.FileType.Directory:
+        return
+    kept = {path.split("/")[-3] for _, path in _checkpoint_dirs(root)}
+    for info in fs.get_file_info(pafs.FileSelector(base)):
+        name = info.path.rstrip("/").split("/")[-1]
+        if info.type == pafs.FileType.Directory and name.startswith("launch-") and name not in kept:
+            try:
+                fs.delete_dir(info.path)
+            except OSError:
+                pass
+
+
+@dataclass
+class BatchProgress:
+    """What a batch's latest checkpoint says: the trials it reported, and the running unit's state."""
+
+    reported: set[str] = field(default_factory=set)
+    unit: str | None = None
+    state: dict[str, Any] | None = None
+
+
+def load_checkpoint(directory: str, device: Any) -> BatchProgress:
+    """Read a checkpoint folder written by `save_checkpoint` (on the worker: imports torch)."""
+    import torch
+
+    meta = json.loads(Path(directory, BATCH_FILE).read_text())
+    state_path = Path(directory, STATE_FILE)
+    state = torch.load(state_path, map_location=device, weights_only=True) if state_path.exists() else None
+    return BatchProgress(set(meta.get("reported", [])), meta.get("unit"), state)
+
+
+def save_checkpoint(progress: BatchProgress, report: Callable[[str], None]) -> None:
+    """Write `progress` to a temporary folder and hand it to `report` (which copies it to Tune's
+    storage before it returns, so the folder can go)."""
+    with tempfile.TemporaryDirectory() as directory:
+        step = progress.state["step"] if progress.state else None
+        meta = {"unit": progress.unit if progress.state else None, "step": step, "reported": sorted(progress.reported)}
+        Path(directory, BATCH_FILE).write_text(json.dumps(meta))
+        if progress.state is not None:
+            import torch
+
+            torch.save(progress.state, os.path.join(directory, STATE_FILE))
+        report(directory)

@@ -1,0 +1,283 @@
+"""Launch a sweep: the library behind `sbsweep launch`, for scripts and notebooks.
+
+    from orchestrator import ResultStore, launch
+    report = launch("sweeps/smoke.yaml", store="sbsweep-store", overrides=["workload.steps=100"])
+    report.statuses                       # {TrialStatus.OK: 4}
+    ResultStore("sbsweep-store").table("trials", sweep="smoke")
+
+A launch expands the sweep, skips the trials the store already holds (ok, or diverged), runs the
+rest as batches of Ray Tune trials (plan.py) on an embedded local Ray or the cluster at
+`address`, writes their rows in flushes (writer.py), and draws the sweep's figure. Launching the
+same sweep into the same store again resumes it; a second launch of a sweep that is running is
+refused (lock.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from orchestrator import __version__
+from orchestrator.checkpoints import default_checkpoint_storage, drop_checkpoints, resumable_checkpoints, tune_root
+from orchestrator.expand import TrialSpec, expand, preparations
+from orchestrator.lock import sweep_lock
+from orchestrator.plan import Batch, Unit, plan, unit_id
+from orchestrator.progress import ProgressLine
+from orchestrator.spec import SweepSpec, load_spec
+from orchestrator.store import (
+    check_store_path,
+    clean_uncommitted,
+    compact,
+    finished_trial_ids,
+    open_store,
+    prepared_ids,
+    read_prepared,
+    read_table,
+    remove_sweep,
+    save_sweep,
+    spec_conflict,
+    stored_trial_ids,
+    superseded_rows,
+    write_flush,
+)
+from orchestrator.rows import concat_tables, unfinished_trial
+from results_schema import MARKER_FILE, TRIALS, StoreError, TrialStatus
+
+DEFAULT_STORE = "sbsweep-store"
+FLUSH_EVERY_S = 30.0
+
+
+class SweepConflict(Exception):
+    """The store holds a sweep of the same name whose trials compute something else."""
+
+
+@dataclass(frozen=True)
+class LaunchReport:
+    """What a launch did, and where the sweep stands after it."""
+
+    sweep: str
+    experiment: str
+    store: Path
+    trials: int
+    """trials in the sweep"""
+    skipped: int
+    """trials the store already held (ok, or diverged), not run again"""
+    ran: int
+    """trials this launch ran"""
+    statuses: dict[TrialStatus, int]
+    """the sweep's trials by status after the launch; NOT_STORED counts those with no row"""
+    failures: list[tuple[str, TrialStatus, str]] = field(default_factory=list)
+    """(trial id, status, error) of the sweep's trials that did not end ok"""
+    batches: int = 0
+    """Ray Tune trials the launch used (preparations included)"""
+    retries: int = 0
+    """batches Tune restarted after a crash"""
+    duplicates: int = 0
+    """trials reported a second time (by a retried batch) and dropped"""
+    ray_start_s: float = 0.0
+    fit_s: float = 0.0
+    figures: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every trial of the sweep is stored and ended ok."""
+        return self.statuses.get(TrialStatus.OK, 0) == self.trials
+
+
+def launch(
+    sweep: SweepSpec | str | Path,
+    store: str | Path = DEFAULT_STORE,
+    *,
+    overrides: tuple[str, ...] | list[str] = (),
+    address: str | None = None,
+    num_cpus: int | None = None,
+    checkpoint_storage: str | None = None,
+    overwrite: bool = False,
+    restart: bool = False,
+    retry_failed: bool = False,
+    plot: bool = True,
+    echo: Callable[[str], None] | None = None,
+) -> LaunchReport:
+    """Run a sweep (a SweepSpec, or a sweep file with `overrides`) into `store`; return a report.
+
+    Raises SpecError (a bad sweep file), StoreError (not a store, another schema version),
+    SweepConflict (the store holds another sweep of that name: pass overwrite=True to replace it),
+    SweepLocked (a launch of this sweep into this store is running) and ResourceError (no node
+    could run a trial), each with a one-line message, before anything is written.
+    `checkpoint_storage`: where Tune keeps checkpoints (default STORE/_tune); on a cluster of
+    several machines, a URI every node reaches. `restart` drops the checkpoints of unfinished
+    trials; `retry_failed` also reruns diverged trials. `echo` receives the launch's messages
+    (default: standard error).
+    """
+    say = echo or (lambda line: print(line, file=sys.stderr))
+    spec = sweep if isinstance(sweep, SweepSpec) else load_spec(sweep, overrides)
+    trials = expand(spec)
+    store = check_store_path(Path(store))
+    with ExitStack() as held:
+        existed = (store / MARKER_FILE).exists()
+        if existed:  # refuse at once, before Ray starts, if this sweep is being launched already
+            held.enter_context(sweep_lock(store, spec.name))
+        conflict = spec_conflict(store, spec.name, spec.to_dict()) if existed else None
+        if conflict and not overwrite:
+            raise SweepConflict(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
+        done: set[str] = set()
+        if existed and not conflict:
+            done = stored_trial_ids(store, sweeps=[spec.name]) if retry_failed else finished_trial_ids(store, sweeps=[spec.name])
+        todo = [t for t in trials if t.trial_id not in done]
+        skipped = len(trials) - len(todo)
+        say(f"sbsweep {__version__}: sweep '{spec.name}' ({spec.experiment}), {len(trials)} trials"
+            f"{f', {skipped} already stored' if skipped else ''}; store {store}")
+        outcome: dict[str, Any] = {}
+        if todo:
+            from orchestrator.session import ResourceError, check_resources, ray_session  # lazy: Ray is slow to import
+
+            ray_start = time.perf_counter()
+            with ray_session(address, num_cpus) as local:
+                ray_start_s = time.perf_counter() - ray_start
+                if local:  # a cluster may still add nodes; a local Ray has all it will ever have
+                    try:
+                        check_resources(spec.resources)
+                    except ResourceError as error:
+                        raise ResourceError(error.key, error.message) from None
+                _prepare_store(store, spec, conflict, say)
+                if not existed:
+                    held.enter_context(sweep_lock(store, spec.name))
+                clean_uncommitted(store, spec.name)
+                if not local and not checkpoint_storage:
+                    say("note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "
+                        "pass --checkpoint-storage s3://bucket/prefix (or a shared mount) so every node reaches them")
+                if checkpoint_storage and "://" not in checkpoint_storage:
+                    checkpoint_storage = str(Path(checkpoint_storage).expanduser().absolute())  # Tune needs absolute paths
+                root = tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name)
+                if restart:
+                    drop_checkpoints(root)
+                outcome = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped))
+                outcome["ray_start_s"] = ray_start_s
+        else:
+            _prepare_store(store, spec, conflict, say)
+        return _report(spec, trials, store, skipped, len(todo), outcome, plot)
+
+
+def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Callable[[str], None]) -> None:
+    """Create the store if needed, drop the old sweep if --overwrite replaces it, save the spec."""
+    try:
+        open_store(store)
+        if conflict:
+            say(f"--overwrite: removed {remove_sweep(store, spec.name)} stored trials of sweep '{spec.name}'")
+        save_sweep(store, spec.name, spec.to_dict())
+    except OSError as error:
+        raise StoreError(f"{store}: cannot write the store ({error.strerror or error})") from None
+
+
+def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine) -> dict[str, Any]:
+    """Run `todo` on the connected Ray: the prepared states they need first, then the trials."""
+    from orchestrator.session import slots
+
+    start = time.perf_counter()
+    workload = spec.workload_entry
+    resume_from = resumable_checkpoints(root)
+    width = slots(spec.resources, spec.execution.max_concurrent_trials)
+
+    def seconds(trial: TrialSpec) -> float:
+        return workload.seconds(trial.config)
+
+    outcome: dict[str, Any] = {"batches": 0, "retries": 0, "duplicates": 0}
+    planned: list[Unit] = []
+    # Shared state first (theta* of Experiment 4), each computed once, fanned out like trials.
+    jobs = [job for job in preparations(spec, todo) if job.trial_id not in prepared_ids(store)]
+    errors: dict[str, tuple[TrialStatus, str]] = {}
+    if jobs:
+        batches = plan(jobs, seconds, width, batch_size=1, resume_from=resume_from)
+        writer = _fit(spec, batches, store, root, ProgressLine(f"{spec.name}: prepare", len(jobs)), {}, "prepare")
+        errors = writer.prepared_errors
+        _add(outcome, writer, batches, planned)
+    ready = prepared_ids(store)
+    blocked = [t for t in todo if t.prepared_id and t.prepared_id not in ready]
+    if blocked:
+        why = {pid: errors.get(pid, (TrialStatus.CRASHED, "it was not computed")) for pid in {t.prepared_id for t in blocked}}
+        rows = [unfinished_trial(t, f"its prepared state {t.prepared_id} failed: {why[t.prepared_id][1]}", why[t.prepared_id][0]) for t in blocked]
+        write_flush(store, spec.name, concat_tables(rows), superseded_rows(store, spec.name, [t.trial_id for t in blocked]))
+    runnable = [t for t in todo if not t.prepared_id or t.prepared_id in ready]
+    if runnable:
+        shared = {pid: read_prepared(store, pid) for pid in {t.prepared_id for t in runnable if t.prepared_id}}
+        batches = plan(runnable, seconds, width, spec.execution.pack, workload.pack_fields, spec.execution.batch_size, resume_from)
+        _add(outcome, _fit(spec, batches, store, root, progress, shared, "trials"), batches, planned)
+    # A stored trial never resumes: keep only the checkpoints of units with a trial still to run.
+    done = stored_trial_ids(store, status=None, sweeps=[spec.name]) | prepared_ids(store)
+    drop_checkpoints(root, keep_units={unit_id(unit) for unit in planned if any(t.trial_id not in done for t in unit)})
+    compact(store, spec.name)
+    outcome["fit_s"] = time.perf_counter() - start
+    return outcome
+
+
+def _add(outcome: dict[str, Any], writer: Any, batches: list[Batch], planned: list[Unit]) -> None:
+    """Add one fit's counts to the launch's, and its units to those planned."""
+    outcome["retries"] += writer.retries
+    outcome["duplicates"] += writer.duplicates
+    outcome["batches"] += len(batches)
+    planned.extend(unit for batch in batches for unit in batch.units)
+
+
+def _fit(
+    spec: SweepSpec, batches: list[Batch], store: Path, root: str, progress: ProgressLine, prepared: dict[str, bytes], stage: str
+) -> Any:
+    """One Tune run, one Tune trial per batch; returns the writer that stored them (with its counts)."""
+    import ray
+    from ray import tune
+
+    from orchestrator.trainable import make_trainable
+    from orchestrator.writer import store_writer
+
+    superseded = {trial_id: part for part, ids in superseded_rows(store, spec.name, [t.trial_id for b in batches for t in b.trials]).items() for trial_id in ids}
+    writer = store_writer(store, spec.name, batches, superseded, progress, spec.execution.flush_every_s)
+    # Tune's grid search deep-copies the whole search space for every trial it makes, so the
+    # space is the batch indices alone; each batch's trials go to the object store on their own.
+    refs = [ray.put(batch.to_config()) for batch in batches]
+    try:
+        tuner = tune.Tuner(
+            make_trainable(spec.resources, spec.execution.checkpoint_every_steps, refs, prepared, spec.execution.compile),
+            param_space={"batch": tune.grid_search(list(range(len(batches))))},
+            tune_config=tune.TuneConfig(
+                max_concurrent_trials=spec.execution.max_concurrent_trials,
+                reuse_actors=True,  # one worker process imports torch once, then runs batch after batch
+                trial_dirname_creator=lambda trial: f"batch-{trial.config['batch']:05d}",
+            ),
+            run_config=tune.RunConfig(
+                # One Tune experiment per launch; the store, not Tune's state, says what is done.
+                name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}-{stage}",
+                storage_path=root,
+                failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                verbose=0,
+                callbacks=[writer],
+            ),
+        )
+        tuner.fit()
+    finally:
+        progress.close()
+    writer.flush()
+    return writer
+
+
+def _report(spec: SweepSpec, trials: list[TrialSpec], store: Path, skipped: int, ran: int, outcome: dict[str, Any], plot: bool) -> LaunchReport:
+    rows = read_table(store, TRIALS.name, columns=["trial_id", "status", "error"], sweeps=[spec.name])
+    rows = rows[rows["trial_id"].isin({t.trial_id for t in trials})]
+    statuses = {TrialStatus(status): int(count) for status, count in rows["status"].value_counts().items()}
+    if len(rows) < len(trials):
+        statuses[TrialStatus.NOT_STORED] = len(trials) - len(rows)
+    bad = rows[rows["status"] != TrialStatus.OK.value]
+    figures: list[Path] = []
+    if plot:
+        from orchestrator.figures import draw_figures  # lazy: matplotlib is slow to import
+
+        figures = draw_figures(store, spec.name)
+    return LaunchReport(
+        sweep=spec.name, experiment=spec.experiment, store=store, trials=len(trials), skipped=skipped, ran=ran, statuses=statuses,
+        failures=[(t, TrialStatus(s), e or "") for t, s, e in zip(bad["trial_id"], bad["status"], bad["error"])],
+        batches=outcome.get("batches", 0), retries=outcome.get("retries", 0), duplicates=outcome.get("duplicates", 0),
+        ray_start_s=outcome.get("ray_start_s", 0.0), fit_s=outcome.get("fit_s", 0.0), figures=figures,
+    )

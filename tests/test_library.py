@@ -1,0 +1,95 @@
+"""Launch as a library, one launch of a sweep at a time, and the code version on every row."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from orchestrator import LaunchReport, ResultStore, SweepLocked, TrialStatus, launch
+from orchestrator.cli import cli
+from orchestrator.lock import sweep_lock
+from orchestrator.store import open_store
+
+from conftest import snapshot
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_notebook_launches_a_sweep_and_reads_the_store_as_dataframes(local_ray, write_sweep, tmp_path):
+    report = launch(write_sweep(), store=tmp_path / "store", overrides=["seeds=[0, 1]"], plot=False, echo=lambda line: None)
+    assert isinstance(report, LaunchReport) and report.ok
+    assert (report.trials, report.ran, report.skipped) == (8, 8, 0)
+    assert report.statuses == {TrialStatus.OK: 8} and report.failures == []
+    assert 1 <= report.batches < 8  # tiny trials share batches
+    store = ResultStore(tmp_path / "store")
+    assert store.sweeps == ["tiny"]
+    trials = store.table("trials", sweep="tiny")
+    pd.testing.assert_frame_equal(trials, pd.read_parquet(tmp_path / "store" / "trials"))
+    assert len(store.table("curves")) == 8 * 5
+    again = launch(write_sweep(), store=tmp_path / "store", overrides=["seeds=[0, 1]"], plot=False, echo=lambda line: None)
+    assert (again.ran, again.skipped, again.ok) == (0, 8, True)
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from orchestrator.lock import sweep_lock
+with sweep_lock(Path(sys.argv[1]), "tiny"):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_launch_of_a_running_sweep_is_refused_at_once_naming_it_and_a_killed_holder_blocks_nothing(write_sweep, tmp_path):
+    store = open_store(tmp_path / "store")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = snapshot(store)
+        start = time.monotonic()
+        result = CliRunner().invoke(cli, ["launch", str(write_sweep()), "--store", str(store)])
+        assert time.monotonic() - start < 10  # before Ray starts
+        assert result.exit_code == 2
+        [line] = result.output.strip().splitlines()
+        assert line.startswith(f"Error: {store}: sweep 'tiny' is already being launched into this store")
+        assert f"pid {holder.pid} on host {socket.gethostname()}, started 20" in line
+        assert snapshot(store) == before
+        with pytest.raises(SweepLocked):
+            with sweep_lock(store, "tiny"):
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with sweep_lock(store, "tiny"):  # the kernel dropped the dead holder's lock: nothing is stale
+        assert (store / ".locks" / "tiny.lock").exists()
+    assert not (store / ".locks" / "tiny.lock").exists()
+
+
+def test_every_row_records_the_git_commit_it_ran_and_whether_the_code_was_dirty():
+    from orchestrator.provenance import code_version
+
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    changes = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "orchestrator", "workloads", "results_schema"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert code_version() == (head, bool(changes))
+
+
+def test_outside_a_checkout_the_code_version_is_the_package_version(tmp_path):
+    for package in ("orchestrator", "results_schema"):
+        shutil.copytree(REPO / package, tmp_path / package)
+    script = "from orchestrator.provenance import code_version; from orchestrator import __version__; print(code_version() == (__version__, None))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.stdout.strip() == "True", done.stderr
