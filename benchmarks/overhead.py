@@ -36,12 +36,13 @@ L_VALUES = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
 
 def bare_trial(args: tuple[int, int, dict]) -> float:
     """Run one trial's workload alone with one thread; return its seconds."""
-    from workloads import manifold_classification
+    from workloads import REGISTRY
+    from workloads.manifold_classification.config import ManifoldClassificationConfig
 
     k, L, workload = args
     torch.set_num_threads(1)
     start = time.perf_counter()
-    manifold_classification.run(manifold_classification.ManifoldClassificationConfig(k=k, L=L, **workload), torch.device("cpu"))
+    REGISTRY["manifold_classification"].compute(ManifoldClassificationConfig(k=k, L=L, **workload), torch.device("cpu"))
     return time.perf_counter() - start
 
 

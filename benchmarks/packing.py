@@ -13,11 +13,14 @@ what batching the nets gains, nothing else.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import torch
 
-from workloads import manifold_classification
+from workloads import REGISTRY
+from workloads.manifold_classification.config import ManifoldClassificationConfig
+from workloads.manifold_classification.trial import problem
 from workloads.training import solve_packed
 
 
@@ -35,7 +38,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     configs = [
-        manifold_classification.ManifoldClassificationConfig(
+        ManifoldClassificationConfig(
             k=10 + 10 * i, L=4, seed=i, width=args.width, depth=args.depth, n_points=args.n_points, steps=args.steps, eval_every_steps=100
         )
         for i in range(args.pack)
@@ -46,19 +49,19 @@ def main() -> None:
             torch.cuda.synchronize()
 
     # Warm up both paths (allocator, kernels) on a short run first.
-    short = [manifold_classification.ManifoldClassificationConfig(**{**c.__dict__, "steps": 20}) for c in configs[:2]]
-    [manifold_classification.run(c, device) for c in short]
-    solve_packed([manifold_classification.problem(c, device) for c in short])
+    short = [dataclasses.replace(c, steps=20) for c in configs[:2]]
+    [REGISTRY["manifold_classification"].compute(c, device) for c in short]
+    solve_packed([problem(c, device) for c in short])
 
     alone_s = packed_s = float("inf")
     for _ in range(args.repeats):  # alternate the sides, so drift in machine speed hits both alike
         sync()
         start = time.perf_counter()
-        alone = [manifold_classification.run(config, device) for config in configs]
+        alone = [REGISTRY["manifold_classification"].compute(config, device) for config in configs]
         sync()
         alone_s = min(alone_s, time.perf_counter() - start)
         start = time.perf_counter()
-        packed = solve_packed([manifold_classification.problem(config, device) for config in configs])
+        packed = solve_packed([problem(config, device) for config in configs])
         sync()
         packed_s = min(packed_s, time.perf_counter() - start)
 

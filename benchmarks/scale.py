@@ -79,12 +79,12 @@ def bare_chunk(points: list[tuple[int, int, int]]) -> None:
     """The workloads of some trials, called one after another, one thread."""
     import torch
 
-    from workloads.configs import ManifoldClassificationConfig
-    from workloads.manifold_classification import run
+    from workloads import REGISTRY
+    from workloads.manifold_classification.config import ManifoldClassificationConfig
 
     torch.set_num_threads(1)
     for k, L, seed in points:
-        run(ManifoldClassificationConfig(k=k, L=L, seed=seed, **WORKLOAD), torch.device("cpu"))
+        REGISTRY["manifold_classification"].compute(ManifoldClassificationConfig(k=k, L=L, seed=seed, **WORKLOAD), torch.device("cpu"))
 
 
 def bare(trials: int, workers: int) -> float:

@@ -18,16 +18,18 @@ from pathlib import Path
 
 import torch
 
-from orchestrator.expand import TrialSpec, config_hash
+from orchestrator.plan import TrialSpec, config_hash
 from orchestrator.store import open_store, write_trial
 from orchestrator.trial import run_trial
-from workloads import manifold_regression
+from workloads.config import to_data
+from workloads.manifold_regression.config import ManifoldRegressionConfig
+from workloads.manifold_regression.trial import problem as regression_problem
 from workloads.training import Checkpointing, adam
 
 
-def bare_loop(config: manifold_regression.ManifoldRegressionConfig) -> float:
+def bare_loop(config: ManifoldRegressionConfig) -> float:
     """Seconds for `config.steps` plain full-batch Adam steps on the trial's own net and data."""
-    problem = manifold_regression.problem(config, torch.device("cpu"))
+    problem = regression_problem(config, torch.device("cpu"))
     optimizer = adam(problem.model.parameters(), config.learning_rate)  # the trial's own optimizer
     start = time.perf_counter()
     for _ in range(config.steps):
@@ -48,9 +50,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     fields = {"L": 4, "seed": 0, "width": args.width, "depth": args.depth, "n_points": args.n_points, "steps": args.steps, "eval_every_steps": 100}
-    config = manifold_regression.ManifoldRegressionConfig(**fields)
-    spec_config = {**manifold_regression.ManifoldRegressionConfig().__dict__, **fields}
-    spec_config["frequencies"] = list(spec_config["frequencies"])
+    config = ManifoldRegressionConfig(**fields)
+    spec_config = to_data(config)
     trial = TrialSpec("bench-step", "bench", "manifold_regression", config_hash("manifold_regression", spec_config), spec_config)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +65,7 @@ def main() -> None:
             write_trial(store, run_trial(trial, checkpointing=Checkpointing(every_steps=1000, save=save)))
             return time.perf_counter() - start
 
-        bare_loop(manifold_regression.ManifoldRegressionConfig(**{**fields, "steps": 50}))  # warm-up
+        bare_loop(ManifoldRegressionConfig(**{**fields, "steps": 50}))  # warm-up
         bare_s, trial_s = float("inf"), float("inf")
         for _ in range(args.repeats):  # alternate, so drift in machine load hits both sides alike
             bare_s = min(bare_s, bare_loop(config))

@@ -17,17 +17,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from orchestrator.expand import TrialSpec, config_hash
-from orchestrator.store import open_store, read_table, write_trial
+from orchestrator.plan import TrialSpec, config_hash
+from orchestrator.rows import concat_tables
+from orchestrator.store import open_store, read_table, write_flush, write_trial
 from orchestrator.trial import run_trial
-from results_schema import SPECTRA, TRIALS, to_arrow
+from results_schema import TRIALS, to_arrow
+from workloads.tables import SPECTRA
+
+FLUSH_TRIALS = 100
+"""Trials per flush while filling the store, as a launch writes them (one part file per table per flush)."""
 
 
 def fill_store(store: Path, trials: int, rows_per_trial: int) -> None:
-    """`trials` trials of `rows_per_trial` spectra rows each (steps x 10 frequencies)."""
+    """`trials` trials of `rows_per_trial` spectra rows each (steps x 10 frequencies), FLUSH_TRIALS per flush."""
     frequencies = np.arange(5, 55, 5)
     steps = np.repeat(np.arange(rows_per_trial // len(frequencies)) * 100, len(frequencies))
     rng = np.random.default_rng(0)
+    flush = []
     for index in range(trials):
         trial_id = f"bench-{index:06d}"
         magnitude = rng.random(len(steps))
@@ -35,10 +41,13 @@ def fill_store(store: Path, trials: int, rows_per_trial: int) -> None:
             "trial_id": trial_id, "step": steps, "k": np.tile(frequencies, len(steps) // len(frequencies)),
             "amplitude": 1.0, "magnitude": magnitude, "normalized_magnitude": magnitude,
         })
-        write_trial(store, {
+        flush.append({
             SPECTRA.name: to_arrow(SPECTRA, spectra.to_dict("records")),
             TRIALS.name: to_arrow(TRIALS, [{"trial_id": trial_id, "sweep": "bench", "experiment": "learning_order", "status": "ok", "seed": index}]),
         })
+        if len(flush) == FLUSH_TRIALS or index == trials - 1:
+            write_flush(store, "bench", concat_tables(flush))
+            flush = []
 
 
 def timed(fn, repeats: int = 3) -> float:
@@ -72,7 +81,7 @@ def main() -> None:
 
         # A real Experiment 1 trial (spectra, layer norms and functions every 100 steps), then its write.
         config = {"amplitudes": "equal", "seed": 0, "frequencies": list(range(5, 51, 5)), "n_points": 200, "width": 64, "depth": 6,
-                  "steps": args.trial_steps, "learning_rate": 1e-3, "eval_every_steps": 100, "power_iterations": 10,
+                  "steps": args.trial_steps, "learning_rate": 3e-4, "eval_every_steps": 100, "power_iterations": 10,
                   "function_steps": [100, 1000]}
         trial = TrialSpec("bench-write", "bench", "learning_order", config_hash("learning_order", config), config)
         start = time.perf_counter()

@@ -29,7 +29,7 @@ _API = {
     "SpecError": "orchestrator.spec",
     "ResultStore": "orchestrator.store",
     "SweepLocked": "orchestrator.lock",
-    "ResourceError": "orchestrator.session",
+    "ResourceError": "orchestrator.cluster",
     "TrialStatus": "results_schema",
     "StoreError": "results_schema",
 }

@@ -14,12 +14,14 @@ finds the newest checkpoint of every unit by its id, whichever batch and launch 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -87,27 +89,27 @@ def drop_checkpoints(root: str, keep_units: set[str] | None = None) -> None:
     folders left empty of checkpoints."""
     fs, base = _filesystem(root)
     for fs, path in _checkpoint_dirs(root):
-        if keep_units:
-            try:
-                with fs.open_input_stream(f"{path}/{BATCH_FILE}") as stream:
-                    if json.loads(stream.read().decode()).get("unit") in keep_units:
-                        continue
-            except (OSError, ValueError):
-                pass
-        try:
+        if keep_units and _unit_of(fs, path) in keep_units:
+            continue
+        with contextlib.suppress(OSError):  # best effort: a checkpoint left behind costs disk, not correctness
             fs.delete_dir(path)
-        except OSError:
-            pass  # best effort: a checkpoint left behind costs disk, not correctness
     if fs.get_file_info(base).type != pafs.FileType.Directory:
         return
     kept = {path.split("/")[-3] for _, path in _checkpoint_dirs(root)}
     for info in fs.get_file_info(pafs.FileSelector(base)):
         name = info.path.rstrip("/").split("/")[-1]
         if info.type == pafs.FileType.Directory and name.startswith("launch-") and name not in kept:
-            try:
+            with contextlib.suppress(OSError):
                 fs.delete_dir(info.path)
-            except OSError:
-                pass
+
+
+def _unit_of(fs: pafs.FileSystem, path: str) -> str | None:
+    """The unit a checkpoint folder holds the state of (None: none, or unreadable)."""
+    try:
+        with fs.open_input_stream(f"{path}/{BATCH_FILE}") as stream:
+            return json.loads(stream.read().decode()).get("unit")
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass

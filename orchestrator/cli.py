@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import click
 
 from orchestrator import __version__
-from orchestrator.expand import expand
+from orchestrator.plan import TrialSpec, expand
 from orchestrator.progress import format_duration
-from orchestrator.spec import SpecError, load_spec
+from orchestrator.spec import SpecError, SweepSpec, load_spec
 from results_schema import StoreError, TrialStatus
 
 if TYPE_CHECKING:
@@ -58,7 +58,10 @@ def cli() -> None:
 @cli.command()
 @click.argument("sweep_file", type=click.Path(path_type=Path, dir_okay=False))
 @store_option
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. workload.steps=500 or grid.k=[50,100] (repeatable).")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a spec value, e.g. workload.steps=500 or grid.k=[50,100] (repeatable).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the expanded grid (count and first rows) and write nothing.")
 @click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
 @click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
@@ -71,7 +74,10 @@ def cli() -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Replace a stored sweep of the same name whose spec differs (its trials are deleted).")
 @click.option("--restart", is_flag=True, help="Run unfinished trials from step 0, discarding their checkpoints (stored trials are kept).")
-@click.option("--retry-failed", is_flag=True, help="Also rerun trials stored as diverged (by default a relaunch skips them: they would diverge again).")
+@click.option(
+    "--retry-failed", is_flag=True,
+    help="Also rerun trials stored as diverged (by default a relaunch skips them: they would diverge again).",
+)
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Draw the sweep's figure when it ends.")
 def launch(
     sweep_file: Path,
@@ -104,12 +110,13 @@ def launch(
     except SpecError as error:
         raise UserError(str(error)) from None
     if dry_run:
-        _print_grid(spec.name, spec.experiment, expand(spec))
+        _print_grid(spec, expand(spec))
         return
 
-    from orchestrator.launcher import SweepConflict, launch as launch_sweep  # lazy: brings pandas and pyarrow
+    from orchestrator.cluster import ResourceError
+    from orchestrator.launcher import SweepConflict  # lazy: brings pandas and pyarrow
+    from orchestrator.launcher import launch as launch_sweep
     from orchestrator.lock import SweepLocked
-    from orchestrator.session import ResourceError
 
     try:
         report = launch_sweep(
@@ -150,7 +157,8 @@ def compact(store: Path, sweeps: tuple[str, ...]) -> None:
         sbsweep compact sbsweep-store
     """
     from orchestrator.lock import SweepLocked, sweep_lock
-    from orchestrator.store import check_store, compact as compact_sweep, stored_sweeps
+    from orchestrator.store import check_store, stored_sweeps
+    from orchestrator.store import compact as compact_sweep
 
     try:
         check_store(store)
@@ -202,13 +210,17 @@ def status(store: Path) -> None:
     except StoreError as error:
         raise UserError(str(error)) from None
     if statuses:
-        width = max(len("sweep"), *(len(s.sweep) for s in statuses))
-        click.echo(f"{'sweep':<{width}}  {'experiment':<24}  {'trials':>6}  {'ok':>6}  {'diverged':>8}  {'crashed':>7}  {'missing':>7}")
-        for s in statuses:
-            expected = "?" if s.expected is None else str(s.expected)
-            missing = "?" if s.missing is None else str(s.missing)
-            counts = [s.counts.get(status, 0) for status in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.CRASHED)]
-            click.echo(f"{s.sweep:<{width}}  {s.experiment:<24}  {expected:>6}  {counts[0]:>6}  {counts[1]:>8}  {counts[2]:>7}  {missing:>7}")
+        import pandas as pd
+
+        table = pd.DataFrame(
+            {
+                "sweep": s.sweep, "experiment": s.experiment, "trials": "?" if s.expected is None else s.expected,
+                **{status.value: s.counts.get(status, 0) for status in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.CRASHED)},
+                "missing": "?" if s.missing is None else s.missing,
+            }
+            for s in statuses
+        )
+        click.echo(table.to_string(index=False))
         for s in statuses:
             for trial_id, status, error in s.failures:
                 click.echo(f"{status.value} {trial_id}: {error}")
@@ -278,24 +290,24 @@ def experiments() -> None:
     import json
 
     from workloads import REGISTRY
-    from workloads.configs import field_docs
+    from workloads.config import field_docs
 
-    for workload in REGISTRY.values():
-        click.echo(f"{workload.name}: {workload.summary} ({workload.figure})")
-        docs = field_docs(workload.config_type)
-        for field in dataclasses.fields(workload.config_type):
+    for experiment in REGISTRY.values():
+        click.echo(f"{experiment.name}: {experiment.summary} ({', '.join(experiment.figures)})")
+        docs = field_docs(experiment.config)
+        for field in dataclasses.fields(experiment.config):
             value = json.dumps(list(field.default) if isinstance(field.default, tuple) else field.default)
             click.echo(f"  {f'{field.name}: {value}':<30} # {docs.get(field.name, '')}".rstrip())
 
 
-def _print_grid(sweep: str, experiment: str, trials: list) -> None:
-    axes = list(trials[0].config) if trials else []
-    click.echo(f"sweep '{sweep}' ({experiment}): {len(trials)} trials")
-    header = ["trial_id", *axes]
-    rows = [[t.trial_id, *(str(t.config[a]) for a in axes)] for t in trials[:DRY_RUN_ROWS]]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+def _print_grid(spec: SweepSpec, trials: list[TrialSpec]) -> None:
+    """The dry run's listing: the count, then the first trials, what varies first."""
+    import pandas as pd
+
+    click.echo(f"sweep '{spec.name}' ({spec.experiment}): {len(trials)} trials")
+    rows = pd.DataFrame([{"trial_id": t.trial_id, **t.config} for t in trials[:DRY_RUN_ROWS]])
+    first = ["trial_id", *spec.grid, "seed"]
+    click.echo(rows[first + [c for c in rows if c not in first]].to_string(index=False))
     if len(trials) > DRY_RUN_ROWS:
         click.echo(f"... and {len(trials) - DRY_RUN_ROWS} more")
 

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from orchestrator import __version__
 from orchestrator.checkpoints import default_checkpoint_storage, drop_checkpoints, resumable_checkpoints, tune_root
-from orchestrator.expand import TrialSpec, expand, preparations
 from orchestrator.lock import sweep_lock
-from orchestrator.plan import Batch, Unit, plan, unit_id
+from orchestrator.plan import Batch, TrialSpec, Unit, expand, plan, preparations, unit_id
 from orchestrator.progress import ProgressLine
+from orchestrator.rows import concat_tables, unfinished_trial
 from orchestrator.spec import SweepSpec, load_spec
 from orchestrator.store import (
     check_store_path,
@@ -44,7 +45,6 @@ from orchestrator.store import (
     superseded_rows,
     write_flush,
 )
-from orchestrator.rows import concat_tables, unfinished_trial
 from results_schema import MARKER_FILE, TRIALS, StoreError, TrialStatus
 
 DEFAULT_STORE = "sbsweep-store"
@@ -133,10 +133,10 @@ def launch(
             f"{f', {skipped} already stored' if skipped else ''}; store {store}")
         outcome: dict[str, Any] = {}
         if todo:
-            from orchestrator.session import ResourceError, check_resources, ray_session  # lazy: Ray is slow to import
+            from orchestrator.cluster import ResourceError, check_resources, ray_cluster  # lazy: Ray is slow to import
 
             ray_start = time.perf_counter()
-            with ray_session(address, num_cpus) as local:
+            with ray_cluster(address, num_cpus) as local:
                 ray_start_s = time.perf_counter() - ray_start
                 if local:  # a cluster may still add nodes; a local Ray has all it will ever have
                     try:
@@ -175,10 +175,10 @@ def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Call
 
 def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine) -> dict[str, Any]:
     """Run `todo` on the connected Ray: the prepared states they need first, then the trials."""
-    from orchestrator.session import slots
+    from orchestrator.cluster import slots
 
     start = time.perf_counter()
-    workload = spec.workload_entry
+    workload = spec.experiment_entry
     resume_from = resumable_checkpoints(root)
     width = slots(spec.resources, spec.execution.max_concurrent_trials)
 
@@ -232,7 +232,8 @@ def _fit(
     from orchestrator.trainable import make_trainable
     from orchestrator.writer import store_writer
 
-    superseded = {trial_id: part for part, ids in superseded_rows(store, spec.name, [t.trial_id for b in batches for t in b.trials]).items() for trial_id in ids}
+    stored = superseded_rows(store, spec.name, [t.trial_id for batch in batches for t in batch.trials])
+    superseded = {trial_id: part for part, ids in stored.items() for trial_id in ids}
     writer = store_writer(store, spec.name, batches, superseded, progress, spec.execution.flush_every_s)
     # Tune's grid search deep-copies the whole search space for every trial it makes, so the
     # space is the batch indices alone; each batch's trials go to the object store on their own.

@@ -14,10 +14,10 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 LOCKS_DIR = ".locks"
 
@@ -63,7 +63,7 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
         os.ftruncate(fd, 0)
         info = {
             "host": socket.gethostname(), "pid": os.getpid(), "command": " ".join(sys.argv),
-            "started_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         }
         os.write(fd, json.dumps(info).encode())
         yield

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from orchestrator import __version__
-from orchestrator.expand import TrialSpec
+from orchestrator.plan import TrialSpec
 from orchestrator.provenance import code_version
 from results_schema import TRIALS, TrialStatus, to_arrow
 
@@ -45,8 +45,7 @@ def trial_row(trial: TrialSpec, status: TrialStatus, error: str | None = None, *
         "torch_version": torch_version(),
         "config_json": json.dumps(trial.config, sort_keys=True),
     }
-    # Config fields that are also trials columns (seed, k, L) become queryable columns.
-    row.update({key: value for key, value in trial.config.items() if key in TRIALS.column_names})
+    row["seed"] = trial.config.get("seed")
     row["prepared_id"] = trial.prepared_id
     row.update(values)
     return row

@@ -18,17 +18,19 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import itertools
 import json
 import math
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from workloads import REGISTRY, Workload
+from workloads import REGISTRY, Experiment
+from workloads.config import parse_config, to_data
 
 SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 """Sweep names become file names in the store: letters, digits, '_', '.', '-', no path parts."""
@@ -110,7 +112,7 @@ class SweepSpec(_Strict):
     execution: Execution = Field(default_factory=Execution)
 
     @property
-    def workload_entry(self) -> Workload:
+    def experiment_entry(self) -> Experiment:
         """The registry entry of this sweep's experiment."""
         return REGISTRY[self.experiment]
 
@@ -215,20 +217,6 @@ def _suggest(key: str, valid: list[str], noun: str = "valid keys") -> str:
     return f" (did you mean '{close[0]}'?)" if close else f" ({noun}: {', '.join(sorted(valid))})"
 
 
-@cache
-def config_model(experiment: str) -> type[BaseModel]:
-    """A strict pydantic model of the experiment's config dataclass (types and bounds kept)."""
-    config_type = REGISTRY[experiment].config_type
-    hints = get_type_hints(config_type, include_extras=True)
-    fields = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(config_type)}
-    return create_model(f"{config_type.__name__}Model", __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False), **fields)
-
-
-def _tuples(value: Any) -> Any:
-    """YAML gives lists; config fields that hold several values are tuples (hashable, frozen)."""
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
 class _Context:
     """Where a dotted key came from: a line of the file, or a --set override."""
 
@@ -250,7 +238,7 @@ class _Context:
         first = error.errors()[0]
         key = _dotted(prefix + tuple(first["loc"]))
         message = first["msg"]
-        if first["type"] == "extra_forbidden":
+        if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             message = f"unknown key{_suggest(str(first['loc'][-1]), valid)}"
         elif first["type"] == "missing":
             message = "required key is missing"
@@ -279,7 +267,7 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
         nested = {"resources": list(Resources.model_fields), "execution": list(Execution.model_fields)}
         loc0 = error.errors()[0]["loc"][0] if error.errors()[0]["loc"] else ""
         raise context.from_validation(error, (), nested.get(str(loc0), list(SweepSpec.model_fields))) from None
-    _validate_workload(spec, context)
+    spec = _validate_workload(spec, context)
     _validate_trials(spec, context)
     return spec
 
@@ -297,7 +285,7 @@ def _axis_values(axis: str, values: Any, context: _Context) -> Any:
         return values  # a list, or something SweepSpec's own validation names
     key = f"grid.{axis}"
     if len(values) != 1 or next(iter(values)) not in AXIS_RANGES:
-        raise context.error(key, f"an axis is a list of values, or one of {{linspace: [start, stop, num]}}, {{logspace: [start, stop, num]}}")
+        raise context.error(key, "an axis is a list of values, or one of {linspace: [start, stop, num]}, {logspace: [start, stop, num]}")
     kind, bounds = next(iter(values.items()))
     numbers = isinstance(bounds, list) and len(bounds) == 3 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
     if not numbers or not all(math.isfinite(b) for b in bounds) or not isinstance(bounds[2], int) or bounds[2] < 1:
@@ -314,39 +302,42 @@ def _axis_values(axis: str, values: Any, context: _Context) -> Any:
 
 def _validate_trials(spec: SweepSpec, context: _Context) -> None:
     """Checks that need the expanded grid: its size and the experiment's cross-field rules."""
-    from orchestrator.expand import expand, grid_points  # expand imports this module's types
-
-    n_trials = len(spec.seeds) * len(grid_points(spec.grid))
+    points = grid_points(spec.grid)
+    n_trials = len(spec.seeds) * len(points)
     if n_trials > spec.execution.max_trials:
         raise context.error(
             "execution.max_trials",
             f"the sweep expands to {n_trials} trials, more than max_trials={spec.execution.max_trials}; "
             f"raise it (--set execution.max_trials={n_trials}) if you mean it",
         )
-    if spec.execution.pack > 1 and not spec.workload_entry.trains_one_net:
+    if spec.execution.pack > 1 and not spec.experiment_entry.trains_one_net:
         raise context.error("execution.pack", f"experiment '{spec.experiment}' cannot be packed (it trains no net per trial); use 1")
-    if spec.execution.compile and not spec.workload_entry.trains_one_net:
+    if spec.execution.compile and not spec.experiment_entry.trains_one_net:
         raise context.error("execution.compile", f"experiment '{spec.experiment}' trains no net per trial, so there is nothing to compile; use null")
-    for trial in expand(spec):
-        problems = spec.workload_entry.constraints(spec.workload_entry.config_type(**trial.config))
-        for field, why in problems.items():
+    config_type, constraints = spec.experiment_entry.config, spec.experiment_entry.constraints
+    for point in points:  # the seed never makes a config impossible: one seed checks them all
+        for field, why in constraints(config_type(**resolve_config(spec, point, spec.seeds[0]))).items():
             raise context.error(f"grid.{field}" if field in spec.grid else f"workload.{field}", why)
 
 
-def _validate_workload(spec: SweepSpec, context: _Context) -> None:
-    model = config_model(spec.experiment)
-    fields = [name for name in model.model_fields if name != "seed"]
+def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
+    """Check the fixed values and every axis value against the experiment's config; return the
+    spec with them normalized to the config's types (1 -> 1.0 for a float), so that two spellings
+    of one value never make two trial ids."""
+    config_type = spec.experiment_entry.config
+    fields = [f.name for f in dataclasses.fields(config_type) if f.name != "seed"]
     if "seed" in spec.workload or "seed" in spec.grid:
         where = "workload.seed" if "seed" in spec.workload else "grid.seed"
         raise context.error(where, "seeds are set with the top-level 'seeds' list")
     try:
-        model.model_validate({k: _tuples(v) for k, v in spec.workload.items()})
+        fixed = to_data(parse_config(config_type, spec.workload))
     except ValidationError as error:
         raise context.from_validation(error, ("workload",), fields) from None
     if len(spec.seeds) != len(set(spec.seeds)):
         raise context.error("seeds", f"duplicate seeds in {spec.seeds}")
     if not spec.seeds:
         raise context.error("seeds", "needs at least one seed")
+    grid: dict[str, list[Any]] = {}
     for axis, values in spec.grid.items():
         key = f"grid.{axis}"
         if axis not in fields:
@@ -355,16 +346,39 @@ def _validate_workload(spec: SweepSpec, context: _Context) -> None:
             raise context.error(key, f"'{axis}' is both a grid axis and a fixed workload value; keep one")
         if not values:
             raise context.error(key, "an axis needs at least one value")
-        canonical = [json.dumps(v, sort_keys=True) for v in values]
+        grid[axis] = []
+        for i, value in enumerate(values):
+            try:
+                grid[axis].append(to_data(parse_config(config_type, {**spec.workload, axis: value}))[axis])
+            except ValidationError as error:
+                raise context.error(f"{key}[{i}]", f"{error.errors()[0]['msg']}, got {value!r}") from None
+        canonical = [json.dumps(v, sort_keys=True) for v in grid[axis]]
         duplicates = sorted({v for v in canonical if canonical.count(v) > 1})
         if duplicates:
             raise context.error(key, f"duplicate values {', '.join(duplicates)}")
-        for i, value in enumerate(values):
-            try:
-                model.model_validate({**{k: _tuples(v) for k, v in spec.workload.items()}, axis: _tuples(value)})
-            except ValidationError as error:
-                inner = error.errors()[0]
-                raise context.error(f"{key}[{i}]", f"{inner['msg']}, got {value!r}") from None
+    return spec.model_copy(update={"workload": {k: fixed[k] for k in spec.workload}, "grid": grid})
+
+
+# --- the grid -----------------------------------------------------------------------------------
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The cartesian product of the axes, in the order they are written; {} is one empty point."""
+    axes = list(grid)
+    return [dict(zip(axes, values)) for values in itertools.product(*(grid[a] for a in axes))]
+
+
+@cache
+def _defaults(config_type: type) -> dict[str, Any]:
+    return to_data(config_type())
+
+
+def resolve_config(spec: SweepSpec, point: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The full config of one grid point, JSON-like: experiment defaults <- spec.workload <- point
+    <- seed (every value already normalized by validate_spec)."""
+    defaults = _defaults(spec.experiment_entry.config)
+    merged = {**defaults, **spec.workload, **point, "seed": seed}
+    return {key: merged[key] for key in defaults}
 
 
 def load_spec(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> SweepSpec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.expand import expand
+from orchestrator.plan import expand
 from orchestrator.spec import SpecError, validate_spec
 from orchestrator.store import check_store, read_table, saved_sweep
 from results_schema import SWEEPS_DIR, TRIALS, TrialStatus

@@ -16,8 +16,9 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -25,7 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TABLES, TRIALS, StoreError, Table, TrialStatus
+from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TRIALS, StoreError, Table, TrialStatus
+from workloads import TABLES
 
 STORE_FORMAT = "sbsweep-store"
 COMPACTED_PREFIX = "compact-"
@@ -419,22 +421,6 @@ def _read_one_by_one(files: list[Path], table: Table, columns: list[str] | None)
     return pa.concat_tables(frames)
 
 
-def with_integer_columns(rows: pd.DataFrame, table: Table = TRIALS) -> pd.DataFrame:
-    """`rows` of `table` (a part of it, such as one sweep's) with every column the schema declares
-    integer back as int64 wherever none of these rows is null in it.
-
-    pandas reads an integer column that is null anywhere as floats, and a store of several
-    experiments leaves k or L null for those without them; within one sweep they are whole again,
-    so its labels read "L = 4", not "L = 4.0".
-    """
-    rows = rows.copy()
-    for column in table.columns:
-        values = rows.get(column.name)
-        if values is not None and pa.types.is_integer(column.type) and values.dtype.kind == "f" and values.notna().all():
-            rows[column.name] = values.astype("int64")
-    return rows
-
-
 def read_table(store: Path, name: str, columns: list[str] | None = None, sweeps: list[str] | None = None) -> pd.DataFrame:
     """One table of the store (or of some of its sweeps) as a DataFrame; empty, with the declared
     columns, if nothing is stored.
@@ -490,3 +476,27 @@ class ResultStore:
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.path)!r})"
+
+
+class StoredSweep:
+    """One stored sweep as its experiment's figure and claims read it (workloads.experiment.SweepData).
+
+    `trials` has every trial of the sweep, whatever its status, with each config field as a
+    column read from config_json (ints stay ints, tuples are lists); `table` reads the rows of the
+    sweep's ok trials in one table, and joins the config fields asked for.
+    """
+
+    def __init__(self, store: Path, name: str) -> None:
+        self.store, self.name = store, name
+        trials = read_table(store, TRIALS.name, sweeps=[name])
+        config = pd.DataFrame([json.loads(text) for text in trials["config_json"]], index=trials.index)
+        self.trials = pd.concat([trials, config.drop(columns=[c for c in config if c in trials])], axis=1)
+        self.experiment = str(trials["experiment"].iloc[0]) if len(trials) else ""
+
+    def table(self, name: str, *config: str) -> pd.DataFrame:
+        """Rows of table `name` written by the sweep's ok trials, with the config fields `config`."""
+        rows = read_table(self.store, name, sweeps=[self.name])
+        ok = self.trials[self.trials["status"] == TrialStatus.OK.value]
+        rows = rows[rows["trial_id"].isin(ok["trial_id"])]
+        wanted = [field for field in config if field not in rows]
+        return rows.merge(ok[["trial_id", *wanted]], on="trial_id") if wanted else rows.reset_index(drop=True)

@@ -12,12 +12,13 @@ per trial.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.checkpoints import BatchProgress, load_checkpoint, save_checkpoint
+from orchestrator.cluster import ray_request
 from orchestrator.plan import Batch, unit_id
 from orchestrator.rows import concat_tables, tables_to_bytes
-from orchestrator.session import ray_request
 from orchestrator.spec import Resources
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Run one trial (or a pack of them) and turn what it computed into the store's rows. No Ray here.
 
-The Ray trainable (driver.py) is a thin wrapper around `run_trial`; tests and a serial run call
-it directly. A trial is a function of its TrialSpec alone: same spec, same rows (up to the
+The Ray trainable (trainable.py) runs batches of units through `run_unit`; tests and a serial run
+call `run_trial` directly. A trial is a function of its TrialSpec alone: same spec, same rows (up to the
 provenance columns: times, host, device).
 """
 
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 import torch
 
-from orchestrator.expand import TrialSpec
+from orchestrator.plan import TrialSpec
 from orchestrator.rows import one_line_error, trial_row, unfinished_trial
-from results_schema import TABLES, TRIALS, TrialStatus, to_arrow
-from workloads import REGISTRY
-from workloads.training import Checkpointing, DivergedError, WorkloadResult, solve, solve_packed
+from results_schema import TRIALS, TrialStatus, to_arrow
+from workloads import REGISTRY, TABLES
+from workloads.training import Checkpointing, DivergedError, WorkloadResult, solve_packed
 
 
 def pick_device(gpus: float) -> torch.device:
@@ -31,11 +31,6 @@ def pick_device(gpus: float) -> torch.device:
     if gpus > 0 and torch.cuda.is_available():
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
-
-
-def _typed_config(trial: TrialSpec) -> Any:
-    config_type = REGISTRY[trial.experiment].config_type
-    return config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in trial.config.items()})
 
 
 def run_trial(
@@ -60,14 +55,9 @@ def run_trial(
     torch.set_num_threads(torch_threads)
     provenance = _provenance(device, torch_threads, node_id, gpu_ids)
     start = time.perf_counter()
-    workload = REGISTRY[trial.experiment]
+    experiment = REGISTRY[trial.experiment]
     try:
-        outcome: WorkloadResult | DivergedError
-        if compile_mode and workload.problem is not None:
-            outcome = solve(workload.problem(_typed_config(trial), device), checkpointing, compile_mode)
-        else:
-            extra = {"prepared": prepared} if workload.prepare else {}
-            outcome = workload.run(_typed_config(trial), device, checkpointing, **extra)
+        outcome: WorkloadResult | DivergedError = experiment.compute(experiment.parse(trial.config), device, checkpointing, prepared, compile_mode)
     except DivergedError as error:
         outcome = error
     return _tables(trial, outcome, {**provenance, "wall_s": time.perf_counter() - start})
@@ -92,9 +82,9 @@ def run_pack(
     torch.set_num_threads(torch_threads)
     provenance = _provenance(device, torch_threads, node_id, gpu_ids)
     start = time.perf_counter()
-    workload = REGISTRY[trials[0].experiment]
-    assert workload.problem is not None, f"{trials[0].experiment} cannot be packed"
-    outcomes = solve_packed([workload.problem(_typed_config(t), device) for t in trials], checkpointing, compile_mode)
+    experiment = REGISTRY[trials[0].experiment]
+    assert experiment.trains_one_net, f"{experiment.name} cannot be packed"
+    outcomes = solve_packed([experiment.trial.problem(experiment.parse(t.config), device) for t in trials], checkpointing, compile_mode)
     provenance["wall_s"] = (time.perf_counter() - start) / len(trials)
     return [_tables(trial, outcome, provenance) for trial, outcome in zip(trials, outcomes)]
 
@@ -102,7 +92,7 @@ def run_pack(
 def _provenance(device: torch.device, torch_threads: int, node_id: str | None, gpu_ids: str | None) -> dict[str, Any]:
     """Where and when a trial (or a pack) started: the provenance columns of its trials row."""
     return {
-        "started_at": datetime.now(timezone.utc),
+        "started_at": datetime.now(UTC),
         "device": str(device),
         "hostname": socket.gethostname(),
         "node_id": node_id,
@@ -157,18 +147,29 @@ def run_preparation(
     The job's config holds only the fields the state depends on; the rest take their defaults.
     """
     torch.set_num_threads(torch_threads)
-    workload = REGISTRY[job.experiment]
-    assert workload.prepare is not None, f"{job.experiment} has no preparation"
-    return workload.prepare(_typed_config(job), device or torch.device("cpu"), checkpointing)
+    experiment = REGISTRY[job.experiment]
+    assert experiment.prepared_fields, f"{experiment.name} has no preparation"
+    return experiment.trial.prepare(experiment.parse(job.config), device or torch.device("cpu"), checkpointing)
 
 
 def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
-    """A trial's outcome as its Arrow tables: one failed trials row if it diverged, else all its rows."""
+    """A trial's outcome as its Arrow tables: one trials row if it diverged; else its trials row, a
+    row of its experiment's own table (its config and results) and its rows of the other tables.
+
+    The summary's keys that are trials columns (loss, steps, parameters) go to the trials row, the
+    rest to the experiment's table, whose declaration must name them.
+    """
     if isinstance(outcome, DivergedError):
         row = trial_row(trial, TrialStatus.DIVERGED, str(outcome), parameters=outcome.parameters, **provenance)
         return {TRIALS.name: to_arrow(TRIALS, [row])}
-    row = trial_row(trial, TrialStatus.OK, resumed_from_step=outcome.resumed_from_step, **outcome.summary, **provenance)
-    tables = {TRIALS.name: to_arrow(TRIALS, [row])}
+    experiment = REGISTRY[trial.experiment]
+    generic = {key: value for key, value in outcome.summary.items() if key in TRIALS.column_names}
+    own = {key: value for key, value in outcome.summary.items() if key not in generic}
+    row = trial_row(trial, TrialStatus.OK, resumed_from_step=outcome.resumed_from_step, **generic, **provenance)
+    tables = {
+        TRIALS.name: to_arrow(TRIALS, [row]),
+        experiment.name: to_arrow(TABLES[experiment.name], [{"trial_id": trial.trial_id, "sweep": trial.sweep, **trial.config, **own}]),
+    }
     for name, rows in outcome.tables.items():
         tables[name] = to_arrow(TABLES[name], [{"trial_id": trial.trial_id, **r} for r in rows])
     return tables

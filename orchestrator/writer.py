@@ -10,6 +10,7 @@ driver writes the store; workers never need its disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
@@ -19,8 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestrator.expand import TrialSpec
-from orchestrator.plan import Batch
+from orchestrator.plan import Batch, TrialSpec
 from orchestrator.progress import ProgressLine
 from orchestrator.rows import concat_tables, tables_from_bytes, unfinished_trial
 from orchestrator.store import write_flush, write_prepared
@@ -152,11 +152,10 @@ def store_writer(
             row = tables[TRIALS.name].to_pylist()[0]
             self.statuses[TrialStatus(row["status"])] -= 1
             self.statuses[TrialStatus.CRASHED] += 1
-            trial = TrialSpec(row["trial_id"], row["sweep"], row["experiment"], row["config_hash"], json.loads(row["config_json"]), row["prepared_id"])
-            try:
+            config = json.loads(row["config_json"])
+            trial = TrialSpec(row["trial_id"], row["sweep"], row["experiment"], row["config_hash"], config, row["prepared_id"])
+            with contextlib.suppress(OSError):  # nothing can be written: the trial stays missing, and runs on the next launch
                 self._write(unfinished_trial(trial, error))
-            except OSError:
-                pass  # nothing can be written: the trial stays missing and runs on the next launch
 
     return StoreWriter()
 

@@ -1,12 +1,16 @@
-"""The result store's contract: its tables, their columns and types, and the schema version.
+"""The result store's contract: how a table is declared, the tables every experiment shares,
+the layout, the trial statuses and the schema version.
 
-This module is the one place that says what a store holds. Everything that writes the store
-builds its Arrow tables from here; everything that reads it may rely on what is declared here.
-A store is a directory that pandas reads with no sbsweep import:
+Every table of a store is a `Table` declared once: the generic ones here (trials, curves), each
+experiment's own table and the tables it writes in its declaration (workloads/<name>/__init__.py,
+gathered in `workloads.TABLES`). Everything that writes the store builds its Arrow tables from
+these declarations; everything that reads it may rely on them. A store is a directory that pandas
+reads with no sbsweep import:
 
     import pandas as pd
-    trials = pd.read_parquet("sbsweep-store/trials")   # one row per trial
-    curves = pd.read_parquet("sbsweep-store/curves")   # one row per (trial, eval step)
+    trials = pd.read_parquet("sbsweep-store/trials")                    # one row per trial
+    cls = pd.read_parquet("sbsweep-store/manifold_classification")      # Experiment 3: config and accuracy
+    curves = pd.read_parquet("sbsweep-store/curves")                    # one row per (trial, eval step)
 
 Layout: `<store>/sbsweep_store.json` (the marker, with the schema version),
 `<store>/<table>/<sweep>/<flush>.parquet` (part files: each holds the rows of many trials, written
@@ -26,10 +30,11 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped whenever the layout changes or a column is renamed, removed or changes type; a store of
 another version is refused. Version 2: part files per flush under a folder per sweep, and a
-typed status (ok / diverged / crashed) instead of 'failed' and an error prefix."""
+typed status (ok / diverged / crashed). Version 3: each experiment's config fields and results
+in a table of its own, so that adding an experiment adds a table and changes no other."""
 
 MARKER_FILE = "sbsweep_store.json"
 SWEEPS_DIR = "sweeps"
@@ -66,27 +71,23 @@ class Table:
 
 TRIALS = Table(
     name="trials",
-    doc="One row per trial: what it was (grid point, seed), how it ended, and its provenance.",
+    doc="One row per trial, whatever its experiment: what it was, how it ended, and its provenance.",
     columns=(
         Column("trial_id", pa.string(), "stable id: '<sweep>-<config_hash>'; the same point always gets the same id"),
         Column("sweep", pa.string(), "name of the sweep the trial belongs to"),
-        Column("experiment", pa.string(), "workload name, e.g. 'manifold_classification' (Experiment 3)"),
+        Column("experiment", pa.string(), "experiment name, e.g. 'manifold_classification' (Experiment 3): its own table holds the trial's "
+               "config and results"),
         Column("config_hash", pa.string(), "sha256 (first 16 hex digits) of the resolved trial config"),
-        Column("seed", pa.int64(), "seed of the trial's random draws (phases, initial weights)"),
-        Column("k", pa.int64(), "target frequency (Experiment 3); null where the experiment has several"),
-        Column("L", pa.int64(), "manifold petals of gamma_L (Experiments 2 and 3); null where unused"),
-        Column("amplitudes", pa.string(), "amplitude setting of Experiment 1: 'equal' (all 1) or 'increasing' (0.1 .. 1.0)"),
-        Column("delta", pa.float64(), "perturbation size of Experiment 4 (length of the change to the parameter vector)"),
+        Column("seed", pa.int64(), "seed of the trial's random draws"),
         Column("prepared_id", pa.string(), "the shared prepared state the trial used (Experiment 4: theta*), see prepared/; null if none"),
-        Column("status", pa.string(), "'ok'; 'diverged' (the loss became NaN or inf: rerunning would repeat it); 'crashed' (its worker died or its rows could not be stored: a relaunch reruns it)"),
+        Column("status", pa.string(), "'ok'; 'diverged' (the loss became NaN or inf: rerunning would repeat it); 'crashed' (its worker "
+               "died, its code raised, or its rows could not be stored: a relaunch reruns it)"),
         Column("error", pa.string(), "why the trial did not end ok (one line); null when ok"),
-        Column("accuracy", pa.float64(), "final training accuracy (classification experiments)"),
-        Column("baseline_accuracy", pa.float64(), "majority-class accuracy of the trial's labels"),
-        Column("loss", pa.float64(), "final training loss (BCE for classification, MSE for regression)"),
-        Column("steps", pa.int64(), "full-batch optimizer steps trained"),
+        Column("loss", pa.float64(), "final training loss of the trial's net (for Experiment 4, of theta*); null if it trains none"),
         Column("parameters", pa.int64(), "trainable parameters of the trial's net (263 937 for the paper's 6x256 net on a 1-D input)"),
         Column("resumed_from_step", pa.int64(), "step the trial resumed from a checkpoint at (0: trained from scratch)"),
-        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end; a packed trial gets its pack's time divided by the pack size"),
+        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end; a packed trial gets its pack's time divided "
+               "by the pack size"),
         Column("started_at", pa.timestamp("us", tz="UTC"), "when the trial started (UTC)"),
         Column("device", pa.string(), "torch device the trial ran on, e.g. 'cpu' or 'cuda:0'"),
         Column("hostname", pa.string(), "machine that ran the trial"),
@@ -95,7 +96,8 @@ TRIALS = Table(
         Column("torch_threads", pa.int64(), "torch intra-op threads the trial used"),
         Column("sbsweep_version", pa.string(), "package version that ran the trial"),
         Column("code_version", pa.string(), "the code the trial ran: the git commit of the checkout, else the package version"),
-        Column("code_dirty", pa.bool_(), "whether the checkout's code (orchestrator, workloads, results_schema) had uncommitted changes; null outside git"),
+        Column("code_dirty", pa.bool_(), "whether the checkout's code (orchestrator, workloads, results_schema) had uncommitted changes; "
+               "null outside git"),
         Column("torch_version", pa.string(), "torch version that ran the trial"),
         Column("config_json", pa.string(), "the resolved trial config as JSON: rerun the trial from it alone"),
     ),
@@ -103,7 +105,7 @@ TRIALS = Table(
 
 CURVES = Table(
     name="curves",
-    doc="One row per (trial, eval step): the learning curve.",
+    doc="One row per (trial, eval step): the learning curve, for every experiment that trains a net.",
     columns=(
         Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
         Column("step", pa.int64(), "optimizer steps done when the row was taken (0 = at initialisation)"),
@@ -112,66 +114,15 @@ CURVES = Table(
     ),
 )
 
-SPECTRA = Table(
-    name="spectra",
-    doc="One row per (trial, eval step, target frequency): how much of each frequency the net has learned.",
-    columns=(
-        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
-        Column("step", pa.int64(), "optimizer steps done when the spectrum was taken"),
-        Column("k", pa.int64(), "target frequency k_i (periods over the latent z)"),
-        Column("amplitude", pa.float64(), "the target's amplitude A_i at k_i"),
-        Column("magnitude", pa.float64(), "|F(k_i)| of the net's function on the latent grid: (2/N)|rfft|, a sinusoid of amplitude A reads A"),
-        Column("normalized_magnitude", pa.float64(), "magnitude / amplitude: 1 when the frequency is fully learned"),
-    ),
-)
-
-LAYER_NORMS = Table(
-    name="layer_norms",
-    doc="One row per (trial, eval step, layer): the spectral norm of each weight matrix (Experiment 1).",
-    columns=(
-        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
-        Column("step", pa.int64(), "optimizer steps done"),
-        Column("layer", pa.int64(), "Linear layer index, 0 = input layer, last = output layer"),
-        Column("spectral_norm", pa.float64(), "largest singular value of the weight matrix (power iteration)"),
-    ),
-)
-
-FUNCTIONS = Table(
-    name="functions",
-    doc="The learned function and the target on the whole latent grid at a few steps (Figure 6).",
-    columns=(
-        Column("trial_id", pa.string(), "the trial (see trials.trial_id)"),
-        Column("step", pa.int64(), "optimizer steps done"),
-        Column("z", pa.float64(), "latent grid point z_i = i/N"),
-        Column("prediction", pa.float64(), "the net's output at z_i"),
-        Column("target", pa.float64(), "the target lambda(z_i)"),
-    ),
-)
-
-PERTURBATION_SPECTRA = Table(
-    name="perturbation_spectra",
-    doc="One row per (trial, k) of Experiment 4: the spectrum of theta* + delta * direction over the directions.",
-    columns=(
-        Column("trial_id", pa.string(), "the trial (see trials.trial_id); trials.delta is its delta"),
-        Column("delta", pa.float64(), "perturbation size (Euclidean length in parameter space)"),
-        Column("k", pa.int64(), "target frequency k_i"),
-        Column("amplitude", pa.float64(), "the target's amplitude A_i at k_i"),
-        Column("unperturbed_magnitude", pa.float64(), "|F_theta*(k_i)|, the trained net's magnitude"),
-        Column("magnitude", pa.float64(), "|F_E(theta)(k_i)|: magnitude of the spectrum averaged over the directions"),
-        Column("normalized_magnitude", pa.float64(), "magnitude / unperturbed_magnitude (1 at delta = 0)"),
-        Column("mean_magnitude", pa.float64(), "the mean over the directions of each perturbed function's magnitude"),
-        Column("normalized_mean_magnitude", pa.float64(), "mean_magnitude / unperturbed_magnitude"),
-    ),
-)
-
-TABLES: dict[str, Table] = {t.name: t for t in (TRIALS, CURVES, SPECTRA, LAYER_NORMS, FUNCTIONS, PERTURBATION_SPECTRA)}
-"""Every table of the store, by name."""
+GENERIC_TABLES = (TRIALS, CURVES)
+"""The tables every store may hold whatever its experiments."""
 
 PREPARED_DIR = "prepared"
 """<store>/prepared/<prepared_id>.pt: state several trials share (theta*), content-addressed by the
 config it depends on, so any sweep that needs the same state finds it and trains nothing."""
 
-class TrialStatus(str, enum.Enum):
+
+class TrialStatus(enum.StrEnum):
     """How a trial stands. The store's `status` column holds the first three; a trial of a sweep
     with no trials row is NOT_STORED (never run, still running, or cut off)."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 TINY_SWEEP = """\
@@ -55,3 +56,11 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     if not directory.exists():
         return {}
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def with_results(store: Path, experiment: str = "manifold_classification") -> pd.DataFrame:
+    """The trials table with an experiment's own table (its config and results) joined on, as a
+    pandas user would read them: a trial that did not end ok has no results, so NaN there."""
+    trials = pd.read_parquet(store / "trials")
+    results = pd.read_parquet(store / experiment)
+    return trials.merge(results.drop(columns=[c for c in results if c in trials and c != "trial_id"]), on="trial_id", how="left")

@@ -8,18 +8,17 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import TINY_SWEEP, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_spec import BAD_SPECS
 
 from orchestrator.cli import cli
-from orchestrator.expand import expand
+from orchestrator.plan import expand
 from orchestrator.spec import SpecError, load_spec, parse_yaml, validate_spec
 from orchestrator.store import open_store, save_sweep, write_trial
 from orchestrator.trial import run_trial
 from results_schema import MARKER_FILE, SCHEMA_VERSION
-
-from conftest import TINY_SWEEP, snapshot
-from test_spec import BAD_SPECS
 
 
 @pytest.fixture
@@ -132,7 +131,9 @@ def test_resources_no_node_could_ever_satisfy_fail_before_any_trial(local_ray, p
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.text(max_size=8))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
 keys = st.sampled_from(["name", "experiment", "grid", "seeds", "workload", "resources", "execution", "description", "k", "L", "steps", "bogus"])
-sub_keys = st.sampled_from(["k", "L", "width", "depth", "steps", "n_points", "learning_rate", "threshold", "cpu", "gpu", "custom", "max_trials", "seed", "x"])
+sub_keys = st.sampled_from(
+    ["k", "L", "width", "depth", "steps", "n_points", "learning_rate", "threshold", "cpu", "gpu", "custom", "max_trials", "seed", "x"]
+)
 spec_like = st.fixed_dictionaries(
     {"name": st.sampled_from(["ok", "../up", "", "a b"]), "experiment": st.sampled_from(["manifold_classification", "nope"])},
     optional={
@@ -171,7 +172,7 @@ def test_any_text_is_either_a_valid_spec_or_a_spec_error(text):
 FULL_DISK_SCRIPT = """
 import resource, signal, sys, numpy as np, torch
 from pathlib import Path
-from orchestrator.expand import expand
+from orchestrator.plan import expand
 from orchestrator.spec import load_spec
 from orchestrator.store import open_store, write_trial
 from orchestrator.trial import run_trial
@@ -235,7 +236,8 @@ def test_a_trial_whose_rows_cannot_be_stored_crashes_alone_while_the_sweep_goes_
 
     import pandas as pd
 
-    # One trial records its curve at every one of 4000 steps: too many rows for a 40 kB file.
+    # One trial records its curve at every one of 4000 steps (about 50 kB of Parquet): too many rows
+    # for a 40 kB file, where the other trial's parts and Tune's own files (about 10-25 kB) fit.
     sweep = write_sweep(TINY_SWEEP.replace("  k: [3, 20]\n  L: [0, 6]", "  k: [3]\n  L: [0]\n  eval_every_steps: [1, 100]").replace(
         "  steps: 40\n  eval_every_steps: 10\n", "  steps: 4000\n"))
     store = tmp_path / "store"

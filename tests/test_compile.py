@@ -6,13 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from workloads import manifold_regression
+from workloads import REGISTRY
+from workloads.manifold_regression.config import ManifoldRegressionConfig
+from workloads.manifold_regression.trial import problem
 from workloads.training import solve, solve_packed
 
 CPU = torch.device("cpu")
 COMPILE_ATOL = 1e-4  # fused kernels round differently; 30 steps leave that far below this
 CONFIGS = [
-    manifold_regression.ManifoldRegressionConfig(L=L, frequencies=(2, 5), width=8, depth=2, n_points=64, steps=30, eval_every_steps=10)
+    ManifoldRegressionConfig(L=L, frequencies=(2, 5), width=8, depth=2, n_points=64, steps=30, eval_every_steps=10)
     for L in (0, 4)
 ]
 
@@ -24,9 +26,9 @@ def assert_same_rows(eager: dict[str, list[dict]], compiled: dict[str, list[dict
 
 
 def test_a_compiled_net_alone_and_a_compiled_pack_write_what_eager_ones_do():
-    eager = [manifold_regression.run(config, CPU) for config in CONFIGS]
-    alone = solve(manifold_regression.problem(CONFIGS[0], CPU), compile_mode="default")
+    eager = [REGISTRY["manifold_regression"].compute(config, CPU) for config in CONFIGS]
+    alone = solve(problem(CONFIGS[0], CPU), compile_mode="default")
     assert_same_rows(eager[0].tables, alone.tables)
-    packed = solve_packed([manifold_regression.problem(config, CPU) for config in CONFIGS], compile_mode="default")
+    packed = solve_packed([problem(config, CPU) for config in CONFIGS], compile_mode="default")
     for one, together in zip(eager, packed):
         assert_same_rows(one.tables, together.tables)  # type: ignore[union-attr]

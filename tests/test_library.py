@@ -14,13 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import snapshot
 
 from orchestrator import LaunchReport, ResultStore, SweepLocked, TrialStatus, launch
 from orchestrator.cli import cli
 from orchestrator.lock import sweep_lock
 from orchestrator.store import open_store
-
-from conftest import snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,9 +63,8 @@ def test_a_second_launch_of_a_running_sweep_is_refused_at_once_naming_it_and_a_k
         assert line.startswith(f"Error: {store}: sweep 'tiny' is already being launched into this store")
         assert f"pid {holder.pid} on host {socket.gethostname()}, started 20" in line
         assert snapshot(store) == before
-        with pytest.raises(SweepLocked):
-            with sweep_lock(store, "tiny"):
-                pass
+        with pytest.raises(SweepLocked), sweep_lock(store, "tiny"):
+            pass
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()

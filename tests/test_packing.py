@@ -16,33 +16,35 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import with_results
 
 from orchestrator.cli import cli
-from orchestrator.expand import TrialSpec
-from orchestrator.plan import unit_id, units
-from workloads import learning_order, manifold_classification, manifold_regression
-from workloads.training import Checkpointing, DivergedError, Problem, WorkloadResult, solve, solve_packed
+from orchestrator.plan import TrialSpec, unit_id, units
+from workloads import REGISTRY
+from workloads.learning_order.config import LearningOrderConfig
+from workloads.manifold_classification.config import ManifoldClassificationConfig
+from workloads.manifold_regression.config import ManifoldRegressionConfig
+from workloads.training import Checkpointing, DivergedError, Problem, solve, solve_packed
 
 PACK_ATOL = 1e-4
 CPU = torch.device("cpu")
 
 POINTS = {
     "manifold_classification": [
-        manifold_classification.ManifoldClassificationConfig(k=k, L=L, width=16, depth=3, n_points=128, steps=200, eval_every_steps=50)
+        ManifoldClassificationConfig(k=k, L=L, width=16, depth=3, n_points=128, steps=200, eval_every_steps=50)
         for k in (3, 10) for L in (0, 4)
     ],
     "manifold_regression": [
-        manifold_regression.ManifoldRegressionConfig(L=L, seed=seed, frequencies=(2, 5, 9), width=16, depth=3, n_points=64, steps=200, eval_every_steps=50)
+        ManifoldRegressionConfig(L=L, seed=seed, frequencies=(2, 5, 9), width=16, depth=3, n_points=64, steps=200, eval_every_steps=50)
         for L in (0, 4) for seed in (0, 1)
     ],
     "learning_order": [
-        learning_order.LearningOrderConfig(
+        LearningOrderConfig(
             amplitudes=a, seed=seed, frequencies=(2, 5, 9), width=16, depth=3, n_points=64, steps=200, eval_every_steps=50, function_steps=(100,)
         )
         for a in ("equal", "increasing") for seed in (0, 1)
     ],
 }
-MODULES = {"manifold_classification": manifold_classification, "manifold_regression": manifold_regression, "learning_order": learning_order}
 
 
 def assert_tables_close(alone: dict[str, list[dict]], packed: dict[str, list[dict]]) -> None:
@@ -53,9 +55,9 @@ def assert_tables_close(alone: dict[str, list[dict]], packed: dict[str, list[dic
 
 @pytest.mark.parametrize("experiment", sorted(POINTS))
 def test_a_packed_model_writes_what_each_net_would_write_alone(experiment):
-    module, configs = MODULES[experiment], POINTS[experiment]
-    alone = [module.run(config, CPU) for config in configs]
-    packed = solve_packed([module.problem(config, CPU) for config in configs])
+    entry, configs = REGISTRY[experiment], POINTS[experiment]
+    alone = [entry.compute(config, CPU) for config in configs]
+    packed = solve_packed([entry.trial.problem(config, CPU) for config in configs])
     for one, together in zip(alone, packed):
         assert_tables_close(one.tables, together.tables)
         assert one.summary.keys() == together.summary.keys()
@@ -70,7 +72,6 @@ def _toy_problem(seed: int, target_value: float) -> Problem:
     return Problem(
         model=build_mlp(1, 8, 2, seed), inputs=inputs, loss_of_output=lambda output: ((output - target) ** 2).mean(),
         evaluate=lambda step, output, loss: {}, steps=60, learning_rate=1e-2, eval_every_steps=20,
-        finish=lambda rows, resumed: WorkloadResult(summary={}, tables={"curves": rows}),
     )
 
 
@@ -90,13 +91,14 @@ def test_a_pack_resumed_from_its_checkpoint_computes_what_an_uninterrupted_pack_
     uninterrupted = solve_packed([_toy_problem(s, 0.5) for s in (0, 1)], Checkpointing(every_steps=20, save=saved.append))
     assert [s["step"] for s in saved] == [20, 40]
     resumed = solve_packed([_toy_problem(s, 0.5) for s in (0, 1)], Checkpointing(every_steps=20, save=lambda s: None, saved=saved[0]))
-    assert resumed == uninterrupted
+    assert [(r.summary, r.tables) for r in resumed] == [(u.summary, u.tables) for u in uninterrupted]  # type: ignore[union-attr]
+    assert [r.resumed_from_step for r in resumed] == [20, 20]  # type: ignore[union-attr]
 
 
 def test_nets_of_different_shapes_are_never_packed_together():
     with pytest.raises(ValueError, match="one shape"):
-        solve_packed([manifold_classification.problem(POINTS["manifold_classification"][0], CPU),
-                      manifold_classification.problem(manifold_classification.ManifoldClassificationConfig(width=8, depth=3, n_points=128), CPU)])
+        problem = REGISTRY["manifold_classification"].trial.problem
+        solve_packed([problem(POINTS["manifold_classification"][0], CPU), problem(ManifoldClassificationConfig(width=8, depth=3, n_points=128), CPU)])
 
     def trial(name: str, width: int) -> TrialSpec:
         return TrialSpec(name, "s", "manifold_classification", name, {"width": width, "k": 1})
@@ -114,8 +116,8 @@ def test_a_packed_sweep_stores_every_trial_once_as_an_unpacked_sweep_would(local
         store = tmp_path / f"pack{pack}"
         result = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store), "--no-plot", "--set", f"execution.pack={pack}"])
         assert result.exit_code == 0, result.output
-        runs[pack] = {name: pd.read_parquet(store / name).sort_values(["trial_id"] + (["step"] if name == "curves" else [])).reset_index(drop=True)
-                      for name in ("trials", "curves")}
+        runs[pack] = {"trials": with_results(store).sort_values("trial_id").reset_index(drop=True),
+                      "curves": pd.read_parquet(store / "curves").sort_values(["trial_id", "step"]).reset_index(drop=True)}
     alone, packed = runs[1], runs[3]
     assert list(packed["trials"]["trial_id"]) == list(alone["trials"]["trial_id"])  # same ids: packing is not part of a trial's identity
     assert packed["trials"]["trial_id"].is_unique and set(packed["trials"]["status"]) == {"ok"}

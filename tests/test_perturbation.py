@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import snapshot
 
 from orchestrator.cli import cli
-from workloads.perturbation import PerturbationConfig, perturbed_outputs, prepare, run, unit_directions
 from workloads.nets import build_mlp
-
-from conftest import snapshot
+from workloads.perturbation.config import PerturbationConfig
+from workloads.perturbation.trial import perturbed_outputs, prepare, run, unit_directions
 
 CPU = torch.device("cpu")
 TINY = PerturbationConfig(frequencies=(2, 6), n_points=64, width=16, depth=2, steps=300, eval_every_steps=100, directions=20)
@@ -31,7 +31,7 @@ def test_the_directions_are_unit_vectors_drawn_from_the_seed_alone():
 
 
 def test_a_perturbation_of_size_zero_leaves_every_frequency_at_normalized_magnitude_one(theta_star):
-    rows = run(TINY, CPU, None, theta_star).tables["perturbation_spectra"]
+    rows = run(TINY, CPU, theta_star).tables["perturbation_spectra"]
     assert [r["k"] for r in rows] == [2, 6]
     for row in rows:
         assert row["normalized_magnitude"] == pytest.approx(1.0, abs=1e-6)
@@ -85,7 +85,8 @@ def test_relaunching_with_more_deltas_reuses_theta_star_and_trains_nothing(local
 
 def test_trials_whose_theta_star_diverged_fail_with_the_reason_and_the_rest_is_untouched(local_ray, write_sweep, tmp_path):
     store = tmp_path / "store"
-    result = CliRunner().invoke(cli, ["launch", str(write_sweep(SWEEP)), "--store", str(store), "--set", "workload.learning_rate=1.0e+30", "--no-plot"])
+    args = ["launch", str(write_sweep(SWEEP)), "--store", str(store), "--set", "workload.learning_rate=1.0e+30", "--no-plot"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     trials = pd.read_parquet(store / "trials")
     assert len(trials) == 4 and set(trials["status"]) == {"diverged"}  # theta* would diverge again: not rerun

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.expand import TrialSpec, expand
-from orchestrator.plan import MAX_BATCHES, TARGET_BATCH_S, Batch, batches, plan, unit_id, units
+from orchestrator.plan import MAX_BATCHES, TARGET_BATCH_S, Batch, TrialSpec, batches, expand, plan, unit_id, units
 from orchestrator.spec import load_spec
 
 

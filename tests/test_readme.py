@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from workloads import REGISTRY
-from workloads.configs import field_docs
+from workloads.config import field_docs
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
@@ -43,8 +43,8 @@ def test_the_main_job_names_a_sweep_file_that_exists():
 def test_every_config_field_is_documented_and_every_assumed_default_is_named_in_the_readme():
     assumed = 0
     for workload in REGISTRY.values():
-        docs = field_docs(workload.config_type)
-        for field in dataclasses.fields(workload.config_type):
+        docs = field_docs(workload.config)
+        for field in dataclasses.fields(workload.config):
             assert docs.get(field.name), f"{workload.name}.{field.name} has no docstring"
             if "ASSUMED" in docs[field.name]:
                 assumed += 1

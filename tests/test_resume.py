@@ -6,6 +6,7 @@ SIGKILL and checks the store afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,9 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 from click.testing import CliRunner
+from conftest import with_results
 
 from orchestrator.cli import cli
-from orchestrator.expand import expand
+from orchestrator.plan import expand
 from orchestrator.spec import load_spec
 from orchestrator.trial import run_trial
 
@@ -28,7 +30,7 @@ SIX_TRIALS = """\
 name: six
 experiment: manifold_classification
 grid: {k: [3, 10, 20], L: [0, 6]}
-workload: {width: 16, depth: 2, n_points: 64, steps: 1000, eval_every_steps: 250}
+workload: {width: 16, depth: 2, n_points: 64, steps: 600, eval_every_steps: 200}
 execution: {batch_size: 3, flush_every_s: 0}
 """
 
@@ -67,10 +69,8 @@ def checkpointed_step(store: Path) -> int:
     """The most steps any unit has checkpointed (batch.json of Tune's latest checkpoints)."""
     steps = []
     for path in store.glob("_tune/*/*/*/checkpoint_*/batch.json"):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # being written
             steps.append(json.loads(path.read_text())["step"] or 0)
-        except (OSError, ValueError):
-            pass  # being written
     return max(steps, default=0)
 
 
@@ -113,10 +113,11 @@ def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equa
 
     # The uninterrupted reference: the same trials, run start to end by the same trial code.
     uninterrupted = [run_trial(trial) for trial in expand(load_spec(sweep))]
-    clean = pd.concat([rows["trials"].to_pandas() for rows in uninterrupted])
+    clean = pd.concat([rows["trials"].to_pandas().merge(rows["manifold_classification"].to_pandas().drop(columns=["sweep", "seed"]), on="trial_id")
+                       for rows in uninterrupted])
     clean_curves = pd.concat([rows["curves"].to_pandas() for rows in uninterrupted])
 
-    resumed = pd.read_parquet(store / "trials")
+    resumed = with_results(store)
     assert resumed["trial_id"].is_unique and len(resumed) == 6 and set(resumed["status"]) == {"ok"}
     columns = ["trial_id", "k", "L", "seed", "accuracy", "loss", "steps"]
     pd.testing.assert_frame_equal(
@@ -152,9 +153,10 @@ def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_st
         _, errors = relaunched.communicate(timeout=240)
         assert relaunched.returncode == 0, errors
 
-    uninterrupted = run_trial(expand(load_spec(sweep))[0])["trials"].to_pylist()[0]
-    resumed_row = pd.read_parquet(store / "trials").iloc[0]
-    restarted_row = pd.read_parquet(tmp_path / "restarted" / "trials").iloc[0]
+    rows = run_trial(expand(load_spec(sweep))[0])
+    uninterrupted = {**rows["trials"].to_pylist()[0], **rows["manifold_classification"].to_pylist()[0]}
+    resumed_row = with_results(store).iloc[0]
+    restarted_row = with_results(tmp_path / "restarted").iloc[0]
     assert resumed_row["status"] == "ok" and resumed_row["resumed_from_step"] >= 300
     assert restarted_row["status"] == "ok" and restarted_row["resumed_from_step"] == 0
     for row in (resumed_row, restarted_row):
@@ -173,39 +175,51 @@ execution: {checkpoint_every_steps: 100, batch_size: 3}
 """
 
 
-def kill_the_worker_mid_trial(sweep: Path, store: Path, *args: str) -> subprocess.CompletedProcess:
-    launch = start_launch(sweep, store, *args)
-    wait_until(lambda: checkpointed_step(store) >= 300)
-    workers = [pid for pid, command in descendants(launch.pid) if "ImplicitFunc" in command]
-    assert len(workers) == 1, descendants(launch.pid)
-    os.kill(workers[0], signal.SIGKILL)
-    out, err = launch.communicate(timeout=240)
-    return subprocess.CompletedProcess(launch.args, launch.returncode, out, err)
+def by_steps(store: Path) -> pd.DataFrame:
+    """The trials table indexed by each trial's `steps` (from its config: crashed ones have no results row)."""
+    trials = pd.read_parquet(store / "trials")
+    return trials.set_index(trials["config_json"].map(lambda text: json.loads(text)["steps"]))
 
 
-def test_a_batch_whose_worker_is_killed_is_retried_from_its_checkpoint_without_redoing_its_reported_trials(write_sweep, tmp_path):
-    store = tmp_path / "store"
-    done = kill_the_worker_mid_trial(write_sweep(BATCH_WITH_A_LONG_TRIAL), store)
+def kill_the_workers_mid_trial(*launches: tuple[Path, Path, tuple[str, ...]]) -> list[subprocess.CompletedProcess]:
+    """Start each (sweep, store, args) launch, SIGKILL its one worker once its long trial has
+    checkpointed step 300, and let it finish. The launches run side by side, each on its own Ray."""
+    started = [(start_launch(sweep, store, *args), store) for sweep, store, args in launches]
+    for launch, store in started:
+        wait_until(lambda store=store: checkpointed_step(store) >= 300)
+        workers = [pid for pid, command in descendants(launch.pid) if "ImplicitFunc" in command]
+        assert len(workers) == 1, descendants(launch.pid)
+        os.kill(workers[0], signal.SIGKILL)
+    done = []
+    for launch, _ in started:
+        out, err = launch.communicate(timeout=240)
+        done.append(subprocess.CompletedProcess(launch.args, launch.returncode, out, err))
+    return done
+
+
+def test_a_killed_workers_batch_is_retried_from_its_checkpoint_and_past_its_retries_its_unreported_trials_crash(write_sweep, tmp_path):
+    sweep = write_sweep(BATCH_WITH_A_LONG_TRIAL)
+    retried, no_retries = tmp_path / "retried", tmp_path / "no_retries"
+    done, crashed = kill_the_workers_mid_trial((sweep, retried, ()), (sweep, no_retries, ("--set", "execution.max_failures=0")))
+
+    # Retried: the batch skips the trials it reported, and the long one resumes from its checkpoint.
     assert done.returncode == 0, done.stderr
     assert "1 retried after a crash" in done.stderr
     assert "reported twice" not in done.stderr  # a redone trial would be reported again
-    trials = pd.read_parquet(store / "trials").set_index("steps")
+    trials = by_steps(retried)
     assert len(trials) == 3 and set(trials["status"]) == {"ok"}
     assert trials.loc[1500, "resumed_from_step"] >= 300
     assert trials.loc[200, "resumed_from_step"] == trials.loc[300, "resumed_from_step"] == 0
     assert trials.loc[200, "started_at"] < trials.loc[1500, "started_at"]  # run once, before the kill
 
-
-def test_a_worker_that_dies_past_its_retries_leaves_its_unreported_trials_crashed_with_the_error(write_sweep, tmp_path):
-    store = tmp_path / "store"
-    done = kill_the_worker_mid_trial(write_sweep(BATCH_WITH_A_LONG_TRIAL), store, "--set", "execution.max_failures=0")
-    assert done.returncode == 1
-    trials = pd.read_parquet(store / "trials").set_index("steps")
-    assert list(trials.loc[[200, 300], "status"]) == ["ok", "ok"]  # reported before the crash: stored
+    # No retries left: what the batch reported is stored, the trial it was running crashed.
+    assert crashed.returncode == 1
+    trials = by_steps(no_retries)
+    assert list(trials.loc[[200, 300], "status"]) == ["ok", "ok"]
     row = trials.loc[1500]
     assert row["status"] == "crashed"
     assert row["error"] and "\n" not in row["error"]
-    assert "crashed" in done.stdout and row["trial_id"] in done.stdout
+    assert "crashed" in crashed.stdout and row["trial_id"] in crashed.stdout
 
 
 def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_path):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.expand import expand, grid_points
-from orchestrator.spec import SpecError, load_spec
-from workloads.manifold_classification import ManifoldClassificationConfig
+from orchestrator.plan import expand
+from orchestrator.spec import SpecError, grid_points, load_spec
+from workloads.manifold_classification.config import ManifoldClassificationConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,8 @@ BAD_SPECS = [
     ("not-a-mapping", "- just\n- a list\n", [], "", None),
     ("negative-gpu", "name: x\nexperiment: manifold_classification\nresources: {gpu: -1}\n", [], "resources.gpu", 3),
     ("unknown-resource-key", "name: x\nexperiment: manifold_classification\nresources: {cpus: 1}\n", [], "resources.cpus", 3),
-    ("too-many-trials", "name: x\nexperiment: manifold_classification\nexecution: {max_trials: 3}\ngrid: {k: [1, 2], L: [0, 1]}\n", [], "execution.max_trials", 3),
+    ("too-many-trials", "name: x\nexperiment: manifold_classification\nexecution: {max_trials: 3}\ngrid: {k: [1, 2], L: [0, 1]}\n", [],
+     "execution.max_trials", 3),
     ("grid-not-a-mapping", "name: x\nexperiment: manifold_classification\ngrid: [1, 2]\n", [], "grid", 3),
     ("seeds-not-a-list", "name: x\nexperiment: manifold_classification\nseeds: 3\n", [], "seeds", 3),
     ("nan-learning-rate", "name: x\nexperiment: manifold_classification\nworkload: {learning_rate: .nan}\n", [], "workload.learning_rate", 3),
@@ -108,7 +109,8 @@ BAD_SPECS = [
     ("seed-as-axis", "name: x\nexperiment: manifold_classification\ngrid: {seed: [0, 1]}\n", [], "grid.seed", 3),
     ("axis-and-fixed-value", "name: x\nexperiment: manifold_classification\ngrid: {k: [5]}\nworkload: {k: 5}\n", [], "grid.k", 3),
     ("negative-L-fixed", "name: x\nexperiment: manifold_classification\nworkload: {L: -1}\n", [], "workload.L", 3),
-    ("zero-concurrency", "name: x\nexperiment: manifold_classification\nexecution: {max_concurrent_trials: 0}\n", [], "execution.max_concurrent_trials", 3),
+    ("zero-concurrency", "name: x\nexperiment: manifold_classification\nexecution: {max_concurrent_trials: 0}\n", [],
+     "execution.max_concurrent_trials", 3),
     ("zero-n-points", "name: x\nexperiment: manifold_classification\nworkload: {n_points: 0}\n", [], "workload.n_points", 3),
     ("negative-delta", "name: x\nexperiment: perturbation\ngrid: {delta: [0.0, -1.0]}\n", [], "grid.delta[1]", 3),
     ("pack-without-training", "name: x\nexperiment: perturbation\nexecution: {pack: 4}\n", [], "execution.pack", None),
@@ -179,7 +181,9 @@ def test_an_axis_written_as_a_range_expands_to_numpys_values(write_sweep, axis, 
     assert spec.grid[name] == values and [type(v) for v in spec.grid[name]] == [type(v) for v in values]
 
 
-@pytest.mark.parametrize("axis", ["{linspace: [0, 1]}", "{linspace: [0, 1, 0]}", "{linspace: [0, .inf, 3]}", "{arange: [0, 1, 3]}", "{linspace: [0, 1, 2.5]}"])
+@pytest.mark.parametrize(
+    "axis", ["{linspace: [0, 1]}", "{linspace: [0, 1, 0]}", "{linspace: [0, .inf, 3]}", "{arange: [0, 1, 3]}", "{linspace: [0, 1, 2.5]}"]
+)
 def test_a_malformed_range_names_the_axis(write_sweep, axis):
     with pytest.raises(SpecError, match=r"grid\.delta"):
         load_spec(write_sweep(f"name: r\nexperiment: perturbation\ngrid: {{delta: {axis}}}\n"))

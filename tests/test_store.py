@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
+from conftest import snapshot
 
-from orchestrator.expand import expand
+from orchestrator.plan import expand
+from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes, unfinished_trial
 from orchestrator.spec import load_spec
 from orchestrator.store import clean_uncommitted, compact, finished_trial_ids, open_store, read_table, stored_trial_ids, write_flush, write_trial
-from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes, unfinished_trial
 from orchestrator.trial import run_trial
-from results_schema import CURVES, MARKER_FILE, SCHEMA_VERSION, TABLES, TRIALS, StoreError, TrialStatus, to_arrow
-
-from conftest import snapshot
+from results_schema import CURVES, MARKER_FILE, SCHEMA_VERSION, TRIALS, StoreError, TrialStatus, to_arrow
+from workloads import REGISTRY, TABLES
 
 DOCUMENTED_TRIAL_COLUMNS = {"trial_id", "sweep", "experiment", "k", "L", "seed", "accuracy", "loss", "steps", "status", "wall_s"}
 PROVENANCE_COLUMNS = {"config_json", "config_hash", "seed", "sbsweep_version", "device", "started_at", "wall_s"}
@@ -33,7 +32,10 @@ def trial_tables(write_sweep):
 
 
 def test_the_contract_declares_the_documented_and_provenance_columns():
-    assert DOCUMENTED_TRIAL_COLUMNS | PROVENANCE_COLUMNS <= set(TRIALS.column_names)
+    # Generic columns are the trials table's; an experiment's config and results are its own table's.
+    declared = set(TRIALS.column_names) | set(REGISTRY["manifold_classification"].table.column_names)
+    assert declared >= DOCUMENTED_TRIAL_COLUMNS | PROVENANCE_COLUMNS
+    assert set(TRIALS.column_names) >= PROVENANCE_COLUMNS
     assert {"trial_id", "step", "loss", "accuracy"} <= set(CURVES.column_names)
     for table in TABLES.values():
         assert all(column.doc for column in table.columns)
@@ -46,8 +48,9 @@ def test_a_trial_written_to_the_store_reads_back_through_plain_pandas(tmp_path, 
     script = (
         "import sys, pandas as pd\n"
         f"t = pd.read_parquet({str(store / 'trials')!r}); c = pd.read_parquet({str(store / 'curves')!r})\n"
+        f"e = pd.read_parquet({str(store / 'manifold_classification')!r})\n"
         "assert not any(m.split('.')[0] in ('orchestrator', 'workloads', 'results_schema') for m in sys.modules)\n"
-        "print(len(t), len(c), t['trial_id'][0], t['k'][0], t['status'][0], sorted(t.columns) == sorted(set(t.columns)))\n"
+        "print(len(t), len(c), t['trial_id'][0], e['k'][0], t['status'][0], sorted(t.columns) == sorted(set(t.columns)))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path).stdout.split()
     assert out == ["1", "5", trial.trial_id, str(trial.config["k"]), "ok", "True"]
@@ -157,7 +160,7 @@ def test_a_flush_stores_many_trials_as_one_part_file_per_table(tmp_path, write_s
     results = many_trials(tmp_path, write_sweep)
     store = open_store(tmp_path / "store")
     write_flush(store, "tiny", concat_tables(results))
-    assert sorted(p.relative_to(store).parts[0] for p in store.rglob("*.parquet")) == ["curves", "trials"]
+    assert sorted(p.relative_to(store).parts[0] for p in store.rglob("*.parquet")) == ["curves", "manifold_classification", "trials"]
     assert len(pd.read_parquet(store / "trials")) == 6 and len(pd.read_parquet(store / "curves")) == sum(r["curves"].num_rows for r in results)
 
 

@@ -5,6 +5,7 @@ writer; only the numbers in them are made up, shaped after each claim."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,22 +16,34 @@ from click.testing import CliRunner
 
 from orchestrator.cli import cli
 from orchestrator.store import open_store, write_trial
-from orchestrator.verify import CLAIMS, spearman, verify_store
-from results_schema import TABLES, TRIALS, to_arrow
+from orchestrator.verify import CLAIMS, verify_store
+from results_schema import TRIALS, to_arrow
 from tests.conftest import snapshot
+from workloads import TABLES
+from workloads.claims import spearman
 
 FREQUENCIES = (5, 10, 15, 20, 25, 30, 35, 40, 45, 50)
 SEEDS = (0, 1)
 
 
+RESULTS = ("accuracy", "baseline_accuracy")
+"""Results of Experiment 3's own table; the other fields are config fields or the trials table's."""
+
+
 def add_trial(store: Path, sweep: str, experiment: str, seed: int, status: str = "ok", tables: dict | None = None, **fields) -> None:
-    """Commit one trial (its trials row and other tables' rows) with the store's real writer."""
+    """Commit one trial with the store's real writer: its trials row (loss, error), its config
+    (k, L, delta, amplitudes) and results (accuracy) in its experiment's table, its other rows."""
     point = "-".join(f"{k}{v}" for k, v in sorted(fields.items()) if k in ("k", "L", "delta", "amplitudes"))
     trial_id = f"{sweep}-{point}-s{seed}"
-    row = dict(trial_id=trial_id, sweep=sweep, experiment=experiment, seed=seed, status=status, **fields)
+    config = {"seed": seed, **{k: v for k, v in fields.items() if k not in TRIALS.column_names and k not in RESULTS}}
+    generic = {k: v for k, v in fields.items() if k in TRIALS.column_names}
+    row = dict(trial_id=trial_id, sweep=sweep, experiment=experiment, seed=seed, status=status, config_json=json.dumps(config), **generic)
     arrow = {TRIALS.name: to_arrow(TRIALS, [row])}
-    for name, rows in (tables or {}).items():
-        arrow[name] = to_arrow(TABLES[name], [dict(trial_id=trial_id, **r) for r in rows])
+    if status == "ok":  # only trials that ended ok have rows in other tables
+        results = {k: v for k, v in fields.items() if k in RESULTS}
+        arrow[experiment] = to_arrow(TABLES[experiment], [dict(trial_id=trial_id, sweep=sweep, **config, **results)])
+        for name, rows in (tables or {}).items():
+            arrow[name] = to_arrow(TABLES[name], [dict(trial_id=trial_id, **r) for r in rows])
     write_trial(store, arrow)
 
 
@@ -135,7 +148,7 @@ def test_a_rho_exactly_on_its_threshold_holds_though_floats_put_it_a_hair_past(s
     result = invoke(str(store), "--sweep", "reg")
     assert result.exit_code == 0, result.output
     assert outcomes(result.output)["C2"] == ["pass"]
-    assert "-0.800  <= -0.8" in result.output
+    assert re.search(r"-0\.800\s+<= -0\.8", result.output)
 
 
 @pytest.mark.parametrize("broken", sorted(VIOLATIONS))
@@ -232,7 +245,7 @@ def test_verify_as_a_real_subprocess_exits_1_on_a_broken_claim(store):
 
 def test_verify_reads_what_real_trials_write(store):
     """Not made-up numbers: tiny real Experiment 1 trials, run and stored by sbsweep's own code."""
-    from orchestrator.expand import TrialSpec, config_hash
+    from orchestrator.plan import TrialSpec, config_hash
     from orchestrator.trial import run_trial
 
     for amplitudes in ("equal", "increasing"):

@@ -14,7 +14,7 @@ from workloads import REGISTRY
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.spectrum import normalized_magnitude, single_sided_magnitude
-from workloads.training import DivergedError, train_full_batch
+from workloads.training import DivergedError, Problem, solve
 
 
 @pytest.mark.parametrize(
@@ -103,10 +103,10 @@ def test_full_batch_training_lowers_the_loss_and_evaluates_on_schedule():
     z = latent_grid(64)
     target = torch.sin(2 * math.pi * z)
     net = build_mlp(in_features=1, width=16, depth=2, seed=0)
-    rows = train_full_batch(
+    rows = solve(Problem(
         net, z[:, None], lambda out: ((out - target) ** 2).mean(), steps=25, learning_rate=1e-2,
         eval_every_steps=10, evaluate=lambda step, out, loss: {"mean_output": float(out.mean())},
-    )
+    )).tables["curves"]
     assert [r["step"] for r in rows] == [0, 10, 20, 25]
     assert rows[-1]["loss"] < rows[0]["loss"]
     assert all("mean_output" in r for r in rows)
@@ -115,18 +115,19 @@ def test_full_batch_training_lowers_the_loss_and_evaluates_on_schedule():
 def test_a_loss_that_becomes_nan_stops_training_with_the_reason():
     net = build_mlp(in_features=1, width=4, depth=1, seed=0)
     with pytest.raises(DivergedError, match="nan at step 0"):
-        train_full_batch(net, torch.zeros(8, 1), lambda out: out.sum() * float("nan"), 10, 1e-3, 5, lambda *a: {})
+        solve(Problem(net, torch.zeros(8, 1), lambda out: out.sum() * float("nan"), lambda *a: {}, steps=10, learning_rate=1e-3, eval_every_steps=5))
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_the_registry_says_what_each_experiment_module_defines(name):
-    # The flags are static so that validating a sweep never imports the module (and torch).
-    workload = REGISTRY[name]
-    assert callable(workload.run)
-    assert workload.trains_one_net == hasattr(workload.module, "problem")
-    assert bool(workload.prepared_fields) == hasattr(workload.module, "prepare")
-    assert set(workload.prepared_fields) <= {f.name for f in dataclasses.fields(workload.config_type)}
-    assert workload.module.__dict__[workload.config_type.__name__] is workload.config_type
+def test_each_experiment_folder_defines_what_its_declaration_says(name):
+    # The flags are static so that validating a sweep never imports the trial code (and torch).
+    experiment = REGISTRY[name]
+    assert experiment.trains_one_net == hasattr(experiment.trial, "problem") != hasattr(experiment.trial, "run")
+    assert bool(experiment.prepared_fields) == hasattr(experiment.trial, "prepare")
+    assert set(experiment.prepared_fields) <= {f.name for f in dataclasses.fields(experiment.config)}
+    assert experiment.config.__module__ == f"workloads.{name}.config"
+    assert callable(experiment.figure.draw) and callable(experiment.claims.check)
+    assert experiment.claims.CLAIMS and all(claim.experiment == name for claim in experiment.claims.CLAIMS)
 
 
 PAPER_SWEEPS = {  # the paper-scale sweep file of each experiment, and its net's input dimension
@@ -139,15 +140,16 @@ PAPER_SWEEPS = {  # the paper-scale sweep file of each experiment, and its net's
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_the_paper_scale_net_of_every_experiment_is_the_authors_six_linear_layers(name):
-    from orchestrator.expand import expand
+    from orchestrator.plan import expand
     from orchestrator.spec import load_spec
     from workloads.nets import count_parameters
 
     sweep_file, inputs = PAPER_SWEEPS[name]
     trial = expand(load_spec(Path(__file__).resolve().parents[1] / "sweeps" / sweep_file))[0]
-    workload = REGISTRY[name]
-    config = workload.config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in trial.config.items()})
-    net = workload.problem(config, torch.device("cpu")).model if workload.problem else workload.module.network(config, torch.device("cpu"))
+    experiment = REGISTRY[name]
+    config = experiment.parse(trial.config)
+    trial_code = experiment.trial
+    net = trial_code.problem(config, torch.device("cpu")).model if experiment.trains_one_net else trial_code.network(config, torch.device("cpu"))
     # The authors' code: Linear(in, 256), ReLU, 4 x [Linear(256, 256), ReLU], Linear(256, 1).
     shapes = [(inputs, 256)] + [(256, 256)] * 4 + [(256, 1)]
     assert [(m.in_features, m.out_features) for m in net if isinstance(m, torch.nn.Linear)] == shapes

@@ -1,10 +1,5 @@
-"""Experiment 4: lower frequencies are more robust to perturbing the parameters (Figure 5).
-
-`prepare` trains a net to theta* once per seed (and training config); `run` perturbs theta* by
-delta along 100 random unit directions of parameter space, all evaluated as one batch, and reads
-the spectrum of the perturbed functions. The paper's claim: high frequencies lose their magnitude
-at smaller delta than low ones.
-"""
+"""What Experiment 4 computes: theta* trained once per seed (`prepare`), then perturbed by delta
+along random directions (`run`), the spectrum read over the directions."""
 
 from __future__ import annotations
 
@@ -13,11 +8,11 @@ import io
 import torch
 from torch.func import functional_call, vmap
 
-from workloads.configs import PerturbationConfig
-from workloads.nets import build_mlp
+from workloads.nets import build_mlp, count_parameters
+from workloads.perturbation.config import PerturbationConfig
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import single_sided_spectrum
-from workloads.training import Checkpointing, WorkloadResult, train_full_batch
+from workloads.training import Checkpointing, Problem, WorkloadResult, solve
 
 
 def _target(config: PerturbationConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -35,14 +30,14 @@ def network(config: PerturbationConfig, device: torch.device) -> torch.nn.Module
 def prepare(config: PerturbationConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> bytes:
     """Train theta* on the Experiment 1 target (equal amplitudes); return it with its final loss."""
     z, _, _, target = _target(config)
-    model = network(config, device)
     target = target.to(device)
-    rows = train_full_batch(
-        model, z[:, None].to(device), lambda output: ((output - target) ** 2).mean(), config.steps,
-        config.learning_rate, config.eval_every_steps, lambda *_: {}, checkpointing,
-    )
+    model = network(config, device)
+    result = solve(Problem(
+        model=model, inputs=z[:, None].to(device), loss_of_output=lambda output: ((output - target) ** 2).mean(),
+        evaluate=lambda *_: {}, steps=config.steps, learning_rate=config.learning_rate, eval_every_steps=config.eval_every_steps,
+    ), checkpointing)
     buffer = io.BytesIO()
-    torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "loss": rows[-1]["loss"]}, buffer)
+    torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "loss": result.summary["loss"]}, buffer)
     return buffer.getvalue()
 
 
@@ -72,14 +67,14 @@ def perturbed_outputs(model: torch.nn.Module, inputs: torch.Tensor, displacement
         return vmap(forward)(theta[None, :] + displacements)
 
 
-def run(config: PerturbationConfig, device: torch.device, checkpointing: Checkpointing | None = None, prepared: bytes = b"") -> WorkloadResult:
+def run(config: PerturbationConfig, device: torch.device, prepared: bytes | None) -> WorkloadResult:
     """Perturb theta* by `delta` along `directions` unit directions; both spectrum readings per k."""
     z, frequencies, amplitudes, _ = _target(config)
-    state = torch.load(io.BytesIO(prepared), map_location=device, weights_only=True)
+    state = torch.load(io.BytesIO(prepared or b""), map_location=device, weights_only=True)
     model = network(config, device)
     model.load_state_dict(state["model"])
     inputs = z[:, None].to(device)
-    size = sum(p.numel() for p in model.parameters())
+    size = count_parameters(model)
     directions = unit_directions(config.directions, size, config.seed).to(device)
     outputs = perturbed_outputs(model, inputs, config.delta * directions)  # (directions, N)
     with torch.no_grad():
@@ -95,5 +90,5 @@ def run(config: PerturbationConfig, device: torch.device, checkpointing: Checkpo
         }
         for k, a, u, m, mm in zip(frequencies.tolist(), amplitudes.tolist(), unperturbed.cpu(), magnitude.cpu(), mean_magnitude.cpu())
     ]
-    summary = {"loss": state["loss"], "steps": config.steps, "parameters": size}
+    summary = {"loss": state["loss"], "parameters": size}
     return WorkloadResult(summary=summary, tables={"perturbation_spectra": rows})

@@ -1,13 +1,14 @@
-"""The Ray session a launch runs in: connect or start one, quietly, and check that it can ever
-run a trial of the sweep."""
+"""The Ray cluster a launch runs on: join one or start a private local one, quietly, check that it
+can ever run a trial of the sweep, and count how many it runs at once."""
 
 from __future__ import annotations
 
 import logging
 import math
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from orchestrator.spec import Resources
 
@@ -32,7 +33,7 @@ class ResourceError(Exception):
 
 
 @contextmanager
-def ray_session(address: str | None, num_cpus: int | None) -> Iterator[bool]:
+def ray_cluster(address: str | None, num_cpus: int | None) -> Iterator[bool]:
     """Connect to `address` (or RAY_ADDRESS), else start a private local Ray; yield whether the
     cluster is local (so its nodes are all there is): one we started, or one the calling process
     had already connected when no address was given. On leaving, disconnect from what we

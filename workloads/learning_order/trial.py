@@ -1,21 +1,14 @@
-"""Experiment 1: lower frequencies are learned first (Figures 1 and 6).
-
-A net on the 1-D latent grid fits lambda(z) = sum_i A_i sin(2 pi k_i z + phi_i) with MSE. Every
-eval it records the normalized magnitude at each k_i, the spectral norm of each weight matrix,
-and at a few steps the whole learned function. The paper's claim: the k_i are learned in order
-of frequency, whatever their amplitudes.
-"""
+"""What one trial of Experiment 1 computes: a net fits a sum of sinusoids on [0, 1)."""
 
 from __future__ import annotations
 
 import torch
 
-from workloads.configs import LearningOrderConfig
+from workloads.learning_order.config import LearningOrderConfig
 from workloads.nets import build_mlp, layer_spectral_norms
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
-from workloads.training import Checkpointing, Problem, WorkloadResult, solve, split_tables
-
+from workloads.training import Problem
 
 AMPLITUDE_SETTINGS = ("equal", "increasing")
 
@@ -49,12 +42,6 @@ def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
             ]
         return rows
 
-    def finish(rows: list[dict], resumed_from_step: int) -> WorkloadResult:
-        tables = split_tables(rows, "spectra", "layer_norms", "functions")
-        return WorkloadResult(
-            summary={"loss": tables["curves"][-1]["loss"], "steps": config.steps}, tables=tables, resumed_from_step=resumed_from_step
-        )
-
     return Problem(
         model=model,
         inputs=z[:, None].to(device),
@@ -63,10 +50,5 @@ def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
         steps=config.steps,
         learning_rate=config.learning_rate,
         eval_every_steps=config.eval_every_steps,
-        finish=finish,
+        tables=("spectra", "layer_norms", "functions"),
     )
-
-
-def run(config: LearningOrderConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> WorkloadResult:
-    """Train one net on one (amplitude setting, seed) point; return curves, spectra, norms, functions."""
-    return solve(problem(config, device), checkpointing)

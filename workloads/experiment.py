@@ -1,0 +1,155 @@
+"""An experiment as the rest of sbsweep sees it: one declaration per experiment folder.
+
+A folder `workloads/<name>/` holds one experiment:
+
+    __init__.py   EXPERIMENT = Experiment(...): its config, its columns and tables, its cost
+    config.py     the config dataclass: the keys a sweep file may set (torch-free)
+    trial.py      what one trial computes: `problem(config, device)` for a net trained by the
+                  shared loop, or `run(config, device, prepared)`; `prepare(config, device,
+                  checkpointing)` for state several trials share (plain torch, no Ray)
+    figure.py     `draw(data, out_dir)`: its figure(s), from the store alone
+    claims.py     `CLAIMS` and `check(data)`: the paper's claim(s) as numbers, for `sbsweep verify`
+
+The declaration is torch-free; trial.py (torch), figure.py (matplotlib) and claims.py are
+imported on first use, so the CLI and the driver start fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal, Protocol
+
+import pyarrow as pa
+
+from results_schema import Column, Table
+from workloads.config import NET_FIELDS, parse_config, training_seconds
+
+if typing.TYPE_CHECKING:
+    import pandas as pd
+
+
+class SweepData(Protocol):
+    """One stored sweep, as a figure or a claim reads it (the orchestrator provides it)."""
+
+    name: str
+    """the sweep's name"""
+    experiment: str
+    """its experiment's name, which is also the name of the experiment's own table"""
+    trials: pd.DataFrame
+    """every stored trial of the sweep, whatever its status: the trials table's columns, and each
+    config field as a column (from config_json)"""
+
+    def table(self, name: str, *config: str) -> pd.DataFrame:
+        """Rows of table `name` written by the sweep's ok trials, with the named config fields
+        (e.g. "L", "seed") joined on as columns."""
+
+
+def _arrow_type(hint: Any) -> pa.DataType:
+    """The Arrow type of a config field's type hint (int, float, str, bool, Literal, tuples of those)."""
+    while typing.get_origin(hint) is typing.Annotated:
+        hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) is tuple:
+        return pa.list_(_arrow_type(typing.get_args(hint)[0]))
+    if typing.get_origin(hint) is Literal:
+        hint = type(typing.get_args(hint)[0])
+    return {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}[hint]
+
+
+def no_constraints(config: Any) -> dict[str, str]:
+    """A config every value of which, valid on its own, is valid together."""
+    return {}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment: what a sweep file names, what its trials write, where its code is."""
+
+    name: str
+    """the name a sweep file gives as `experiment:`, and the folder workloads/<name>/"""
+    summary: str
+    """one line: which experiment of the paper, what a trial computes"""
+    config: type
+    """the config dataclass (config.py): every field is a key of a sweep file and a column"""
+    columns: tuple[Column, ...] = ()
+    """per-trial results beside the config's fields in the experiment's own table (e.g. accuracy);
+    the final `loss` and `parameters` of a trained net go to the trials table"""
+    tables: tuple[Table, ...] = ()
+    """the other tables its trials write rows to (curves, spectra, ...)"""
+    constraints: Callable[[Any], dict[str, str]] = no_constraints
+    """cross-field checks of a config: {field: why} for each field that makes it impossible"""
+    input_dim: int | None = None
+    """a trained net's input dimension, for the work estimate; None: the experiment declares `seconds`"""
+    seconds_estimate: Callable[[dict[str, Any]], float] | None = None
+    """an estimate of one trial's seconds on a CPU core from its config (sizes batches only)"""
+    trains_one_net: bool = True
+    """whether trial.py has `problem`: one net trained by the shared loop per trial, so trials can
+    be packed into one stacked model and compiled"""
+    prepared_fields: tuple[str, ...] = ()
+    """the config fields the experiment's prepared state depends on (non-empty iff trial.py has
+    `prepare`): trials equal on these share one"""
+    figures: tuple[str, ...] = field(default=())
+    """the figures of the paper figure.py draws, e.g. ('Figure 4',), for `sbsweep experiments`"""
+
+    @property
+    def pack_fields(self) -> tuple[str, ...]:
+        """Config fields trials must share to be packed: the net's shape, the data's, the schedule."""
+        return NET_FIELDS
+
+    @property
+    def table(self) -> Table:
+        """The experiment's own table: one row per ok trial, every config field, then `columns`."""
+        hints = typing.get_type_hints(self.config, include_extras=True)
+        fields = [Column(f.name, _arrow_type(hints[f.name]), f"config: {f.name}") for f in dataclasses.fields(self.config)]
+        return Table(
+            self.name,
+            f"One row per trial of {self.name} that ended ok: its config, field by field, and its results.",
+            (Column("trial_id", pa.string(), "the trial (see trials.trial_id)"), Column("sweep", pa.string(), "the trial's sweep"),
+             *fields, *self.columns),
+        )
+
+    def seconds(self, config: dict[str, Any]) -> float:
+        """An estimate of one trial's seconds on one CPU core (see seconds_estimate)."""
+        if self.seconds_estimate is not None:
+            return self.seconds_estimate(config)
+        return training_seconds(self.input_dim or 1, config)
+
+    def parse(self, config: dict[str, Any]) -> Any:
+        """A trial's config dict (JSON-like) as the experiment's config object, validated."""
+        return parse_config(self.config, config)
+
+    def _module(self, part: str) -> ModuleType:
+        return importlib.import_module(f"workloads.{self.name}.{part}")
+
+    @property
+    def trial(self) -> ModuleType:
+        """trial.py: what a trial computes (imports torch)."""
+        return self._module("trial")
+
+    @property
+    def figure(self) -> ModuleType:
+        """figure.py: `draw(data, out_dir) -> [paths]` (imports matplotlib)."""
+        return self._module("figure")
+
+    @property
+    def claims(self) -> ModuleType:
+        """claims.py: `CLAIMS` and `check(data) -> [Verdict]`."""
+        return self._module("claims")
+
+    def compute(self, config: Any, device: Any, checkpointing: Any = None, prepared: bytes | None = None, compile_mode: str | None = None) -> Any:
+        """Run one trial of this experiment on `device`: train its problem with the shared loop,
+        or call its `run`; returns a training.WorkloadResult. Raises training.DivergedError."""
+        if self.trains_one_net:
+            from workloads.training import solve
+
+            return solve(self.trial.problem(config, device), checkpointing, compile_mode)
+        return self.trial.run(config, device, prepared)
+
+    def draw(self, data: SweepData, out_dir: Path) -> list[Path]:
+        """Draw this experiment's figure(s) of one stored sweep; return the files written."""
+        return self.figure.draw(data, out_dir)

@@ -1,0 +1,57 @@
+"""Figures 1 and 6 of a stored Experiment 1 sweep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+
+from workloads.experiment import SweepData
+from workloads.learning_order.trial import AMPLITUDE_SETTINGS
+from workloads.plots import net_text, save, seeds_text, spectrum_heatmap
+
+
+def draw(data: SweepData, out_dir: Path) -> list[Path]:
+    """Figure 1 per amplitude setting: spectrum evolution (left) and each layer's spectral norm
+    (right); and Figure 6, the learned function over the target at a few steps."""
+    spectra = data.table("spectra", "amplitudes")
+    norms = data.table("layer_norms", "amplitudes")
+    settings = [s for s in AMPLITUDE_SETTINGS if s in set(spectra["amplitudes"])]
+    config = json.loads(data.trials["config_json"].iloc[0])
+    fig, axes = plt.subplots(len(settings), 2, figsize=(10, 3.6 * len(settings)), squeeze=False, constrained_layout=True)
+    for row, setting in zip(axes, settings):
+        image = spectrum_heatmap(row[0], spectra[spectra["amplitudes"] == setting], f"{setting} amplitudes: |F(k)| / A")
+        fig.colorbar(image, ax=row[0], label=f"mean over {seeds_text(data.trials, 'amplitudes')} seeds, clipped to [0, 1]")
+        mean = norms[norms["amplitudes"] == setting].groupby(["step", "layer"])["spectral_norm"].mean().unstack("layer")
+        for layer in mean.columns:
+            row[1].plot(mean.index, mean[layer].to_numpy(), label=f"layer {layer}")
+        row[1].set_xlabel("training step")
+        row[1].xaxis.set_major_locator(MaxNLocator(5))  # 20 000-step labels would run together
+        row[1].set_ylabel("spectral norm (mean over seeds)")
+        row[1].set_title(f"{setting} amplitudes: spectral norm of each weight matrix", fontsize=9)
+        row[1].legend(fontsize=6, ncol=2)
+    fig.suptitle(f"Figure 1: which frequencies are learned when   [sweep '{data.name}']\n{net_text(config)}", fontsize=9)
+    return save(fig, out_dir, f"figure1_{data.name}") + figure6(data, out_dir)
+
+
+def figure6(data: SweepData, out_dir: Path) -> list[Path]:
+    """Figure 6: the learned function (colour) over the target (grey) at the stored steps, first seed."""
+    functions = data.table("functions", "amplitudes", "seed")
+    functions = functions[functions["seed"] == functions["seed"].min()]
+    settings = [s for s in AMPLITUDE_SETTINGS if s in set(functions["amplitudes"])]
+    steps = sorted(functions["step"].unique())
+    fig, axes = plt.subplots(
+        len(settings), len(steps), figsize=(3 * len(steps), 2.4 * len(settings)), squeeze=False, constrained_layout=True, sharey="row"
+    )
+    for row, setting in zip(axes, settings):
+        for ax, step in zip(row, steps):
+            rows = functions[(functions["amplitudes"] == setting) & (functions["step"] == step)].sort_values("z")
+            ax.plot(rows["z"], rows["target"], color="lightgrey", linewidth=2, label="target")
+            ax.plot(rows["z"], rows["prediction"], color="tab:blue", linewidth=1, label="network")
+            ax.set_title(f"{setting}, step {step}", fontsize=8)
+            ax.set_xlabel("z")
+        row[0].legend(fontsize=6)
+    fig.suptitle(f"Figure 6: the learned function over the target   [sweep '{data.name}', seed {functions['seed'].min()}]", fontsize=9)
+    return save(fig, out_dir, f"figure6_{data.name}")

@@ -1,0 +1,38 @@
+"""What one trial of Experiment 3 computes: a net classifies a binarised sine living on gamma_L."""
+
+from __future__ import annotations
+
+import torch
+
+from workloads.manifold_classification.config import ManifoldClassificationConfig
+from workloads.nets import build_mlp
+from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
+from workloads.training import Problem
+
+
+def labels_of(config: ManifoldClassificationConfig) -> torch.Tensor:
+    """The trial's labels on the latent grid: 1 where sin(2 pi k z + phi) exceeds the threshold, (N,)."""
+    z = latent_grid(config.n_points)
+    signal = sinusoid_sum(z, torch.tensor([float(config.k)]), torch.ones(1), draw_phases(config.seed, 1))
+    return (signal > config.threshold).float()
+
+
+def problem(config: ManifoldClassificationConfig, device: torch.device) -> Problem:
+    """One (k, L, seed) point as a training problem: the points of gamma_L and their labels."""
+    labels = labels_of(config).to(device)  # (N,)
+    bce = torch.nn.BCEWithLogitsLoss()
+    positive_fraction = float(labels.mean())
+
+    def accuracy(step: int, logits: torch.Tensor, loss: torch.Tensor) -> dict[str, float]:
+        return {"accuracy": float(((logits > 0).float() == labels).float().mean())}
+
+    return Problem(
+        model=build_mlp(in_features=2, width=config.width, depth=config.depth, seed=config.seed).to(device),
+        inputs=gamma(latent_grid(config.n_points), config.L).to(device),  # (N, 2)
+        loss_of_output=lambda logits: bce(logits, labels),
+        evaluate=accuracy,
+        steps=config.steps,
+        learning_rate=config.learning_rate,
+        eval_every_steps=config.eval_every_steps,
+        summarize=lambda rows: {"accuracy": rows[-1]["accuracy"], "baseline_accuracy": max(positive_fraction, 1 - positive_fraction)},
+    )
