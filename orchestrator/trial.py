@@ -71,6 +71,7 @@ def run_pack(
     checkpointing: Checkpointing | None = None,
     gpu_ids: str | None = None,
     compile_mode: str | None = None,
+    prepared: dict[str, bytes] | None = None,
 ) -> list[dict[str, pa.Table]]:
     """Run several trials of one experiment as one stacked model; return each trial's tables.
 
@@ -84,7 +85,8 @@ def run_pack(
     start = time.perf_counter()
     experiment = REGISTRY[trials[0].experiment]
     assert experiment.trains_one_net, f"{experiment.name} cannot be packed"
-    outcomes = solve_packed([experiment.trial.problem(experiment.parse(t.config), device) for t in trials], checkpointing, compile_mode)
+    problems = [experiment.problem(experiment.parse(t.config), device, (prepared or {}).get(t.prepared_id)) for t in trials]
+    outcomes = solve_packed(problems, checkpointing, compile_mode)
     provenance["wall_s"] = (time.perf_counter() - start) / len(trials)
     return [_tables(trial, outcome, provenance) for trial, outcome in zip(trials, outcomes)]
 
@@ -117,7 +119,7 @@ def run_unit(
         if len(unit) == 1:
             shared = (prepared or {}).get(unit[0].prepared_id) if unit[0].prepared_id else None
             return [run_trial(unit[0], checkpointing=checkpointing, prepared=shared, **where)]
-        return run_pack(list(unit), checkpointing=checkpointing, **where)
+        return run_pack(list(unit), checkpointing=checkpointing, prepared=prepared, **where)
     except Exception as error:  # noqa: BLE001 - any failure of a trial's own code is that trial's, not the batch's
         return [unfinished_trial(trial, error) for trial in unit]
 

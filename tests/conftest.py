@@ -64,3 +64,24 @@ def with_results(store: Path, experiment: str = "manifold_classification") -> pd
     trials = pd.read_parquet(store / "trials")
     results = pd.read_parquet(store / experiment)
     return trials.merge(results.drop(columns=[c for c in results if c in trials and c != "trial_id"]), on="trial_id", how="left")
+
+
+def stored_sweep(tmp_path: Path, sweep_text: str, write_sweep) -> tuple[Path, str]:
+    """Run a tiny sweep's trials in this process (no Ray), store them, and return (store, sweep name)."""
+    from orchestrator.plan import expand
+    from orchestrator.spec import load_spec
+    from orchestrator.store import open_store, write_trial
+    from orchestrator.trial import run_trial
+
+    spec = load_spec(write_sweep(sweep_text))
+    store = open_store(tmp_path / "store")
+    for trial in expand(spec):
+        write_trial(store, run_trial(trial))
+    return store, spec.name
+
+
+def verdicts_of(store: Path, *claim_ids: str) -> dict:
+    """`verify`'s verdicts on the store of the claims named, by (claim, group)."""
+    from orchestrator.verify import verify_store
+
+    return {(v.claim_id, v.group): v for v in verify_store(store) if v.claim_id in claim_ids}

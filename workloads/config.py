@@ -32,7 +32,8 @@ class TrainedNet:
     __pydantic_config__ = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     seed: int = 0
-    """draws the trial's randomness: the target's phases and the net's initial weights"""
+    """draws all of the trial's randomness (its data's and its net's initial weights), so a trial
+    computes the same numbers on any worker"""
     n_points: Annotated[int, Gt(0)] = 1000
     """N, the number of training points (latent grid size)"""
     width: Annotated[int, Gt(0)] = 256

@@ -5,8 +5,8 @@ A folder `workloads/<name>/` holds one experiment:
     __init__.py   EXPERIMENT = Experiment(...): its config, its columns and tables, its cost
     config.py     the config dataclass: the keys a sweep file may set (torch-free)
     trial.py      what one trial computes: `problem(config, device)` for a net trained by the
-                  shared loop, or `run(config, device, prepared)`; `prepare(config, device,
-                  checkpointing)` for state several trials share (plain torch, no Ray)
+                  shared loop, or `run(config, device, prepared, checkpointing)`; `prepare(config,
+                  device, checkpointing)` for state several trials share (plain torch, no Ray)
     figure.py     `draw(data, out_dir)`: its figure(s), from the store alone
     claims.py     `CLAIMS` and `check(data)`: the paper's claim(s) as numbers, for `sbsweep verify`
 
@@ -89,10 +89,11 @@ class Experiment:
     """an estimate of one trial's seconds on a CPU core from its config (sizes batches only)"""
     trains_one_net: bool = True
     """whether trial.py has `problem`: one net trained by the shared loop per trial, so trials can
-    be packed into one stacked model and compiled"""
+    be packed into one stacked model and compiled (else it has `run`)"""
     prepared_fields: tuple[str, ...] = ()
     """the config fields the experiment's prepared state depends on (non-empty iff trial.py has
-    `prepare`): trials equal on these share one"""
+    `prepare`): trials equal on these share one, computed once before them and handed to their
+    `problem(config, device, prepared)` or `run(config, device, prepared)`"""
     figures: tuple[str, ...] = field(default=())
     """the figures of the paper figure.py draws, e.g. ('Figure 4',), for `sbsweep experiments`"""
 
@@ -147,8 +148,15 @@ class Experiment:
         if self.trains_one_net:
             from workloads.training import solve
 
-            return solve(self.trial.problem(config, device), checkpointing, compile_mode)
-        return self.trial.run(config, device, prepared)
+            return solve(self.problem(config, device, prepared), checkpointing, compile_mode)
+        return self.trial.run(config, device, prepared, checkpointing)
+
+    def problem(self, config: Any, device: Any, prepared: bytes | None = None) -> Any:
+        """The training.Problem of one trial (an experiment that trains one net per trial); the
+        prepared state goes to `problem` where the experiment has one."""
+        if self.prepared_fields:
+            return self.trial.problem(config, device, prepared)
+        return self.trial.problem(config, device)
 
     def draw(self, data: SweepData, out_dir: Path) -> list[Path]:
         """Draw this experiment's figure(s) of one stored sweep; return the files written."""

@@ -1,4 +1,4 @@
-"""What the experiments' figures share: saving PNG and PDF, spectrum heatmaps, seed counts.
+"""What the experiments' figures share: saving PNG and PDF, spectrum and accuracy heatmaps, seed counts.
 
 Figures are drawn from the store alone (pandas in, files out) on machines with no screen.
 """
@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: figures are drawn on headless machines and in CI
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 MAX_ANNOTATED_CELLS = 150
@@ -42,6 +43,22 @@ def spectrum_heatmap(ax: plt.Axes, spectra: pd.DataFrame, title: str) -> matplot
     ax.set_xlabel("frequency k")
     ax.set_ylabel("training step")
     ax.set_title(title, fontsize=9)
+    return image
+
+
+def accuracy_heatmap(ax: plt.Axes, accuracy: pd.DataFrame, fontsize: float = 7) -> matplotlib.image.AxesImage:
+    """Accuracy per (k, L), a frame indexed by L with a column per k (Figures 4 and 10): the colour
+    spans [0.5, 1] (a classifier's floor is about its majority class), a cell with no value is grey,
+    and small grids print each cell's value."""
+    values = accuracy.to_numpy(float)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    image = ax.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto", cmap=cmap, vmin=0.5, vmax=1.0)
+    ax.set_xticks(range(len(accuracy.columns)), [str(k) for k in accuracy.columns])
+    ax.set_yticks(range(len(accuracy.index)), [str(L) for L in accuracy.index])
+    if values.size <= MAX_ANNOTATED_CELLS:
+        for (row, col), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=fontsize, color="white" if value < 0.8 else "black")
     return image
 
 

@@ -45,3 +45,19 @@ def single_sided_spectrum(values: torch.Tensor) -> torch.Tensor:
     the mean of their spectra.
     """
     return torch.fft.rfft(values.double(), dim=-1).mul(2.0 / values.shape[-1])
+
+
+def radial_spectrum(values: torch.Tensor) -> torch.Tensor:
+    """zeta(r) of a map sampled on a P x P grid (the paper's eq. 31): the magnitude of its 2-D DFT,
+    integrated over the angle at each radial frequency r = 0, 1, ..., P // 2 (cycles per side of
+    the grid); returns (P // 2 + 1,).
+
+    The map's mean is taken out first, so zeta(0) is 0 and the spectrum is of its variations; the
+    DFT is divided by P^2, so a plane wave of amplitude A along an axis puts A in its bin.
+    """
+    side = values.shape[-1]
+    magnitude = torch.fft.fft2(values.double() - values.double().mean()).abs() / side**2
+    frequency = torch.fft.fftfreq(side, d=1.0 / side, dtype=torch.float64)  # cycles per side
+    radius = torch.sqrt(frequency[:, None] ** 2 + frequency[None, :] ** 2).round().long()
+    inside = radius <= side // 2
+    return torch.zeros(side // 2 + 1, dtype=torch.float64).index_add_(0, radius[inside], magnitude[inside]).float()

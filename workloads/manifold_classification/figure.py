@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from workloads.experiment import SweepData
-from workloads.plots import MAX_ANNOTATED_CELLS, save
+from workloads.plots import accuracy_heatmap, save
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
@@ -29,16 +29,10 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     config = json.loads(data.trials["config_json"].iloc[0])
 
     fig, ax = plt.subplots(figsize=(max(6.5, 1.5 + 0.75 * len(all_k)), max(4.5, 1.6 + 0.42 * len(all_L))))
-    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
-    image = ax.imshow(np.ma.masked_invalid(accuracy.to_numpy(float)), origin="lower", aspect="auto", cmap=cmap, vmin=0.5, vmax=1.0)
+    image = accuracy_heatmap(ax, accuracy)
     ax.set_xticks(range(len(all_k)), [f"{k}\n{b:.2f}" if np.isfinite(b) else f"{k}\n-" for k, b in baseline_by_k.items()])
-    ax.set_yticks(range(len(all_L)), [str(L) for L in all_L])
     ax.set_xlabel("frequency k of the target sine (periods over the latent z); under it, its majority-class baseline")
     ax.set_ylabel(r"L (petals of the manifold $\gamma_L$)")
-    if accuracy.size <= MAX_ANNOTATED_CELLS:
-        for (row, col), value in np.ndenumerate(accuracy.to_numpy(float)):
-            if np.isfinite(value):
-                ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.8 else "black")
     colorbar = fig.colorbar(image, ax=ax)
     counts = sorted(set(seeds_per_cell)) or [0]
     n_seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"

@@ -67,7 +67,7 @@ def perturbed_outputs(model: torch.nn.Module, inputs: torch.Tensor, displacement
         return vmap(forward)(theta[None, :] + displacements)
 
 
-def run(config: PerturbationConfig, device: torch.device, prepared: bytes | None) -> WorkloadResult:
+def run(config: PerturbationConfig, device: torch.device, prepared: bytes | None, checkpointing: Checkpointing | None = None) -> WorkloadResult:
     """Perturb theta* by `delta` along `directions` unit directions; both spectrum readings per k."""
     z, frequencies, amplitudes, _ = _target(config)
     state = torch.load(io.BytesIO(prepared or b""), map_location=device, weights_only=True)
