@@ -121,7 +121,7 @@ def launch(
         existed = (store / MARKER_FILE).exists()
         if existed:  # refuse at once, before Ray starts, if this sweep is being launched already
             held.enter_context(sweep_lock(store, spec.name))
-        conflict = spec_conflict(store, spec.name, spec.to_dict()) if existed else None
+        conflict = spec_conflict(store, spec.name, spec.stored_form()) if existed else None
         if conflict and not overwrite:
             raise SweepConflict(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
         done: set[str] = set()
@@ -168,7 +168,7 @@ def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Call
         open_store(store)
         if conflict:
             say(f"--overwrite: removed {remove_sweep(store, spec.name)} stored trials of sweep '{spec.name}'")
-        save_sweep(store, spec.name, spec.to_dict())
+        save_sweep(store, spec.name, spec.stored_form())
     except OSError as error:
         raise StoreError(f"{store}: cannot write the store ({error.strerror or error})") from None
 

@@ -94,6 +94,11 @@ class Execution(_Strict):
     a GPU); null runs eagerly. Results equal the eager ones up to float rounding"""
 
 
+RESOLVED_KEY = "resolved_workload"
+"""The key of a stored spec (see SweepSpec.stored_form) that holds its fixed config as the
+experiment's code resolved it."""
+
+
 class SweepSpec(_Strict):
     """A whole sweep: which experiment, which grid and seeds, fixed values, resources."""
 
@@ -119,6 +124,13 @@ class SweepSpec(_Strict):
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain JSON-able data."""
         return self.model_dump(mode="json")
+
+    def stored_form(self) -> dict[str, Any]:
+        """The spec as the store keeps it: as written, and its fixed config as the experiment's code
+        resolves it today (defaults filled in), so a later launch sees a change of the code's
+        defaults or fields as a change of what the sweep's trials compute."""
+        fixed = resolve_config(self, {}, 0)
+        return {**self.to_dict(), RESOLVED_KEY: {k: v for k, v in fixed.items() if k not in self.grid and k != "seed"}}
 
     def spec_hash(self) -> str:
         """sha256 of the spec's canonical JSON: equal specs, equal hash."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.plan import expand
-from orchestrator.spec import SpecError, validate_spec
+from orchestrator.spec import RESOLVED_KEY, SpecError, validate_spec
 from orchestrator.store import check_store, read_table, saved_sweep
 from results_schema import SWEEPS_DIR, TRIALS, TrialStatus
 
@@ -38,6 +38,7 @@ def sweep_statuses(store: Path) -> list[SweepStatus]:
     statuses = []
     for name in names:
         raw = saved_sweep(store, name)
+        raw = {k: v for k, v in raw.items() if k != RESOLVED_KEY} if raw else raw  # what the store adds to the spec as written
         try:
             expected_ids = {t.trial_id for t in expand(validate_spec(raw, str(store / SWEEPS_DIR / f"{name}.json")))} if raw else None
         except SpecError:

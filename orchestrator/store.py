@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from orchestrator.spec import RESOLVED_KEY
 from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TRIALS, StoreError, Table, TrialStatus
 from workloads import TABLES
 
@@ -333,7 +334,11 @@ def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
     stored = saved_sweep(store, name)
     if stored is None:
         return None
+    if RESOLVED_KEY not in stored:  # saved before specs kept their resolved config: compare what both have
+        spec = {k: v for k, v in spec.items() if k != RESOLVED_KEY}
     changed = sorted(k for k in set(stored) | set(spec) if k not in GROWABLE_SPEC_KEYS and stored.get(k) != spec.get(k))
+    if changed != [RESOLVED_KEY]:  # a change written in the spec is the one to name
+        changed = [k for k in changed if k != RESOLVED_KEY]
     if not changed:
         return None
     details = []
@@ -343,6 +348,8 @@ def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
             details += [f"{key}.{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
         else:
             details.append(f"{key}: {old!r} -> {new!r}")
+    if changed == [RESOLVED_KEY]:
+        return f"sweep '{name}' is already stored, and the experiment's code has changed its fields or defaults since ({'; '.join(details)})"
     return f"sweep '{name}' is already stored with a different spec ({'; '.join(details)})"
 
 

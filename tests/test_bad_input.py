@@ -27,7 +27,7 @@ def populated_store(tmp_path, write_sweep) -> Path:
     spec = load_spec(write_sweep(TINY_SWEEP, name="tiny.yaml"))
     store = open_store(tmp_path / "store")
     write_trial(store, run_trial(expand(spec)[0], torch.device("cpu")))
-    save_sweep(store, spec.name, spec.to_dict())
+    save_sweep(store, spec.name, spec.stored_form())
     return store
 
 
@@ -115,7 +115,20 @@ def test_a_sweep_may_grow_its_grid_without_a_conflict(populated_store, write_swe
     from orchestrator.store import spec_conflict
 
     grown = load_spec(write_sweep(), ["grid.k=[3, 20, 25]", "seeds=[0, 1]", "resources.cpu=2"])
-    assert spec_conflict(populated_store, "tiny", grown.to_dict()) is None
+    assert spec_conflict(populated_store, "tiny", grown.stored_form()) is None
+
+
+def test_a_sweep_stored_by_code_with_other_defaults_is_refused_as_a_different_spec(populated_store, write_sweep):
+    saved = populated_store / "sweeps" / "tiny.json"
+    stored = json.loads(saved.read_text())
+    assert stored["resolved_workload"]["learning_rate"] == 3e-4  # the experiment's default, filled in
+    stored["resolved_workload"]["learning_rate"] = 1e-3  # as code with another default would have stored it
+    saved.write_text(json.dumps(stored))
+    before = snapshot(populated_store)
+    result = launch(str(write_sweep()), "--store", str(populated_store))
+    assert result.exit_code == 2
+    assert "the experiment's code has changed its fields or defaults since (resolved_workload.learning_rate: 0.001 -> 0.0003)" in result.output
+    assert snapshot(populated_store) == before
 
 
 def test_resources_no_node_could_ever_satisfy_fail_before_any_trial(local_ray, populated_store, write_sweep):
