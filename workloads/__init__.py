@@ -22,6 +22,7 @@ EXPERIMENTS = (
     "manifold_regression",  # Experiment 2, Figure 3
     "manifold_classification",  # Experiment 3, Figure 4
     "perturbation",  # Experiment 4, Figure 5
+    "decision_boundary",  # Figure 2
 )
 
 REGISTRY: dict[str, Experiment] = {name: import_module(f"workloads.{name}").EXPERIMENT for name in EXPERIMENTS}

@@ -1,0 +1,45 @@
+"""What one trial of Figure 2 computes: Experiment 3's net, then its decision function over a box."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from workloads.decision_boundary.config import DecisionBoundaryConfig
+from workloads.manifold_classification.trial import labels_of
+from workloads.manifold_classification.trial import problem as classification_problem
+from workloads.nets import build_mlp
+from workloads.training import Problem
+
+
+def box_grid(half_width: float, points: int) -> torch.Tensor:
+    """The points x, y in linspace(-b, b, points) of the box [-b, b]^2, row by row: (points^2, 2)."""
+    axis = torch.linspace(-half_width, half_width, points, dtype=torch.float64)
+    ys, xs = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack((xs.reshape(-1), ys.reshape(-1)), dim=1).float()
+
+
+def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:
+    """Experiment 3's training problem at the config's (k, L), its labels drawn from data_seed and
+    its net from seed; its last evaluation also reads the net over the box and on the training
+    points (the decision_maps table)."""
+    data = dataclasses.replace(config, seed=config.data_seed)
+    base = classification_problem(data, device)
+    base = dataclasses.replace(base, model=build_mlp(in_features=2, width=config.width, depth=config.depth, seed=config.seed).to(device))
+    box = box_grid(config.box_half_width, config.box_points).to(device)  # (P^2, 2)
+    labels = labels_of(data).long().tolist()
+
+    def evaluate(step: int, logits: torch.Tensor, loss: torch.Tensor) -> dict:
+        row = base.evaluate(step, logits, loss)
+        if step == config.steps:
+            box_logits = base.model(box).squeeze(-1)  # the trained net, between the training points
+            row["decision_maps"] = [
+                {"region": "box", "x": x, "y": y, "logit": v} for (x, y), v in zip(box.cpu().tolist(), box_logits.cpu().tolist())
+            ] + [
+                {"region": "manifold", "x": x, "y": y, "logit": v, "label": label}
+                for (x, y), v, label in zip(base.inputs.cpu().tolist(), logits.cpu().tolist(), labels)
+            ]
+        return row
+
+    return dataclasses.replace(base, evaluate=evaluate, tables=("decision_maps",))
