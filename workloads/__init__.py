@@ -23,6 +23,7 @@ EXPERIMENTS = (
     "manifold_classification",  # Experiment 3, Figure 4
     "perturbation",  # Experiment 4, Figure 5
     "decision_boundary",  # Figure 2
+    "noise_regression",  # Experiment 5, Figure 7
 )
 
 REGISTRY: dict[str, Experiment] = {name: import_module(f"workloads.{name}").EXPERIMENT for name in EXPERIMENTS}

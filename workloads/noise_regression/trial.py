@@ -1,0 +1,85 @@
+"""What Experiment 5 computes: a denoising autoencoder of the digits (`prepare`, once per seed),
+then a net regressing white noise on its reconstructions or on a flat subspace (`problem`)."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import torch
+from torch import nn
+
+from workloads.nets import build_mlp
+from workloads.noise_regression.config import NoiseRegressionConfig
+from workloads.training import Checkpointing, Problem, adam
+
+
+@cache
+def digits() -> torch.Tensor:
+    """scikit-learn's 1797 bundled 8x8 digit images, pixels scaled to [0, 1]: (1797, 64)."""
+    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
+
+    return torch.tensor(load_digits().data / 16.0, dtype=torch.float32)
+
+
+def autoencoder(config: NoiseRegressionConfig) -> tuple[nn.Module, nn.Module]:
+    """(encoder 64 -> w -> d, decoder d -> w -> 64), ReLU hidden layers, sigmoid pixels."""
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(config.seed)
+        width, code = config.autoencoder_width, config.code_dim
+        encoder = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, code))
+        decoder = nn.Sequential(nn.Linear(code, width), nn.ReLU(), nn.Linear(width, 64), nn.Sigmoid())
+        return encoder, decoder
+
+
+def prepare(config: NoiseRegressionConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> bytes:
+    """Train the denoising autoencoder on every digit (full batch; the noise drawn afresh each step
+    from the seed), then reconstruct the run's n_points images; return those and its clean MSE.
+
+    A few seconds of training, so it is not checkpointed.
+    """
+    images = digits().to(device)
+    encoder, decoder = (part.to(device) for part in autoencoder(config))
+    optimizer = adam([*encoder.parameters(), *decoder.parameters()], config.autoencoder_learning_rate)
+    noise = torch.Generator(device=device).manual_seed(config.seed)
+    for _ in range(config.autoencoder_steps):
+        corrupted = images + config.autoencoder_noise * torch.randn(images.shape, generator=noise, device=device)
+        loss = ((decoder(encoder(corrupted)) - images) ** 2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(config.seed))[: config.n_points]
+    with torch.no_grad():
+        reconstructions = decoder(encoder(images[chosen.to(device)]))
+        clean_loss = float(((decoder(encoder(images)) - images) ** 2).mean())
+    buffer = io.BytesIO()
+    torch.save({"reconstructions": reconstructions.cpu(), "images": chosen, "loss": clean_loss}, buffer)
+    return buffer.getvalue()
+
+
+def inputs_of(config: NoiseRegressionConfig, prepared: bytes | None) -> tuple[torch.Tensor, float]:
+    """The run's inputs, (n_points, 64), and its autoencoder's loss: the reconstructions, or points
+    uniform in the first code_dim coordinates and zero in the others."""
+    state = torch.load(io.BytesIO(prepared or b""), weights_only=True)
+    if config.inputs == "manifold":
+        return state["reconstructions"], state["loss"]
+    flat = torch.zeros(config.n_points, 64)
+    generator = torch.Generator().manual_seed(config.seed + 1)  # apart from the targets' draw
+    flat[:, : config.code_dim] = torch.rand(config.n_points, config.code_dim, generator=generator)
+    return flat, state["loss"]
+
+
+def problem(config: NoiseRegressionConfig, device: torch.device, prepared: bytes | None = None) -> Problem:
+    """One run as a training problem: regress white noise, U(0, 1) per sample, on the run's inputs."""
+    inputs, autoencoder_loss = inputs_of(config, prepared)
+    targets = torch.rand(config.n_points, generator=torch.Generator().manual_seed(config.seed)).to(device)  # the same for both inputs
+    return Problem(
+        model=build_mlp(in_features=64, width=config.width, depth=config.depth, seed=config.seed).to(device),
+        inputs=inputs.to(device),
+        loss_of_output=lambda output: ((output - targets) ** 2).mean(),
+        evaluate=lambda step, output, loss: {},
+        steps=config.steps,
+        learning_rate=config.learning_rate,
+        eval_every_steps=config.eval_every_steps,
+        summarize=lambda rows: {"autoencoder_loss": autoencoder_loss},
+    )
