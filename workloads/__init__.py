@@ -24,6 +24,7 @@ EXPERIMENTS = (
     "perturbation",  # Experiment 4, Figure 5
     "decision_boundary",  # Figure 2
     "noise_regression",  # Experiment 5, Figure 7
+    "knn",  # Figure 10
 )
 
 REGISTRY: dict[str, Experiment] = {name: import_module(f"workloads.{name}").EXPERIMENT for name in EXPERIMENTS}

@@ -1,0 +1,65 @@
+"""Figure 10 at toy size: real k-NN classifiers (scikit-learn's) on Experiment 3's data, the radial
+spectrum of known maps, the figure drawn from a real store, and `verify`'s two claims."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+from conftest import stored_sweep, verdicts_of
+
+from orchestrator.figures import draw_figures
+from orchestrator.store import StoredSweep
+from workloads.claims import spearman
+from workloads.knn.claims import high_frequency_share
+from workloads.spectrum import radial_spectrum
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_radial_spectrum_of_a_pure_2d_sinusoid_peaks_at_its_frequency():
+    side = 64
+    x = torch.arange(side) / side
+    for fx, fy in ((3, 0), (0, 12), (6, 8)):
+        wave = 0.5 * torch.sin(2 * math.pi * (fx * x[None, :] + fy * x[:, None]))
+        zeta = radial_spectrum(wave)
+        assert int(zeta.argmax()) == round(math.hypot(fx, fy))
+        assert float(zeta.sum()) == pytest.approx(0.5, rel=1e-4)  # a sine of amplitude A puts A in its bin
+
+
+KNN = """\
+name: fig10
+experiment: knn
+grid: {k: [5, 150, 180], L: [0, 2, 4]}
+seeds: [0]
+workload: {n_points: 400, width: 16, depth: 3, steps: 200, learning_rate: 1.0e-2, eval_every_steps: 100, box_points: 32, spectrum_at: [5, 2]}
+"""
+
+
+def test_figure_10_fits_k_nn_per_k_reads_the_maps_spectra_beside_the_nets_and_verify_judges_both_claims(tmp_path, write_sweep):
+    store, sweep = stored_sweep(tmp_path, KNN, write_sweep)
+    accuracy = StoredSweep(store, sweep).table("classifier_accuracy", "k", "L")
+    knn = accuracy[accuracy["classifier"] == "knn"]
+    assert len(knn) == 9 * 4 and (knn.loc[knn["neighbors"] == 1, "accuracy"] == 1.0).all()  # 1-NN knows its own points
+    assert accuracy.loc[accuracy["classifier"] == "net", ["k", "L"]].values.tolist() == [[5, 2]]  # the net only at spectrum_at
+    spectra = StoredSweep(store, sweep).table("radial_spectra")
+    assert sorted(spectra.fillna({"neighbors": 0}).groupby(["classifier", "neighbors"]).size().index.tolist()) == [
+        ("knn", 1), ("knn", 5), ("knn", 10), ("knn", 20), ("net", 0)
+    ]
+    shares = {n: high_frequency_share(rows) for n, rows in spectra[spectra["classifier"] == "knn"].groupby("neighbors")}
+    assert shares[1] > shares[20]  # more neighbours, a smoother map
+
+    verdicts = verdicts_of(store, "C7a", "C7b")
+    assert [group for claim, group in verdicts if claim == "C7a"] == ["K = 1", "K = 5", "K = 10", "K = 20"]
+    one = verdicts[("C7a", "K = 1")]  # 1-NN's training accuracy is 1 at every L: it does not rise
+    assert (one.outcome, one.value, one.series) == ("pass", 0.0, {"150": 0.0, "180": 0.0}) and "counted as rho 0" in one.notes[0]
+    for count in (5, 10, 20):  # C3b's statistic over the k >= 150 of the grid, for each K's accuracies
+        lines = knn[(knn["neighbors"] == count) & (knn["k"] >= 150)].pivot_table(index="L", columns="k", values="accuracy")
+        rhos = [0.0 if line.nunique() == 1 else spearman(pd.Series(line.index), line) for _, line in lines.items()]
+        assert verdicts[("C7a", f"K = {count}")].value == pytest.approx(sum(rhos) / len(rhos))
+    net = high_frequency_share(spectra[spectra["classifier"] == "net"])
+    assert verdicts[("C7b", None)].value == pytest.approx(net / min(shares.values()))
+    [png, _] = draw_figures(store, sweep)
+    assert png.name == "figure10_fig10.png" and png.read_bytes()[:8] == PNG_MAGIC
