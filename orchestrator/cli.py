@@ -238,7 +238,7 @@ def status(store: Path) -> None:
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON (one object with 'holds' and 'verdicts').")
 def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
-    """Check the paper's four claims on a store: statistic, threshold, value, pass / fail.
+    """Check the paper's claims on a store: statistic, threshold, value, pass / fail.
 
     \b
     C1  Exp. 1: the step at which k reaches half its amplitude rises with k   rho >= 0.9
@@ -246,6 +246,11 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     C3a Exp. 3: accuracy falls with k at fixed L                         mean rho <= -0.7
     C3b Exp. 3: accuracy rises with L at fixed k >= 150                  mean rho >= 0.7
     C4  Exp. 4: the delta that halves k's magnitude falls with k              rho <= -0.8
+    C5a Fig. 2: two seeds' nets differ on few training points          fraction <= 0.05
+    C5b Fig. 2: ... and on much of the box around them                 fraction >= 0.1
+    C6  Exp. 5: noise is fitted faster on digits than on a flat subspace  fraction >= 0.9
+    C7a Fig. 10: k-NN accuracy does not rise with L (per K)              mean rho <= 0.7
+    C7b Fig. 10: the net's radial spectrum decays faster than k-NN's        ratio <= 1
 
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,
     averaging seeds first; rho is Spearman's. A claim whose experiment is not in the store is

@@ -57,7 +57,7 @@ def report_lines(verdicts: list[Verdict]) -> list[str]:
     """The verdicts as a table (one row each), then what each statistic is and the values behind it."""
     table = pd.DataFrame(
         {
-            "claim": v.claim_id, "result": v.outcome, "rho": "-" if v.value is None else f"{v.value:+.3f}",
+            "claim": v.claim_id, "result": v.outcome, "value": "-" if v.value is None else f"{v.value:+.3f}",
             "threshold": f"{v.comparison} {v.threshold:+g}", "trials": v.trials, "seeds": v.seeds,
             "sweep": (v.sweep or "-") + (f" ({v.group})" if v.group else ""),
         }
@@ -81,6 +81,6 @@ def report_lines(verdicts: list[Verdict]) -> list[str]:
         f"{len(judged) - len(failed)} of {len(judged)} verdicts held"
         + (f"; failed: {', '.join(failed)}" if failed else "")
         + (f"; no data: {', '.join(empty)}" if empty else "")
-        + ". rho is Spearman's over the seed means; ties share their mean rank."
+        + ". value: each claim's statistic, as above; rho is Spearman's over the seed means (ties share their mean rank)."
     )
     return lines

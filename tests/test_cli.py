@@ -28,6 +28,15 @@ def test_every_command_has_help_with_an_example(command):
     assert "Example:" in result.output and f"sbsweep {command}" in result.output
 
 
+def test_verify_help_names_every_claim_with_its_threshold():
+    from orchestrator.verify import CLAIMS
+
+    lines = invoke("verify", "--help").output.splitlines()
+    for claim in CLAIMS:
+        [line] = [line for line in lines if line.split()[:1] == [claim.claim_id]]
+        assert line.endswith(f"{claim.comparison} {claim.threshold:g}"), line
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_is_documented_in_the_readme(command):
     assert f"sbsweep {command}" in (REPO / "README.md").read_text()

@@ -33,7 +33,7 @@ RESULTS = ("accuracy", "baseline_accuracy")
 def add_trial(store: Path, sweep: str, experiment: str, seed: int, status: str = "ok", tables: dict | None = None, **fields) -> None:
     """Commit one trial with the store's real writer: its trials row (loss, error), its config
     (k, L, delta, amplitudes) and results (accuracy) in its experiment's table, its other rows."""
-    point = "-".join(f"{k}{v}" for k, v in sorted(fields.items()) if k in ("k", "L", "delta", "amplitudes"))
+    point = "-".join(f"{k}{v}" for k, v in sorted(fields.items()) if k in ("k", "L", "delta", "amplitudes", "inputs"))
     trial_id = f"{sweep}-{point}-s{seed}"
     config = {"seed": seed, **{k: v for k, v in fields.items() if k not in TRIALS.column_names and k not in RESULTS}}
     generic = {k: v for k, v in fields.items() if k in TRIALS.column_names}
@@ -91,8 +91,52 @@ def perturbation(store: Path, sweep: str = "pt", high_first: bool = True) -> Non
             add_trial(store, sweep, "perturbation", seed, delta=delta, tables={"perturbation_spectra": rows})
 
 
-EXPERIMENTS = {"C1": learning_order, "C2": manifold_regression, "C3": manifold_classification, "C4": perturbation}
+def decision_boundary(store: Path, sweep: str = "db", agree_on_manifold: bool = True, differ_off: bool = True) -> None:
+    """Figure 2's two nets: the same classes on the 20 training points (or all opposite, if not
+    agree_on_manifold), opposite on half the 4 x 4 box (or nowhere, if not differ_off)."""
+    for seed in SEEDS:
+        flip_on, flip_off = seed == 1 and not agree_on_manifold, seed == 1 and differ_off
+        manifold = [dict(region="manifold", x=i / 10, y=0.0, logit=(1.0 if i % 2 else -1.0) * (-1 if flip_on else 1), label=i % 2) for i in range(20)]
+        box = [dict(region="box", x=x / 4, y=y / 4, logit=(1.0 if (x + y) % 2 else -1.0) * (-1 if flip_off and x < 2 else 1))
+               for x in range(4) for y in range(4)]
+        add_trial(store, sweep, "decision_boundary", seed, k=200, L=20, accuracy=1.0, baseline_accuracy=0.6, tables={"decision_maps": manifold + box})
+
+
+def noise_regression(store: Path, sweep: str = "nr", manifold_lower: bool = True) -> None:
+    """Experiment 5 whose loss on the digit manifold is half the flat one's at every step (or twice it)."""
+    for seed in SEEDS:
+        for inputs in ("manifold", "flat"):
+            factor = 0.5 if (inputs == "manifold") == manifold_lower else 1.0
+            curves = [dict(step=step, loss=factor * 0.3 / (1 + step / 100) + 0.001 * seed) for step in range(0, 1100, 100)]
+            add_trial(store, sweep, "noise_regression", seed, inputs=inputs, tables={"curves": curves})
+
+
+def knn(store: Path, sweep: str = "kn", knn_rises: bool = False, net_smoother: bool = True) -> None:
+    """Figure 10: 1-NN's accuracy is 1 everywhere, 5-NN's falls with L (or rises, if knn_rises); at
+    (150, 8) the net's zeta decays as 1/f^2 and the k-NNs' as 1/sqrt(f) (or the other way round)."""
+    for seed in SEEDS:
+        for k in (150, 250, 350):
+            for L in (0, 4, 8):
+                accuracy = [dict(classifier="knn", neighbors=1, accuracy=1.0),
+                            dict(classifier="knn", neighbors=5, accuracy=0.7 + (0.02 if knn_rises else -0.01) * L - 0.0001 * k)]
+                spectra = []
+                if (k, L) == (150, 8):
+                    net_power, knn_power = (2.0, 0.5) if net_smoother else (0.5, 2.0)
+                    for classifier, neighbors, power in (("net", None, net_power), ("knn", 1, knn_power), ("knn", 5, knn_power)):
+                        spectra += [dict(classifier=classifier, neighbors=neighbors, frequency=f, zeta=(1 + f) ** -power) for f in range(11)]
+                add_trial(store, sweep, "knn", seed, k=k, L=L, tables={"classifier_accuracy": accuracy, "radial_spectra": spectra})
+
+
+EXPERIMENTS = {
+    "C1": learning_order, "C2": manifold_regression, "C3": manifold_classification, "C4": perturbation,
+    "C5": decision_boundary, "C6": noise_regression, "C7": knn,
+}
 VIOLATIONS = {
+    "C5a": lambda store: decision_boundary(store, agree_on_manifold=False),
+    "C5b": lambda store: decision_boundary(store, differ_off=False),
+    "C6": lambda store: noise_regression(store, manifold_lower=False),
+    "C7a": lambda store: knn(store, knn_rises=True),
+    "C7b": lambda store: knn(store, net_smoother=False),
     "C1": lambda store: learning_order(store, lower_first=False),
     "C2": lambda store: manifold_regression(store, falls=False),
     "C3a": lambda store: manifold_classification(store, k_slope=+0.001),  # accuracy rising with k
@@ -132,8 +176,11 @@ def test_every_claim_holds_on_a_store_built_to_show_it_and_exit_is_0(store):
         build(store)
     result = invoke(str(store))
     assert result.exit_code == 0, result.output
-    assert outcomes(result.output) == {"C1": ["pass", "pass"], "C2": ["pass"], "C3a": ["pass"], "C3b": ["pass"], "C4": ["pass"]}
-    assert "6 of 6 verdicts held." in result.output
+    assert outcomes(result.output) == {
+        "C1": ["pass", "pass"], "C2": ["pass"], "C3a": ["pass"], "C3b": ["pass"], "C4": ["pass"],
+        "C5a": ["pass"], "C5b": ["pass"], "C6": ["pass"], "C7a": ["pass", "pass"], "C7b": ["pass"],
+    }
+    assert "12 of 12 verdicts held." in result.output
     # In a store of several experiments L is null for some, so pandas reads it as float: labels stay integers.
     assert "final MSE, by L: 0: 2, 4: 0.4005, 10: 0.1823, 16: 0.1181" in result.output
 
@@ -168,8 +215,9 @@ def test_a_claim_whose_experiment_is_absent_is_no_data_not_a_pass(store):
     manifold_regression(store)
     result = invoke(str(store))
     assert result.exit_code == 0, result.output
-    assert outcomes(result.output) == {"C1": ["no data"], "C2": ["pass"], "C3a": ["no data"], "C3b": ["no data"], "C4": ["no data"]}
-    assert "1 of 1 verdicts held; no data: C1, C3a, C3b, C4." in result.output
+    absent = ("C1", "C3a", "C3b", "C4", "C5a", "C5b", "C6", "C7a", "C7b")
+    assert outcomes(result.output) == {"C2": ["pass"], **{claim: ["no data"] for claim in absent}}
+    assert f"1 of 1 verdicts held; no data: {', '.join(absent)}." in result.output
 
 
 def test_two_values_of_an_axis_are_too_few_for_a_correlation_and_count_as_no_data(store):
