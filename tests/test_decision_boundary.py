@@ -11,7 +11,7 @@ from conftest import stored_sweep, verdicts_of
 from orchestrator.figures import draw_figures
 from orchestrator.store import StoredSweep
 from workloads import REGISTRY
-from workloads.decision_boundary.trial import box_grid
+from workloads.signals import box_grid
 
 CPU = torch.device("cpu")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

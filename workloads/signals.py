@@ -1,4 +1,5 @@
-"""Inputs and targets on the latent grid: z_i = i/N, sums of sinusoids, and the manifold gamma_L.
+"""Inputs and targets on the latent grid: z_i = i/N, sums of sinusoids, the manifold gamma_L, and
+the grid of a box around it.
 
 Every function here is pure: tensors in, tensors out, randomness only through an explicit seed.
 """
@@ -49,3 +50,10 @@ def gamma(z: torch.Tensor, L: int) -> torch.Tensor:
     z64 = z.double()
     radius = 1 + 0.5 * torch.sin(2 * math.pi * L * z64)
     return torch.stack((radius * torch.cos(2 * math.pi * z64), radius * torch.sin(2 * math.pi * z64)), dim=1).float()
+
+
+def box_grid(half_width: float, points: int) -> torch.Tensor:
+    """The points x, y in linspace(-b, b, points) of the box [-b, b]^2, row by row: (points^2, 2)."""
+    axis = torch.linspace(-half_width, half_width, points, dtype=torch.float64)
+    ys, xs = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack((xs.reshape(-1), ys.reshape(-1)), dim=1).float()

@@ -10,14 +10,8 @@ from workloads.decision_boundary.config import DecisionBoundaryConfig
 from workloads.manifold_classification.trial import labels_of
 from workloads.manifold_classification.trial import problem as classification_problem
 from workloads.nets import build_mlp
+from workloads.signals import box_grid
 from workloads.training import Problem
-
-
-def box_grid(half_width: float, points: int) -> torch.Tensor:
-    """The points x, y in linspace(-b, b, points) of the box [-b, b]^2, row by row: (points^2, 2)."""
-    axis = torch.linspace(-half_width, half_width, points, dtype=torch.float64)
-    ys, xs = torch.meshgrid(axis, axis, indexing="ij")
-    return torch.stack((xs.reshape(-1), ys.reshape(-1)), dim=1).float()
 
 
 def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from workloads.decision_boundary.trial import box_grid
 from workloads.knn.config import KnnConfig
 from workloads.manifold_classification.trial import labels_of
 from workloads.manifold_classification.trial import problem as classification_problem
-from workloads.signals import gamma, latent_grid
+from workloads.signals import box_grid, gamma, latent_grid
 from workloads.spectrum import radial_spectrum
 from workloads.training import Checkpointing, WorkloadResult, solve
 
