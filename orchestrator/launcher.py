@@ -240,7 +240,7 @@ def _fit(
     refs = [ray.put(batch.to_config()) for batch in batches]
     try:
         tuner = tune.Tuner(
-            make_trainable(spec.resources, spec.execution.checkpoint_every_steps, refs, prepared, spec.execution.compile),
+            make_trainable(spec.resources, spec.execution, refs, prepared),
             param_space={"batch": tune.grid_search(list(range(len(batches))))},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=spec.execution.max_concurrent_trials,

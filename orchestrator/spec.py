@@ -78,6 +78,10 @@ class Execution(_Strict):
     before its unfinished trials are recorded as crashed"""
     checkpoint_every_steps: int = Field(1000, gt=0)
     """steps between a trial's checkpoints: a crashed or interrupted trial resumes from the last"""
+    checkpoint_min_interval_s: float = Field(30.0, ge=0)
+    """a batch writes a checkpoint at most this often: each costs a round trip through Tune and a
+    directory on its storage (about half a second), more than short trials are worth redoing. A
+    crash loses at most this much work beyond checkpoint_every_steps; 0 checkpoints at every chance"""
     max_trials: int = Field(DEFAULT_MAX_TRIALS, gt=0)
     """a sweep that expands to more trials than this is refused (raise it on purpose)"""
     pack: int = Field(1, gt=0)

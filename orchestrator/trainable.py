@@ -2,8 +2,9 @@
 
 The batch runs its units one after another. Every REPORT_EVERY_S seconds, at every training
 checkpoint, and at its end, it reports to the driver the rows of the trials finished since its
-last report (Arrow IPC bytes), then a checkpoint saying which trials it has reported and,
-mid-training, the running unit's state (checkpoints.py). So a batch that Tune retries after
+last report (Arrow IPC bytes), then, at most every `execution.checkpoint_min_interval_s`, a
+checkpoint saying which trials it has reported and, mid-training, the running unit's state
+(checkpoints.py). So a batch that Tune retries after
 a crash (`execution.max_failures`) skips the trials it reported and resumes the unit that was
 running from its checkpoint; and reporting costs one driver round trip per few seconds, not one
 per trial.
@@ -19,7 +20,7 @@ from orchestrator.checkpoints import BatchProgress, load_checkpoint, save_checkp
 from orchestrator.cluster import ray_request
 from orchestrator.plan import Batch, unit_id
 from orchestrator.rows import concat_tables, tables_to_bytes
-from orchestrator.spec import Resources
+from orchestrator.spec import Execution, Resources
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,9 +34,7 @@ REPORT_EVERY_S = 2.0
 """Seconds between a batch's reports while it runs trials: each is a round trip to the driver."""
 
 
-def make_trainable(
-    resources: Resources, checkpoint_every_steps: int, batches: list[Any], prepared: dict[str, bytes], compile_mode: str | None = None
-) -> Callable[[dict[str, Any]], None]:
+def make_trainable(resources: Resources, execution: Execution, batches: list[Any], prepared: dict[str, bytes]) -> Callable[[dict[str, Any]], None]:
     """A fresh Tune function trainable for one resource shape, whose config is a batch index.
 
     `batches` holds one object-store reference per batch (to its Batch.to_config()), so a worker
@@ -50,13 +49,13 @@ def make_trainable(
         import ray
 
         batch = Batch.from_config(ray.get(batches[config["batch"]]))
-        run_batch(batch, resources, checkpoint_every_steps, prepared, compile_mode)
+        run_batch(batch, resources, execution, prepared)
 
     trainable = tune.with_parameters(sbsweep_batch, batches=batches, prepared=prepared)
     return tune.with_resources(trainable, ray_request(resources))
 
 
-def run_batch(batch: Batch, resources: Resources, checkpoint_every_steps: int, prepared: dict[str, bytes], compile_mode: str | None) -> None:
+def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared: dict[str, bytes]) -> None:
     """Run `batch` inside a Tune trial, reporting as described in the module docstring."""
     import ray
     from ray import tune
@@ -70,7 +69,7 @@ def run_batch(batch: Batch, resources: Resources, checkpoint_every_steps: int, p
     where = {
         # Ray narrowed CUDA_VISIBLE_DEVICES to these, so torch's cuda:0 is the first of them.
         "device": device, "torch_threads": max(1, int(resources.cpu)), "node_id": context.get_node_id(),
-        "gpu_ids": ",".join(context.get_accelerator_ids().get("GPU", [])) or None, "compile_mode": compile_mode,
+        "gpu_ids": ",".join(context.get_accelerator_ids().get("GPU", [])) or None, "compile_mode": execution.compile,
     }
     progress = BatchProgress()
     checkpoint = tune.get_checkpoint()
@@ -79,10 +78,10 @@ def run_batch(batch: Batch, resources: Resources, checkpoint_every_steps: int, p
             progress = load_checkpoint(directory, device)
     finished: list[dict[str, pa.Table]] = []
     states: dict[str, dict[str, Any]] = {}
-    last_report = time.monotonic()
+    last_report = last_checkpoint = time.monotonic()
 
-    def report(state: dict[str, Any] | None = None, unit: str | None = None) -> None:
-        nonlocal last_report
+    def report(state: dict[str, Any] | None = None, unit: str | None = None, last: bool = False) -> None:
+        nonlocal last_report, last_checkpoint
         metrics: dict[str, Any] = {}
         if finished:
             tables = concat_tables(finished)
@@ -98,15 +97,18 @@ def run_batch(batch: Batch, resources: Resources, checkpoint_every_steps: int, p
             # checkpoint, and writes them into its experiment state every few seconds.
             tune.report(metrics)
         progress.unit, progress.state = unit, state
-        save_checkpoint(progress, lambda directory: tune.report({}, checkpoint=tune.Checkpoint.from_directory(directory)))
         last_report = time.monotonic()
+        # A finished batch is never retried, so its last report needs no checkpoint.
+        if not last and last_report - last_checkpoint >= execution.checkpoint_min_interval_s:
+            save_checkpoint(progress, lambda directory: tune.report({}, checkpoint=tune.Checkpoint.from_directory(directory)))
+            last_checkpoint = time.monotonic()
 
     for unit in batch.units:
         if all(trial.trial_id in progress.reported for trial in unit):
             continue
         uid = unit_id(unit)
         saved = progress.state if progress.unit == uid else _load_resume(batch.resume_from.get(uid), device)
-        checkpointing = Checkpointing(every_steps=checkpoint_every_steps, save=lambda state, uid=uid: report(state, uid), saved=saved)
+        checkpointing = Checkpointing(every_steps=execution.checkpoint_every_steps, save=lambda state, uid=uid: report(state, uid), saved=saved)
         if unit[0].stage == "prepare":
             states.update(prepare_unit(unit, checkpointing, where["device"], where["torch_threads"]))
             report()  # a prepared state is big and a whole training's worth: hand it over at once
@@ -115,7 +117,7 @@ def run_batch(batch: Batch, resources: Resources, checkpoint_every_steps: int, p
         if time.monotonic() - last_report >= REPORT_EVERY_S:
             report()
     if finished or states:
-        report()
+        report(last=True)
 
 
 def _load_resume(uri: str | None, device: Any) -> dict[str, Any] | None:

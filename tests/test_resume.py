@@ -39,7 +39,7 @@ name: long
 experiment: manifold_classification
 grid: {k: [5], L: [2]}
 workload: {width: 32, depth: 3, n_points: 128, steps: 1500, eval_every_steps: 100}
-execution: {checkpoint_every_steps: 100}
+execution: {checkpoint_every_steps: 100, checkpoint_min_interval_s: 0}
 """
 
 
@@ -171,7 +171,7 @@ name: long
 experiment: manifold_classification
 grid: {k: [5], L: [2], steps: [200, 300, 1500]}
 workload: {width: 32, depth: 3, n_points: 128, eval_every_steps: 100}
-execution: {checkpoint_every_steps: 100, batch_size: 3}
+execution: {checkpoint_every_steps: 100, checkpoint_min_interval_s: 0, batch_size: 3}
 """
 
 
