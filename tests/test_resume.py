@@ -183,9 +183,13 @@ def by_steps(store: Path) -> pd.DataFrame:
 
 def kill_the_workers_mid_trial(*launches: tuple[Path, Path, tuple[str, ...]]) -> list[subprocess.CompletedProcess]:
     """Start each (sweep, store, args) launch, SIGKILL its one worker once its long trial has
-    checkpointed step 300, and let it finish. The launches run side by side, each on its own Ray."""
-    started = [(start_launch(sweep, store, *args), store) for sweep, store, args in launches]
-    for launch, store in started:
+    checkpointed step 300, and let it finish. Each launch starts once the one before has been
+    killed (each on its own Ray): started together, a loaded machine could let the second finish
+    before its turn to be killed came."""
+    started = []
+    for sweep, store, args in launches:
+        launch = start_launch(sweep, store, *args)
+        started.append((launch, store))
         wait_until(lambda store=store: checkpointed_step(store) >= 300)
         workers = [pid for pid, command in descendants(launch.pid) if "ImplicitFunc" in command]
         assert len(workers) == 1, descendants(launch.pid)
