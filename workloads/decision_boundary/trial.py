@@ -9,7 +9,6 @@ import torch
 from workloads.decision_boundary.config import DecisionBoundaryConfig
 from workloads.manifold_classification.trial import labels_of
 from workloads.manifold_classification.trial import problem as classification_problem
-from workloads.nets import build_mlp
 from workloads.signals import box_grid
 from workloads.training import Problem
 
@@ -18,11 +17,9 @@ def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:
     """Experiment 3's training problem at the config's (k, L), its labels drawn from data_seed and
     its net from seed; its last evaluation also reads the net over the box and on the training
     points (the decision_maps table)."""
-    data = dataclasses.replace(config, seed=config.data_seed)
-    base = classification_problem(data, device)
-    base = dataclasses.replace(base, model=build_mlp(in_features=2, width=config.width, depth=config.depth, seed=config.seed).to(device))
+    base = classification_problem(config, device, phase_seed=config.data_seed)
     box = box_grid(config.box_half_width, config.box_points).to(device)  # (P^2, 2)
-    labels = labels_of(data).long().tolist()
+    labels = labels_of(config, config.data_seed).long().tolist()
 
     def evaluate(step: int, logits: torch.Tensor, loss: torch.Tensor) -> dict:
         row = base.evaluate(step, logits, loss)

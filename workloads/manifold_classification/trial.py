@@ -10,16 +10,19 @@ from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.training import Problem
 
 
-def labels_of(config: ManifoldClassificationConfig) -> torch.Tensor:
-    """The trial's labels on the latent grid: 1 where sin(2 pi k z + phi) exceeds the threshold, (N,)."""
+def labels_of(config: ManifoldClassificationConfig, phase_seed: int | None = None) -> torch.Tensor:
+    """The trial's labels on the latent grid: 1 where sin(2 pi k z + phi) exceeds the threshold, (N,).
+    phi is drawn from `phase_seed`, by default the trial's seed."""
     z = latent_grid(config.n_points)
-    signal = sinusoid_sum(z, torch.tensor([float(config.k)]), torch.ones(1), draw_phases(config.seed, 1))
+    phases = draw_phases(config.seed if phase_seed is None else phase_seed, 1)
+    signal = sinusoid_sum(z, torch.tensor([float(config.k)]), torch.ones(1), phases)
     return (signal > config.threshold).float()
 
 
-def problem(config: ManifoldClassificationConfig, device: torch.device) -> Problem:
-    """One (k, L, seed) point as a training problem: the points of gamma_L and their labels."""
-    labels = labels_of(config).to(device)  # (N,)
+def problem(config: ManifoldClassificationConfig, device: torch.device, *, phase_seed: int | None = None) -> Problem:
+    """One (k, L, seed) point as a training problem: the points of gamma_L and their labels (their
+    phase drawn from `phase_seed`, by default the seed, which always draws the net's weights)."""
+    labels = labels_of(config, phase_seed).to(device)  # (N,)
     bce = torch.nn.BCEWithLogitsLoss()
     positive_fraction = float(labels.mean())
 
