@@ -83,6 +83,13 @@ def spearman(x: pd.Series, y: pd.Series) -> float:
     return float(x.rank().corr(y.rank()))
 
 
+def rho_by_line(lines: pd.DataFrame) -> pd.Series:
+    """Spearman's rho of each row of `lines` (a line over the columns) against the column values,
+    for the rows with at least MIN_AXIS_VALUES values; NaN where a line is the same everywhere."""
+    long_enough = lines[lines.notna().sum(axis=1) >= MIN_AXIS_VALUES]
+    return pd.Series({name: spearman(pd.Series(line.index), line) for name, line in long_enough.iterrows()}, dtype=float)
+
+
 def verdict(claim: Claim, sweep: str | None, trials: pd.DataFrame, **fields: object) -> Verdict:
     """A verdict of `claim` on `sweep`, counting the trials (and seeds) it rests on."""
     return Verdict(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, judge, ok_trials, spearman, verdict
+from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, judge, ok_trials, rho_by_line, verdict
 from workloads.experiment import SweepData
 from workloads.manifold_classification.claims import C3B, C3B_MIN_K
 
@@ -39,14 +39,11 @@ def check(data: SweepData) -> list[Verdict]:
     verdicts = []
     for neighbors, rows in knn.groupby("neighbors", sort=True):
         lines = rows.pivot_table(index="L", columns="k", values="accuracy", aggfunc="mean")
-        lines = lines.loc[:, lines.columns >= C3B_MIN_K].T  # one line per k, over L
-        lines = lines[lines.notna().sum(axis=1) >= MIN_AXIS_VALUES]
+        rhos = rho_by_line(lines.loc[:, lines.columns >= C3B_MIN_K].T)  # one line per k, over L
         # A k whose accuracy is the same at every L did not rise with L: its rho is undefined, and
         # counts as 0 (1-NN's training accuracy is 1 everywhere; a large K's sits at the baseline).
-        flat = lines.nunique(axis=1) == 1
-        rhos = pd.Series(
-            {k: 0.0 if flat[k] else spearman(pd.Series(line.dropna().index), line.dropna()) for k, line in lines.iterrows()}, dtype=float
-        )
+        flat = rhos.isna()
+        rhos = rhos.fillna(0.0)
         notes = [f"k = {', '.join(map(str, rhos.index[flat]))}: accuracy the same at every L, counted as rho 0"] if flat.any() else []
         if rhos.empty:
             result = verdict(C7A, data.name, trials, notes=[f"no k >= {C3B_MIN_K} with at least {MIN_AXIS_VALUES} values of L"])

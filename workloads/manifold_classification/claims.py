@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, judge, ok_trials, spearman, verdict
+from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, judge, ok_trials, rho_by_line, verdict
 from workloads.experiment import SweepData
 
 C3A = Claim(
@@ -30,8 +28,7 @@ def check(data: SweepData) -> list[Verdict]:
         (C3A, accuracy, "k"),  # one line per L, running over k
         (C3B, accuracy.loc[:, accuracy.columns >= C3B_MIN_K].T, "L"),  # one line per k, over L
     ):
-        long_enough = [(name, line) for name, line in lines.iterrows() if line.notna().sum() >= MIN_AXIS_VALUES]
-        rhos = pd.Series({name: spearman(pd.Series(line.index), line) for name, line in long_enough}, dtype=float)
+        rhos = rho_by_line(lines)
         rhos.index.name = "L" if axis == "k" else "k"
         undefined = rhos[rhos.isna()]
         notes = []
