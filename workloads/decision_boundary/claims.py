@@ -37,14 +37,19 @@ def seed_pairs(trials: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
     return pairs
 
 
-def disagreement(maps: pd.DataFrame, region: str, first: str, second: str) -> float:
-    """The fraction of `region`'s points where the nets of trials `first` and `second` predict
-    different classes (the sign of their logits)."""
+def differing(maps: pd.DataFrame, region: str, first: str, second: str) -> pd.Series:
+    """For each of `region`'s points, indexed by (x, y), whether the nets of trials `first` and
+    `second` predict different classes there (the sign of their logits)."""
     rows = maps[maps["region"] == region]
     one = rows[rows["trial_id"] == first].set_index(["x", "y"])["logit"]
     two = rows[rows["trial_id"] == second].set_index(["x", "y"])["logit"]
     one, two = one.align(two, join="inner")
-    return float(((one > 0) != (two > 0)).mean())
+    return (one > 0) != (two > 0)
+
+
+def disagreement(maps: pd.DataFrame, region: str, first: str, second: str) -> float:
+    """The fraction of `region`'s points where the nets of trials `first` and `second` differ."""
+    return float(differing(maps, region, first, second).mean())
 
 
 def check(data: SweepData) -> list[Verdict]:

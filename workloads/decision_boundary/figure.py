@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from workloads.claims import ok_trials
-from workloads.decision_boundary.claims import disagreement, seed_pairs
+from workloads.decision_boundary.claims import differing, disagreement, seed_pairs
 from workloads.experiment import SweepData
 from workloads.plots import save
 
@@ -48,12 +48,11 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         ax = axes[0][-1]
         ax.imshow(classes[0] != classes[1], origin="lower", extent=extent, cmap="Greys", vmin=0, vmax=1.5)
         ids = [net["trial_id"] for net in nets]
-        logits = maps[maps["region"] == "manifold"].pivot_table(index=["x", "y"], columns="trial_id", values="logit")
-        differ = (logits[ids[0]] > 0) != (logits[ids[1]] > 0)
+        differ = differing(maps, "manifold", *ids)
         for mask, style in ((~differ, {"color": "tab:blue", "s": 0.3}), (differ, {"color": "tab:orange", "s": 2.5})):
-            points = logits[mask].index.to_frame()
+            points = differ[mask].index.to_frame()
             ax.scatter(points["x"], points["y"], **style)
-        on, off = (disagreement(maps, region, *ids) for region in ("manifold", "box"))
+        on, off = float(differ.mean()), disagreement(maps, "box", *ids)
         title = f"where their classes differ: {100 * off:.0f}% of the box (grey),\n{100 * on:.1f}% of the training points (orange; blue: agree)"
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("x")
