@@ -52,7 +52,7 @@ def main() -> None:
     fields = {"L": 4, "seed": 0, "width": args.width, "depth": args.depth, "n_points": args.n_points, "steps": args.steps, "eval_every_steps": 100}
     config = ManifoldRegressionConfig(**fields)
     spec_config = to_data(config)
-    trial = TrialSpec("bench-step", "bench", "manifold_regression", config_hash("manifold_regression", spec_config), spec_config)
+    trial = TrialSpec("bench-step", "bench", "manifold_regression", config_hash("manifold_regression", spec_config, 2), spec_config)
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "store")

@@ -83,7 +83,7 @@ def main() -> None:
         config = {"amplitudes": "equal", "seed": 0, "frequencies": list(range(5, 51, 5)), "n_points": 200, "width": 64, "depth": 6,
                   "steps": args.trial_steps, "learning_rate": 3e-4, "eval_every_steps": 100, "power_iterations": 10,
                   "function_steps": [100, 1000]}
-        trial = TrialSpec("bench-write", "bench", "learning_order", config_hash("learning_order", config), config)
+        trial = TrialSpec("bench-write", "bench", "learning_order", config_hash("learning_order", config, 2), config)
         start = time.perf_counter()
         tables = run_trial(trial)
         trial_s = time.perf_counter() - start

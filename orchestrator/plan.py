@@ -42,7 +42,7 @@ class TrialSpec:
     sweep: str
     experiment: str
     config_hash: str
-    """sha256 (16 hex digits) of {experiment, config}"""
+    """sha256 (16 hex digits) of {experiment, its version, config}"""
     config: dict[str, Any]
     """every field of the experiment's config, defaults included, seed included"""
     prepared_id: str | None = None
@@ -51,9 +51,10 @@ class TrialSpec:
     """'trial', or 'prepare' for the job that computes a prepared state (its trial_id is the prepared_id)"""
 
 
-def config_hash(experiment: str, config: dict[str, Any]) -> str:
-    """A stable hash of a resolved config: key order and list/tuple spelling do not matter."""
-    canonical = json.dumps({"experiment": experiment, "config": config}, sort_keys=True, separators=(",", ":"))
+def config_hash(experiment: str, config: dict[str, Any], version: int) -> str:
+    """A stable hash of a resolved config and the version of the experiment's code that computes
+    it: key order and list/tuple spelling do not matter."""
+    canonical = json.dumps({"experiment": experiment, "version": version, "config": config}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -63,15 +64,15 @@ def _prepared_config(prepared_fields: tuple[str, ...], config: dict[str, Any]) -
 
 def expand(spec: SweepSpec) -> list[TrialSpec]:
     """Every trial of the sweep: grid points x seeds, seeds outermost."""
-    prepared_fields = spec.experiment_entry.prepared_fields
+    prepared_fields, version = spec.experiment_entry.prepared_fields, spec.experiment_entry.version
     trials = []
     for seed in spec.seeds:
         for point in grid_points(spec.grid):
             config = resolve_config(spec, point, seed)
-            digest = config_hash(spec.experiment, config)
+            digest = config_hash(spec.experiment, config, version)
             prepared_id = None
             if prepared_fields:
-                prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', _prepared_config(prepared_fields, config))}"
+                prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', _prepared_config(prepared_fields, config), version)}"
             trials.append(TrialSpec(f"{spec.name}-{digest}", spec.name, spec.experiment, digest, config, prepared_id))
     return trials
 

@@ -102,6 +102,10 @@ RESOLVED_KEY = "resolved_workload"
 """The key of a stored spec (see SweepSpec.stored_form) that holds its fixed config as the
 experiment's code resolved it."""
 
+VERSION_KEY = "experiment_version"
+"""The key of a stored spec that holds the version of the experiment's code that computed its
+trials (Experiment.version); a spec stored without it was computed by version 1."""
+
 
 class SweepSpec(_Strict):
     """A whole sweep: which experiment, which grid and seeds, fixed values, resources."""
@@ -131,10 +135,11 @@ class SweepSpec(_Strict):
 
     def stored_form(self) -> dict[str, Any]:
         """The spec as the store keeps it: as written, and its fixed config as the experiment's code
-        resolves it today (defaults filled in), so a later launch sees a change of the code's
-        defaults or fields as a change of what the sweep's trials compute."""
+        resolves it today (defaults filled in) and the experiment's version, so a later launch sees a
+        change of the code's defaults, fields or computation as a change of what the trials compute."""
         fixed = resolve_config(self, {}, 0)
-        return {**self.to_dict(), RESOLVED_KEY: {k: v for k, v in fixed.items() if k not in self.grid and k != "seed"}}
+        resolved = {k: v for k, v in fixed.items() if k not in self.grid and k != "seed"}
+        return {**self.to_dict(), RESOLVED_KEY: resolved, VERSION_KEY: self.experiment_entry.version}
 
     def spec_hash(self) -> str:
         """sha256 of the spec's canonical JSON: equal specs, equal hash."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.plan import expand
-from orchestrator.spec import RESOLVED_KEY, SpecError, validate_spec
+from orchestrator.spec import RESOLVED_KEY, VERSION_KEY, SpecError, validate_spec
 from orchestrator.store import check_store, read_table, saved_sweep
 from results_schema import SWEEPS_DIR, TRIALS, TrialStatus
 
@@ -38,9 +38,12 @@ def sweep_statuses(store: Path) -> list[SweepStatus]:
     statuses = []
     for name in names:
         raw = saved_sweep(store, name)
-        raw = {k: v for k, v in raw.items() if k != RESOLVED_KEY} if raw else raw  # what the store adds to the spec as written
+        version = (raw or {}).get(VERSION_KEY, 1)
+        raw = {k: v for k, v in raw.items() if k not in (RESOLVED_KEY, VERSION_KEY)} if raw else raw  # what the store adds to the spec as written
         try:
-            expected_ids = {t.trial_id for t in expand(validate_spec(raw, str(store / SWEEPS_DIR / f"{name}.json")))} if raw else None
+            spec = validate_spec(raw, str(store / SWEEPS_DIR / f"{name}.json")) if raw else None
+            # Trials computed by another version of the experiment have other ids: count what is stored.
+            expected_ids = {t.trial_id for t in expand(spec)} if spec and spec.experiment_entry.version == version else None
         except SpecError:
             expected_ids = None  # e.g. an experiment this version no longer has: count what is stored
         rows = trials[trials["sweep"] == name]

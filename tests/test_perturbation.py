@@ -80,7 +80,8 @@ def test_relaunching_with_more_deltas_reuses_theta_star_and_trains_nothing(local
     assert len(trials) == 8 and trials.groupby("seed")["prepared_id"].nunique().tolist() == [1, 1]
     rows = pd.read_parquet(store / "perturbation_spectra")
     assert len(rows) == 8 * 2 and set(rows["delta"]) == {0.0, 2.0, 4.0, 8.0}
-    assert (rows.loc[rows["delta"] == 0.0, "normalized_magnitude"] - 1).abs().max() < 1e-6
+    # 1 at delta = 0, up to float32 rounding: the batched pass over directions rounds apart from the net's own
+    assert (rows.loc[rows["delta"] == 0.0, "normalized_magnitude"] - 1).abs().max() < 1e-5
 
 
 def test_trials_whose_theta_star_diverged_fail_with_the_reason_and_the_rest_is_untouched(local_ray, write_sweep, tmp_path):

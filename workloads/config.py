@@ -32,8 +32,8 @@ class TrainedNet:
     __pydantic_config__ = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     seed: int = 0
-    """draws all of the trial's randomness (its data's and its net's initial weights), so a trial
-    computes the same numbers on any worker"""
+    """draws all of the trial's randomness, each purpose (its data's, its net's initial weights, ...)
+    from a stream of its own, so a trial computes the same numbers on any worker"""
     n_points: Annotated[int, Gt(0)] = 1000
     """N, the number of training points (latent grid size)"""
     width: Annotated[int, Gt(0)] = 256

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from workloads.randomness import Stream, stream_seed
+
 
 def build_mlp(in_features: int, width: int, depth: int, seed: int) -> nn.Sequential:
     """A ReLU MLP of `depth` Linear layers: depth - 1 hidden layers of `width` units, then one
@@ -17,8 +19,9 @@ def build_mlp(in_features: int, width: int, depth: int, seed: int) -> nn.Sequent
     This is how the authors' code builds the paper's "6-layer deep 256-unit wide" net: depth 6 is
     Linear(in, 256), 4 x Linear(256, 256), Linear(256, 1), 263 937 parameters for a 1-D input.
     Depth 1 is a linear model. Weights use PyTorch's default initialisation (as the authors'
-    code), drawn from `seed` inside a forked RNG so building a net never disturbs the caller's
-    random state. The ReLUs work in place (Linear's backward does not need its output): the same
+    code), drawn from the weights' stream of the trial's `seed` (randomness.Stream.WEIGHTS), inside
+    a forked RNG so building a net never disturbs the caller's random state. The ReLUs work in
+    place (Linear's backward does not need its output): the same
     numbers, without a fresh N x width buffer and a pass over it per layer.
     """
     layers: list[nn.Module] = []
@@ -27,7 +30,7 @@ def build_mlp(in_features: int, width: int, depth: int, seed: int) -> nn.Sequent
         # The CPU generator alone, where the layers are built: torch.manual_seed would also seed
         # (lazily, recording a stack trace each time) every accelerator backend, a third of the
         # cost of building a small net.
-        torch.default_generator.manual_seed(seed)
+        torch.default_generator.manual_seed(stream_seed(seed, Stream.WEIGHTS))
         for _ in range(depth - 1):
             layers += [nn.Linear(fan_in, width), nn.ReLU(inplace=True)]
             fan_in = width

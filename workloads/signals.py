@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from workloads.randomness import Stream, generator
+
 
 def latent_grid(n_points: int) -> torch.Tensor:
     """The N latent points z_i = i/N, i = 0..N-1, shape (N,), float32.
@@ -21,13 +23,12 @@ def latent_grid(n_points: int) -> torch.Tensor:
 
 
 def draw_phases(seed: int, count: int) -> torch.Tensor:
-    """`count` phases phi ~ U(0, 2 pi), drawn from `seed` alone, shape (count,).
+    """`count` phases phi ~ U(0, 2 pi), drawn from the phases' stream of `seed`, shape (count,).
 
     A private generator keeps the draw independent of torch's global RNG, so the phases of a
-    trial do not depend on what else ran in the same worker process.
+    trial do not depend on what else ran in the same worker process, nor on its net's weights.
     """
-    generator = torch.Generator().manual_seed(seed)
-    return torch.rand(count, generator=generator, dtype=torch.float64).mul(2 * math.pi).float()
+    return torch.rand(count, generator=generator(seed, Stream.PHASES), dtype=torch.float64).mul(2 * math.pi).float()
 
 
 def sinusoid_sum(

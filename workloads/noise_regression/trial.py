@@ -11,6 +11,7 @@ from torch import nn
 
 from workloads.nets import build_mlp
 from workloads.noise_regression.config import NoiseRegressionConfig
+from workloads.randomness import Stream, generator, stream_seed
 from workloads.training import Checkpointing, Problem, adam
 
 
@@ -25,7 +26,7 @@ def digits() -> torch.Tensor:
 def autoencoder(config: NoiseRegressionConfig) -> tuple[nn.Module, nn.Module]:
     """(encoder 64 -> w -> d, decoder d -> w -> 64), ReLU hidden layers, sigmoid pixels."""
     with torch.random.fork_rng(devices=[]):
-        torch.default_generator.manual_seed(config.seed)
+        torch.default_generator.manual_seed(stream_seed(config.seed, Stream.AUTOENCODER_WEIGHTS))
         width, code = config.autoencoder_width, config.code_dim
         encoder = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, code))
         decoder = nn.Sequential(nn.Linear(code, width), nn.ReLU(), nn.Linear(width, 64), nn.Sigmoid())
@@ -41,14 +42,14 @@ def prepare(config: NoiseRegressionConfig, device: torch.device, checkpointing: 
     images = digits().to(device)
     encoder, decoder = (part.to(device) for part in autoencoder(config))
     optimizer = adam([*encoder.parameters(), *decoder.parameters()], config.autoencoder_learning_rate)
-    noise = torch.Generator(device=device).manual_seed(config.seed)
+    noise = generator(config.seed, Stream.AUTOENCODER_NOISE, device)
     for _ in range(config.autoencoder_steps):
         corrupted = images + config.autoencoder_noise * torch.randn(images.shape, generator=noise, device=device)
         loss = ((decoder(encoder(corrupted)) - images) ** 2).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(config.seed))[: config.n_points]
+    chosen = torch.randperm(len(images), generator=generator(config.seed, Stream.DATA_SUBSET))[: config.n_points]
     with torch.no_grad():
         reconstructions = decoder(encoder(images[chosen.to(device)]))
         clean_loss = float(((decoder(encoder(images)) - images) ** 2).mean())
@@ -64,15 +65,20 @@ def inputs_of(config: NoiseRegressionConfig, prepared: bytes | None) -> tuple[to
     if config.inputs == "manifold":
         return state["reconstructions"], state["loss"]
     flat = torch.zeros(config.n_points, 64)
-    generator = torch.Generator().manual_seed(config.seed + 1)  # apart from the targets' draw
-    flat[:, : config.code_dim] = torch.rand(config.n_points, config.code_dim, generator=generator)
+    flat[:, : config.code_dim] = torch.rand(config.n_points, config.code_dim, generator=generator(config.seed, Stream.FLAT_INPUTS))
     return flat, state["loss"]
+
+
+def noise_targets(config: NoiseRegressionConfig) -> torch.Tensor:
+    """The white-noise targets, one U(0, 1) per sample, (n_points,): the same for both inputs of a
+    seed, and drawn from a stream of their own, apart from every net's weights."""
+    return torch.rand(config.n_points, generator=generator(config.seed, Stream.NOISE_TARGETS))
 
 
 def problem(config: NoiseRegressionConfig, device: torch.device, prepared: bytes | None = None) -> Problem:
     """One run as a training problem: regress white noise, U(0, 1) per sample, on the run's inputs."""
     inputs, autoencoder_loss = inputs_of(config, prepared)
-    targets = torch.rand(config.n_points, generator=torch.Generator().manual_seed(config.seed)).to(device)  # the same for both inputs
+    targets = noise_targets(config).to(device)
     return Problem(
         model=build_mlp(in_features=64, width=config.width, depth=config.depth, seed=config.seed).to(device),
         inputs=inputs.to(device),

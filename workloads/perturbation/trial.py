@@ -10,6 +10,7 @@ from torch.func import functional_call, vmap
 
 from workloads.nets import build_mlp, count_parameters
 from workloads.perturbation.config import PerturbationConfig
+from workloads.randomness import Stream, generator
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import single_sided_spectrum
 from workloads.training import Checkpointing, Problem, WorkloadResult, solve
@@ -44,11 +45,10 @@ def prepare(config: PerturbationConfig, device: torch.device, checkpointing: Che
 def unit_directions(count: int, size: int, seed: int) -> torch.Tensor:
     """`count` directions uniform on the unit sphere of R^size (normalized Gaussians), (count, size).
 
-    Drawn from `seed` alone: every delta of a run uses the same directions, so the curve over
-    delta is not blurred by redrawing them.
+    Drawn from the directions' stream of `seed`: every delta of a run uses the same directions, so
+    the curve over delta is not blurred by redrawing them, and none reuses the initial weights' draws.
     """
-    generator = torch.Generator().manual_seed(seed)
-    gaussian = torch.randn(count, size, generator=generator)
+    gaussian = torch.randn(count, size, generator=generator(seed, Stream.DIRECTIONS))
     return gaussian / gaussian.norm(dim=1, keepdim=True)
 
 
