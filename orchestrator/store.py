@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from orchestrator.spec import RESOLVED_KEY
+from orchestrator.spec import RESOLVED_KEY, VERSION_KEY
 from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TRIALS, StoreError, Table, TrialStatus
 from workloads import TABLES
 
@@ -334,6 +334,11 @@ def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
     stored = saved_sweep(store, name)
     if stored is None:
         return None
+    stored_version, version = stored.get(VERSION_KEY, 1), spec.get(VERSION_KEY, 1)
+    if stored_version != version:
+        return (f"sweep '{name}' is already stored, computed by version {stored_version} of experiment '{spec.get('experiment')}', "
+                f"whose code now computes version {version} (other numbers from the same config)")
+    stored, spec = {k: v for k, v in stored.items() if k != VERSION_KEY}, {k: v for k, v in spec.items() if k != VERSION_KEY}
     if RESOLVED_KEY not in stored:  # saved before specs kept their resolved config: compare what both have
         spec = {k: v for k, v in spec.items() if k != RESOLVED_KEY}
     changed = sorted(k for k in set(stored) | set(spec) if k not in GROWABLE_SPEC_KEYS and stored.get(k) != spec.get(k))
@@ -507,3 +512,8 @@ class StoredSweep:
         rows = rows[rows["trial_id"].isin(ok["trial_id"])]
         wanted = [field for field in config if field not in rows]
         return rows.merge(ok[["trial_id", *wanted]], on="trial_id") if wanted else rows.reset_index(drop=True)
+
+    def sweeps_of(self, experiment: str) -> list[StoredSweep]:
+        """The store's sweeps of `experiment` (this one included, if it is one), by name."""
+        trials = read_table(self.store, TRIALS.name, columns=["sweep", "experiment"])
+        return [StoredSweep(self.store, name) for name in sorted(set(trials.loc[trials["experiment"] == experiment, "sweep"]))]

@@ -14,7 +14,7 @@ import pandas as pd
 from orchestrator.store import StoredSweep, check_store, read_table
 from results_schema import TRIALS, TrialStatus
 from workloads import REGISTRY
-from workloads.claims import Claim, Verdict, verdict
+from workloads.claims import RESAMPLES, Claim, Verdict, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
 """Every claim `sbsweep verify` checks, in the order it prints them (the registry's)."""
@@ -44,13 +44,31 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
     return verdicts
 
 
+INCONCLUSIVE_EXIT = 3
+"""verify's exit code when no verdict fails but one is inconclusive (0: all hold, 1: one fails,
+2: a usage or store error, as every sbsweep command)."""
+
+
 def all_hold(verdicts: list[Verdict]) -> bool:
     """True when every verdict with data passed (a store with no data at all holds vacuously)."""
-    return all(v.outcome != "fail" for v in verdicts)
+    return all(v.outcome in ("pass", "no data") for v in verdicts)
+
+
+def exit_code(verdicts: list[Verdict]) -> int:
+    """0 when every verdict with data passed, 1 when one failed, INCONCLUSIVE_EXIT when none failed
+    but one's interval straddles its threshold."""
+    outcomes = {v.outcome for v in verdicts}
+    return 1 if "fail" in outcomes else INCONCLUSIVE_EXIT if "inconclusive" in outcomes else 0
 
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def _interval(verdict: Verdict) -> str:
+    if verdict.interval is not None:
+        return f"[{verdict.interval[0]:+.3f}, {verdict.interval[1]:+.3f}]"
+    return "-" if verdict.value is None else f"none ({verdict.seeds} seed{'s' if verdict.seeds != 1 else ''})" if verdict.seeds < 2 else "none"
 
 
 def report_lines(verdicts: list[Verdict]) -> list[str]:
@@ -58,7 +76,7 @@ def report_lines(verdicts: list[Verdict]) -> list[str]:
     table = pd.DataFrame(
         {
             "claim": v.claim_id, "result": v.outcome, "value": "-" if v.value is None else f"{v.value:+.3f}",
-            "threshold": f"{v.comparison} {v.threshold:+g}", "trials": v.trials, "seeds": v.seeds,
+            "95% interval": _interval(v), "threshold": f"{v.comparison} {v.threshold:+g}", "trials": v.trials, "seeds": v.seeds,
             "sweep": (v.sweep or "-") + (f" ({v.group})" if v.group else ""),
         }
         for v in verdicts
@@ -71,16 +89,20 @@ def report_lines(verdicts: list[Verdict]) -> list[str]:
             where = v.sweep + (f" ({v.group})" if v.group else "")
             never = {str(k) for k in v.never_crossed}
             values = ", ".join(f"{axis}: {'never' if axis in never else _number(value)}" for axis, value in v.series.items())
-            lines.append(f"  {where}: {v.series_label}: {values}")
+            lines.append(f"  {where}: {v.series_label}: {values}" if values else f"  {where}:")
             lines += [f"    note: {note}" for note in v.notes]
     judged = [v for v in verdicts if v.outcome != "no data"]
-    failed = [f"{v.claim_id} on {v.sweep}" + (f" ({v.group})" if v.group else "") for v in judged if v.outcome == "fail"]
-    empty = [v.claim_id for v in verdicts if v.outcome == "no data"]
+    named = {outcome: [f"{v.claim_id} on {v.sweep}" + (f" ({v.group})" if v.group else "") for v in judged if v.outcome == outcome]
+             for outcome in ("fail", "inconclusive")}
+    empty = [v.claim_id + (f" on {v.sweep}" + (f" ({v.group})" if v.group else "") if v.sweep else "") for v in verdicts if v.outcome == "no data"]
+    held = sum(v.outcome == "pass" for v in judged)
     lines.append("")
     lines.append(
-        f"{len(judged) - len(failed)} of {len(judged)} verdicts held"
-        + (f"; failed: {', '.join(failed)}" if failed else "")
+        f"{held} of {len(judged)} verdicts held"
+        + (f"; failed: {', '.join(named['fail'])}" if named["fail"] else "")
+        + (f"; inconclusive: {', '.join(named['inconclusive'])}" if named["inconclusive"] else "")
         + (f"; no data: {', '.join(empty)}" if empty else "")
-        + ". value: each claim's statistic, as above; rho is Spearman's over the seed means (ties share their mean rank)."
+        + ". value: each claim's statistic on the seed means; 95% interval: a bootstrap over the seeds "
+        f"({RESAMPLES} draws), pass or fail only when it lies wholly on one side of the threshold."
     )
     return lines

@@ -1,17 +1,27 @@
-"""What a claim of the paper is as a number, and the statistics the experiments' claims share.
+"""What a claim of the paper is as a number, how sure a verdict of it is, and the statistics the
+experiments' claims share.
 
-Each claim is a Spearman rank correlation between a grid axis and a quantity the store holds (or
-another number with a threshold), checked per sweep: two sweeps of one experiment at different
-sizes are two pieces of evidence, not one pooled sample. Like the paper's figures, quantities
-are averaged over seeds before they are ranked. Spearman's rho is the Pearson correlation of the
-ranks, ties sharing their mean rank, computed from pandas' `rank` (no scipy needed).
+Each claim is a statistic of one sweep's stored results and a threshold, checked per sweep: two
+sweeps of one experiment at different sizes are two pieces of evidence, not one pooled sample.
+Like the paper's figures, quantities are averaged over seeds before the statistic is computed.
+Most statistics are Spearman rank correlations: the Pearson correlation of the ranks, ties
+sharing their mean rank.
+
+How sure a verdict is: a sweep's seeds are its independent replicates, so each verdict carries a
+95% percentile-bootstrap interval over them. The seeds are drawn with replacement RESAMPLES times
+(from a fixed generator, so verify prints the same thing every time), the seed mean and the
+statistic recomputed for each draw. A verdict passes when the whole interval lies on the claim's
+side of its threshold, fails when it lies on the other side, and is inconclusive in between. With
+one seed there is nothing to resample: the verdict rests on the value alone, and says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 HALF_MAGNITUDE = 0.5
@@ -22,10 +32,20 @@ MIN_AXIS_VALUES = 3
 
 RHO_ROUNDING = 1e-9
 """Spearman's rho over n values is a ratio of small integers, but computed in floats it lands a
-few ulps off (one swap among 4 values gives -0.7999999999999998, not -0.8), so a rho this close to
-its threshold counts as on it."""
+few ulps off (one swap among 4 values gives -0.7999999999999998, not -0.8), so a value this close
+to its threshold counts as on it."""
 
-Outcome = Literal["pass", "fail", "no data"]
+RESAMPLES = 1000
+"""Bootstrap draws of the seeds behind each interval."""
+
+BOOTSTRAP_SEED = 0
+"""The bootstrap's generator seed: every verdict resamples from it afresh, so a verdict does not
+depend on which other verdicts were computed before it."""
+
+CONFIDENCE = 0.95
+"""The interval's coverage: the 2.5th to the 97.5th percentile of the resampled statistic."""
+
+Outcome = Literal["pass", "fail", "inconclusive", "no data"]
 
 
 @dataclass(frozen=True)
@@ -42,10 +62,16 @@ class Claim:
     """What the per-axis values behind the statistic are (printed beside them)."""
 
     def holds(self, value: float) -> bool:
-        """Whether `value` is on the right side of the threshold (within RHO_ROUNDING)."""
+        """Whether `value` is on the claim's side of the threshold (within RHO_ROUNDING)."""
         if self.comparison == ">=":
             return value >= self.threshold - RHO_ROUNDING
         return value <= self.threshold + RHO_ROUNDING
+
+    def outcome(self, low: float, high: float) -> Outcome:
+        """pass if the interval [low, high] lies on the claim's side, fail if on the other side,
+        inconclusive if it straddles the threshold."""
+        holds = self.holds(low), self.holds(high)
+        return "pass" if all(holds) else "fail" if not any(holds) else "inconclusive"
 
 
 @dataclass
@@ -63,6 +89,11 @@ class Verdict:
     group: str | None = None
     """The part of the sweep the verdict is about, e.g. 'amplitudes: equal' (C1)."""
     value: float | None = None
+    """The statistic on the sweep's seed means."""
+    interval: list[float] | None = None
+    """[low, high]: the 95% bootstrap interval over the seeds; None with one seed (or no data)."""
+    resamples: int = 0
+    """Bootstrap draws the interval rests on (draws whose statistic is undefined are left out)."""
     outcome: Outcome = "no data"
     trials: int = 0
     seeds: int = 0
@@ -77,58 +108,147 @@ class Verdict:
         return asdict(self)
 
 
+# --- how sure: the bootstrap over seeds -----------------------------------------------------------
+
+Weights = Sequence[np.ndarray]
+"""One weight vector per sample of seeds, each summing to 1: how much each seed counts."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A statistic as a function of how much each seed counts, so that the seeds can be resampled.
+
+    `statistic` receives one weight vector per sample of seeds (most claims have one sample, the
+    sweep's seeds; C7a has two, the k-NN's and the net's), each summing to 1: equal weights give
+    the statistic of the seed means, a bootstrap draw gives each seed its multiplicity.
+    """
+
+    statistic: Callable[[Weights], float]
+    seeds: tuple[int, ...]
+    """how many seeds each sample has"""
+    min_seeds: int = 2
+    """fewest seeds per sample an interval needs (3 where the statistic compares pairs of seeds)"""
+
+    def value(self) -> float:
+        """The statistic with every seed counted once."""
+        return float(self.statistic([np.full(n, 1.0 / n) for n in self.seeds]))
+
+    def interval(self) -> tuple[list[float] | None, int]:
+        """The percentile-bootstrap interval ([low, high], or None when a sample has too few seeds
+        or no draw gives a defined statistic) and the number of draws it rests on."""
+        if min(self.seeds) < self.min_seeds:
+            return None, 0
+        generator = np.random.default_rng(BOOTSTRAP_SEED)
+        draws = [generator.multinomial(n, np.full(n, 1.0 / n), size=RESAMPLES) for n in self.seeds]
+        # With few seeds most draws repeat (3 seeds have 10 distinct ones): compute each once.
+        known: dict[bytes, float] = {}
+        values = np.empty(RESAMPLES)
+        for b in range(RESAMPLES):
+            key = b"".join(draw[b].tobytes() for draw in draws)
+            if key not in known:
+                known[key] = self.statistic([draw[b] / n for draw, n in zip(draws, self.seeds)])
+            values[b] = known[key]
+        values = values[np.isfinite(values)]
+        if not len(values):
+            return None, 0
+        tail = 100 * (1 - CONFIDENCE) / 2
+        low, high = np.percentile(values, [tail, 100 - tail])
+        return [float(low), float(high)], len(values)
+
+
+def seed_mean(stack: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted mean over the first axis (seeds) of `stack`, leaving out a seed's missing
+    (NaN) values; NaN where no seed with weight has a value."""
+    present = ~np.isnan(stack)
+    shape = (-1,) + (1,) * (stack.ndim - 1)
+    w = weights.reshape(shape) * present
+    total = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (np.where(present, stack, 0.0) * w).sum(axis=0) / total, np.nan)
+
+
+@dataclass(frozen=True)
+class SeedStack:
+    """A stored quantity as an array with seeds first: stack[s, i, j, ...] is seed `seeds[s]`'s
+    value at axis values (axes[0][i], axes[1][j], ...); NaN where a seed has no value."""
+
+    seeds: np.ndarray
+    names: tuple[str, ...]
+    """the axes' names (columns of the table it was read from)"""
+    axes: tuple[np.ndarray, ...]
+    stack: np.ndarray
+
+    def mean(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """The seed mean (equal weights by default)."""
+        return seed_mean(self.stack, np.full(len(self.seeds), 1.0 / len(self.seeds)) if weights is None else weights)
+
+
+def seed_stack(frame: pd.DataFrame, axes: Sequence[str], values: str) -> SeedStack:
+    """Column `values` of `frame` by seed and by the named axes (rows of one cell averaged)."""
+    means = frame.groupby(["seed", *axes])[values].mean()
+    levels = [np.sort(frame[column].unique()) for column in ("seed", *axes)]
+    full = means.reindex(pd.MultiIndex.from_product(levels, names=["seed", *axes]))
+    return SeedStack(levels[0], tuple(axes), tuple(levels[1:]), full.to_numpy(float).reshape([len(level) for level in levels]))
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+
+def ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values`, ties sharing their mean rank."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1  # tie group of each sorted value
+    counts = np.bincount(group)
+    last = np.cumsum(counts)
+    result = np.empty(len(values))
+    result[order] = ((last - counts + 1 + last) / 2)[group]
+    return result
+
+
+def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho of two equally long arrays (NaN if either is constant)."""
+    rx, ry = ranks(np.asarray(x, float)), ranks(np.asarray(y, float))
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    scale = np.sqrt((rx @ rx) * (ry @ ry))
+    return float(rx @ ry / scale) if scale > 0 else float("nan")
+
+
 def spearman(x: pd.Series, y: pd.Series) -> float:
     """Spearman's rank correlation of two equally long series (NaN if either is constant)."""
-    x, y = pd.Series(x, dtype=float).reset_index(drop=True), pd.Series(y, dtype=float).reset_index(drop=True)
-    return float(x.rank().corr(y.rank()))
+    return rank_correlation(np.asarray(x, float), np.asarray(y, float))
 
 
-def rho_by_line(lines: pd.DataFrame) -> pd.Series:
-    """Spearman's rho of each row of `lines` (a line over the columns) against the column values,
-    for the rows with at least MIN_AXIS_VALUES values; NaN where a line is the same everywhere."""
-    long_enough = lines[lines.notna().sum(axis=1) >= MIN_AXIS_VALUES]
-    return pd.Series({name: spearman(pd.Series(line.index), line) for name, line in long_enough.iterrows()}, dtype=float)
+def line_rhos(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Spearman's rho of each row of `lines` against `points`, over the row's defined values;
+    NaN for a row with fewer than MIN_AXIS_VALUES of them or the same value everywhere."""
+    rhos = np.full(len(lines), np.nan)
+    for index, line in enumerate(lines):
+        defined = ~np.isnan(line)
+        if defined.sum() >= MIN_AXIS_VALUES:
+            rhos[index] = rank_correlation(points[defined], line[defined])
+    return rhos
 
 
-def verdict(claim: Claim, sweep: str | None, trials: pd.DataFrame, **fields: object) -> Verdict:
-    """A verdict of `claim` on `sweep`, counting the trials (and seeds) it rests on."""
-    return Verdict(
-        **{k: getattr(claim, k) for k in ("claim_id", "experiment", "statement", "statistic", "comparison", "threshold", "series_label")},
-        sweep=sweep, trials=len(trials), seeds=trials["seed"].nunique() if len(trials) else 0, **fields,  # type: ignore[arg-type]
-    )
+def mean_defined(values: np.ndarray) -> float:
+    """The mean of the defined (non-NaN) values; NaN when there are none."""
+    defined = values[~np.isnan(values)]
+    return float(defined.mean()) if len(defined) else float("nan")
 
 
-def judge(claim: Claim, sweep: str, trials: pd.DataFrame, value: float, series: dict[str, float], notes: list[str]) -> Verdict:
-    """A verdict with a value: pass or fail by the claim's threshold."""
-    return verdict(claim, sweep, trials, value=value, outcome="pass" if claim.holds(value) else "fail", series=series, notes=notes)
+def first_crossing(curves: np.ndarray, axis: np.ndarray, below: bool, after_last: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of `curves` (rows: the values of `axis`, ascending), the first axis value at
+    which the curve reaches HALF_MAGNITUDE (or falls below it, if `below`); `after_last` for a
+    column that never does. Returns (first values, which columns never crossed)."""
+    crossed = curves < HALF_MAGNITUDE if below else curves >= HALF_MAGNITUDE
+    never = ~crossed.any(axis=0)
+    first = np.where(never, after_last, axis[crossed.argmax(axis=0)].astype(float))
+    return first, never
 
 
-def correlate(claim: Claim, sweep: str, trials: pd.DataFrame, series: pd.Series, notes: list[str]) -> Verdict:
-    """Rank-correlate a series indexed by an axis with its index, and judge it."""
-    series = series.sort_index()
-    as_dict = {str(k): float(v) for k, v in series.items()}
-    if len(series) < MIN_AXIS_VALUES:
-        notes = notes + [f"needs at least {MIN_AXIS_VALUES} values of {series.index.name}, the sweep has {len(series)}"]
-        return verdict(claim, sweep, trials, series=as_dict, notes=notes)
-    value = spearman(pd.Series(series.index), series)
-    if pd.isna(value):
-        return verdict(claim, sweep, trials, series=as_dict, outcome="fail", notes=notes + ["rho is undefined: the values are all equal"])
-    return judge(claim, sweep, trials, value, as_dict, notes)
-
-
-def first_crossing(curves: pd.DataFrame, axis: str, below: bool) -> tuple[pd.Series, list[int]]:
-    """Per k, the first `axis` value at which the seed-mean normalized magnitude reaches 0.5 (or
-    falls below it, if `below`); never is counted as just after the last axis value.
-
-    Returns the series (indexed by k) and the frequencies that never crossed.
-    """
-    mean = curves.pivot_table(index=axis, columns="k", values="normalized_magnitude", aggfunc="mean").sort_index()
-    crossed = mean < HALF_MAGNITUDE if below else mean >= HALF_MAGNITUDE
-    last = float(mean.index.max())
-    # idxmax finds the first True; a column with none gets the "after the last value" stand-in.
-    first = crossed.idxmax().astype(float).where(crossed.any(), last + (1.0 if axis == "step" else 1e-9))
-    first.index.name = "k"
-    return first, [int(k) for k in crossed.columns[~crossed.any()]]
+def too_few(axis: str, count: int) -> str:
+    """The note of a correlation over too few values of its axis."""
+    return f"needs at least {MIN_AXIS_VALUES} values of {axis}, the sweep has {count}"
 
 
 def never_note(never: list[int], what: str, last: float, unit: str) -> list[str]:
@@ -141,3 +261,48 @@ def never_note(never: list[int], what: str, last: float, unit: str) -> list[str]
 def ok_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """The trials of a sweep that ended ok: the ones every claim is judged on."""
     return trials[trials["status"] == "ok"]
+
+
+# --- verdicts -----------------------------------------------------------------------------------------
+
+
+def verdict(claim: Claim, sweep: str | None, trials: pd.DataFrame, **fields: object) -> Verdict:
+    """A verdict of `claim` on `sweep`, counting the trials (and seeds) it rests on."""
+    return Verdict(
+        **{k: getattr(claim, k) for k in ("claim_id", "experiment", "statement", "statistic", "comparison", "threshold", "series_label")},
+        sweep=sweep, trials=len(trials), seeds=trials["seed"].nunique() if len(trials) else 0, **fields,  # type: ignore[arg-type]
+    )
+
+
+def judge(claim: Claim, sweep: str, trials: pd.DataFrame, evidence: Evidence, series: dict[str, float], notes: list[str]) -> Verdict:
+    """A verdict with a value and, where the seeds allow, an interval: pass, fail or inconclusive
+    by where the interval lies; by the value alone where there is no interval."""
+    value = evidence.value()
+    if not np.isfinite(value):
+        return verdict(claim, sweep, trials, series=series, outcome="fail", notes=notes + ["the statistic is undefined: its values are all equal"])
+    interval, resamples = evidence.interval()
+    if interval is None:
+        outcome: Outcome = "pass" if claim.holds(value) else "fail"
+        fewest = min(evidence.seeds)
+        notes = notes + [f"{fewest} seed{'s' if fewest != 1 else ''}: no interval (it needs {evidence.min_seeds}); judged on the value alone"]
+    else:
+        outcome = claim.outcome(*interval)
+    return verdict(claim, sweep, trials, value=value, interval=interval, resamples=resamples, outcome=outcome, series=series, notes=notes)
+
+
+def correlate(claim: Claim, sweep: str, trials: pd.DataFrame, stack: SeedStack, notes: list[str]) -> Verdict:
+    """Rank-correlate a per-seed quantity over one axis (stack of shape (seeds, axis values))
+    with the axis, and judge it."""
+    axis = stack.axes[0]
+    mean = stack.mean()
+    series = {_label(k): float(v) for k, v in zip(axis, mean)}
+    if len(axis) < MIN_AXIS_VALUES:
+        return verdict(claim, sweep, trials, series=series, notes=notes + [too_few(stack.names[0], len(axis))])
+    evidence = Evidence(lambda w: rank_correlation(axis, stack.mean(w[0])), (len(stack.seeds),))
+    return judge(claim, sweep, trials, evidence, series, notes)
+
+
+def _label(value: object) -> str:
+    """An axis value as a series key: integers without '.0' (pandas reads a column with nulls as float)."""
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() else f"{number:g}"

@@ -49,6 +49,10 @@ class SweepData(Protocol):
         """Rows of table `name` written by the sweep's ok trials, with the named config fields
         (e.g. "L", "seed") joined on as columns."""
 
+    def sweeps_of(self, experiment: str) -> list[SweepData]:
+        """The store's sweeps of `experiment`, for a claim that compares with another experiment
+        on the same data (C7a: the k-NN against Experiment 3's net)."""
+
 
 def _arrow_type(hint: Any) -> pa.DataType:
     """The Arrow type of a config field's type hint (int, float, str, bool, Literal, tuples of those)."""
@@ -96,6 +100,11 @@ class Experiment:
     `problem(config, device, prepared)` or `run(config, device, prepared)`"""
     figures: tuple[str, ...] = field(default=())
     """the figures of the paper figure.py draws, e.g. ('Figure 4',), for `sbsweep experiments`"""
+    version: int = 2
+    """what a trial computes from its config, as a number: raised whenever the code computes other
+    numbers from the same config (no field changed, so nothing else would tell). It enters every
+    trial id and prepared id, and a stored sweep of another version is refused, never mixed with
+    new trials. Version 2: each purpose draws from its own random stream (workloads/randomness.py)."""
 
     @property
     def pack_fields(self) -> tuple[str, ...]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
-from workloads.claims import Claim, Verdict, judge, ok_trials, verdict
+from workloads.claims import Claim, Evidence, Verdict, judge, ok_trials, verdict
 from workloads.decision_boundary.config import DecisionBoundaryConfig
 from workloads.experiment import SweepData
 
 C5A = Claim(
-    "C5a", "decision_boundary", "two nets identical up to initialisation agree on the manifold (Figure 2)",
+    "C5a", "decision_boundary", "two nets identical up to initialisation, both fitting the manifold, agree on it (Figure 2)",
     "fraction of the training points where their classes differ, mean over pairs of nets that differ in their seed alone", "<=", 0.05,
     "disagreement on the training points, by pair of seeds",
 )
@@ -24,6 +25,14 @@ C5B = Claim(
 CLAIMS = (C5A, C5B)
 """Thresholds: 'close to perfect accuracy' on the manifold leaves two nets at most 5% of its points
 to disagree on; 'they differ significantly elsewhere' is a tenth of the box or more."""
+
+FIT_ACCURACY = 0.95
+"""C5a's premise: the paper's two nets fit the manifold 'close to perfectly', so each must classify
+at least this share of its training points right (the 5% C5a lets them disagree on)."""
+
+PAIR_SEEDS = 3
+"""Fewest seeds an interval over pairs needs: with two there is one pair, and resampling the two
+seeds can only repeat it."""
 
 
 def seed_pairs(trials: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
@@ -52,19 +61,52 @@ def disagreement(maps: pd.DataFrame, region: str, first: str, second: str) -> fl
     return float(differing(maps, region, first, second).mean())
 
 
+def pair_mean(matrices: list[np.ndarray], weights: np.ndarray) -> float:
+    """The mean of the pairs' values (matrices[g][i, j] for seeds i < j of grid point g; NaN where
+    there is no such pair), each pair weighted by its two seeds' weights."""
+    pair_weight = np.triu(np.outer(weights, weights), k=1)
+    total = sum(float((pair_weight * ~np.isnan(m)).sum()) for m in matrices)
+    return sum(float(np.nansum(pair_weight * m)) for m in matrices) / total if total > 0 else float("nan")
+
+
 def check(data: SweepData) -> list[Verdict]:
-    """C5a and C5b over every pair of nets of the sweep that differ in their seed alone."""
+    """C5a (given its premise) and C5b over every pair of nets of the sweep that differ in their
+    seed alone; the interval resamples the seeds."""
     trials = ok_trials(data.trials)
     pairs = seed_pairs(data.trials)
     if not pairs:
         why = "needs two nets that differ only in their seed (two seeds), the sweep has fewer"
         return [verdict(claim, data.name, trials, notes=[why]) for claim in CLAIMS]
     maps = data.table("decision_maps")
+    accuracy = data.table(data.experiment).set_index("trial_id")["accuracy"]
+    seeds = sorted({int(row["seed"]) for pair in pairs for row in pair})
+    names = [f"{a['seed']}-{b['seed']}" for a, b in pairs]
+    if len(set(names)) < len(names):  # several grid points: tell their pairs apart by the first trial's id
+        names = [f"{name} ({a['trial_id'].rsplit('-', 1)[-1][:8]})" for name, (a, _) in zip(names, pairs)]
     verdicts = []
     for claim, region in ((C5A, "manifold"), (C5B, "box")):
-        names = [f"{a['seed']}-{b['seed']}" for a, b in pairs]
-        if len(set(names)) < len(names):  # several grid points: tell their pairs apart by the first trial's id
-            names = [f"{name} ({a['trial_id'].rsplit('-', 1)[-1][:8]})" for name, (a, _) in zip(names, pairs)]
-        series = {name: disagreement(maps, region, a["trial_id"], b["trial_id"]) for name, (a, b) in zip(names, pairs)}
-        verdicts.append(judge(claim, data.name, trials, sum(series.values()) / len(series), series, []))
+        matrices: dict[str, np.ndarray] = {}  # one seeds x seeds matrix per grid point (its pairs' first trial id's point)
+        series = {}
+        for name, (a, b) in zip(names, pairs):
+            value = disagreement(maps, region, a["trial_id"], b["trial_id"])
+            point = name.split(" ", 1)[1] if " " in name else ""
+            matrix = matrices.setdefault(point, np.full((len(seeds), len(seeds)), np.nan))
+            matrix[seeds.index(int(a["seed"])), seeds.index(int(b["seed"]))] = value
+            series[name] = value
+        evidence = Evidence(lambda w, m=list(matrices.values()): pair_mean(m, w[0]), (len(seeds),), min_seeds=PAIR_SEEDS)
+        result = judge(claim, data.name, trials, evidence, series, [])
+        if claim is C5A:
+            premise(result, {row["trial_id"]: (int(row["seed"]), float(accuracy[row["trial_id"]])) for pair in pairs for row in pair})
+        verdicts.append(result)
     return verdicts
+
+
+def premise(result: Verdict, fitted: dict[str, tuple[int, float]]) -> None:
+    """C5a is about nets that fit the manifold: where one does not (`fitted`: trial id -> its seed
+    and training accuracy), the verdict fails on its premise."""
+    shares = ", ".join(f"seed {seed}: {share:.3f}" for seed, share in sorted(fitted.values()))
+    if any(share < FIT_ACCURACY for _, share in fitted.values()):
+        result.outcome = "fail"
+        result.notes.append(f"premise failed: not every net fits its training points (>= {FIT_ACCURACY}); training accuracy {shares}")
+    else:
+        result.notes.append(f"premise holds: every net fits >= {FIT_ACCURACY} of its training points ({shares})")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, judge, ok_trials, rho_by_line, verdict
+from workloads.claims import Claim, Evidence, Verdict, judge, line_rhos, mean_defined, ok_trials, seed_stack, verdict
 from workloads.experiment import SweepData
-from workloads.manifold_classification.claims import C3B, C3B_MIN_K
+from workloads.manifold_classification.claims import C3B_MIN_K
 
 C7A = Claim(
     "C7a", "knn", "k-NN accuracy does not rise with L as the net's does (Figure 10, per K)",
-    f"mean over k >= {C3B_MIN_K} of rho(L, k-NN accuracy), 0 where it is the same at every L: C3b's statistic, for the k-NN", "<=", C3B.threshold,
-    "rho(L, accuracy), by k",
+    f"mean over k >= {C3B_MIN_K} of rho(L, the net's accuracy) - rho(L, the k-NN's accuracy), on the cells both have, "
+    "over the k where both vary with L", ">=", 0.5,
+    "rho(L, net accuracy) - rho(L, k-NN accuracy), by k",
 )
 C7B = Claim(
     "C7b", "knn", "the net's radial spectrum decays faster than every k-NN's (Figure 10e)",
@@ -19,9 +21,15 @@ C7B = Claim(
     "share of zeta in the upper half of the radial frequencies, by classifier",
 )
 CLAIMS = (C7A, C7B)
-"""Thresholds: C7a holds where the k-NN falls short of C3b's 0.7, the mark of a classifier whose
-accuracy rises with L; C7b holds where the net keeps less of its spectrum at high frequencies than
-the smoothest k-NN."""
+"""Thresholds: C7a holds where the net's rank correlation of accuracy with L exceeds the k-NN's by
+half its range or more (a net rising with L at C3b's 0.7 against a k-NN with no trend is 0.7);
+C7b holds where the net keeps less of its spectrum at high frequencies than the smoothest k-NN."""
+
+NET_EXPERIMENT = "manifold_classification"
+"""Where C7a finds the net to compare the k-NN with: Experiment 3's sweeps in the same store."""
+
+SAME_DATA = ("n_points", "threshold")
+"""The config fields besides (k, L, seed) that make Experiment 3's points and labels the same."""
 
 
 def high_frequency_share(spectrum: pd.DataFrame) -> float:
@@ -31,31 +39,91 @@ def high_frequency_share(spectrum: pd.DataFrame) -> float:
     return float(spectrum.loc[spectrum["frequency"] > top / 2, "zeta"].sum() / spectrum["zeta"].sum())
 
 
+def net_accuracy(data: SweepData, knn: pd.DataFrame) -> tuple[str, pd.DataFrame] | None:
+    """The store's Experiment 3 sweep sharing the most (k >= 150, L) cells with the k-NN's, on
+    the same data (n_points, threshold): its name and its net's accuracy rows; None if none shares one."""
+    wanted = knn[knn["k"] >= C3B_MIN_K]
+    cells = set(zip(wanted["k"], wanted["L"]))
+    best: tuple[int, str, pd.DataFrame] | None = None
+    for sweep in data.sweeps_of(NET_EXPERIMENT):
+        rows = sweep.table(NET_EXPERIMENT)
+        for field in SAME_DATA:
+            rows = rows[rows[field].isin(set(knn[field]))]
+        shared = len(cells & set(zip(rows["k"], rows["L"])))
+        if shared and (best is None or shared > best[0]):
+            best = (shared, sweep.name, rows)
+    return None if best is None else (best[1], best[2])
+
+
 def check(data: SweepData) -> list[Verdict]:
-    """C7a per K over the sweep's k x L grid; C7b at the point where the spectra were read."""
+    """C7a per K against Experiment 3's net on the same cells; C7b at the point where the spectra were read."""
     trials = ok_trials(data.trials)
-    accuracy = data.table("classifier_accuracy", "k", "L")
+    accuracy = data.table("classifier_accuracy", "k", "L", "seed", *SAME_DATA)
     knn = accuracy[accuracy["classifier"] == "knn"]
+    return [*knn_against_net(data, trials, knn), spectra_decay(data, trials)]
+
+
+def knn_against_net(data: SweepData, trials: pd.DataFrame, knn: pd.DataFrame) -> list[Verdict]:
+    """C7a: for each K, over the k >= 150 where both the net's and the k-NN's accuracy vary with L,
+    how much more the net's rises with L than the k-NN's."""
+    if knn.empty:
+        return [verdict(C7A, data.name, trials, notes=["no k-NN accuracy rows"])]
+    found = net_accuracy(data, knn)
+    if found is None:
+        why = (f"no {NET_EXPERIMENT} sweep in the store on the same cells (k >= {C3B_MIN_K}, same n_points and threshold): "
+               "launch Experiment 3's net on the k-NN's grid into this store (sweeps/manifold_cpu.yaml beside sweeps/knn_cpu.yaml)")
+        return [verdict(C7A, data.name, trials, group=f"K = {int(n)}", notes=[why]) for n in sorted(set(knn["neighbors"]))]
+    net_sweep, net = found
+    cells = set(zip(net["k"], net["L"]))
     verdicts = []
     for neighbors, rows in knn.groupby("neighbors", sort=True):
-        lines = rows.pivot_table(index="L", columns="k", values="accuracy", aggfunc="mean")
-        rhos = rho_by_line(lines.loc[:, lines.columns >= C3B_MIN_K].T)  # one line per k, over L
-        # A k whose accuracy is the same at every L did not rise with L: its rho is undefined, and
-        # counts as 0 (1-NN's training accuracy is 1 everywhere; a large K's sits at the baseline).
-        flat = rhos.isna()
-        rhos = rhos.fillna(0.0)
-        notes = [f"k = {', '.join(map(str, rhos.index[flat]))}: accuracy the same at every L, counted as rho 0"] if flat.any() else []
-        if rhos.empty:
-            result = verdict(C7A, data.name, trials, notes=[f"no k >= {C3B_MIN_K} with at least {MIN_AXIS_VALUES} values of L"])
-        else:
-            by_k = {str(k): round(float(v), 4) for k, v in rhos.items()}
-            result = judge(C7A, data.name, trials, float(rhos.mean()), by_k, notes)
-        result.group = f"K = {int(neighbors)}"  # a float column: the net's rows leave it null
+        rows = rows[np.array([(k, L) in cells for k, L in zip(rows["k"], rows["L"])], dtype=bool) & (rows["k"] >= C3B_MIN_K).to_numpy()]
+        both = net[np.array([(k, L) in set(zip(rows["k"], rows["L"])) for k, L in zip(net["k"], net["L"])], dtype=bool)]
+        knn_stack, net_stack = seed_stack(rows, ["k", "L"], "accuracy"), seed_stack(both, ["k", "L"], "accuracy")  # (seeds, k, L)
+        ks, Ls = knn_stack.axes
+        knn_rhos, net_rhos = line_rhos(knn_stack.mean(), Ls), line_rhos(net_stack.mean(), Ls)
+        notes = [f"the net: sweep {net_sweep}, {len(net_stack.seeds)} seed(s), {len(cells & set(zip(rows['k'], rows['L'])))} shared cells"]
+        flat = ks[np.isnan(knn_rhos)]
+        if len(flat):
+            notes.append(f"k = {', '.join(str(int(k)) for k in flat)}: the k-NN's accuracy is the same at every L, no evidence either way")
+        if np.isnan(net_rhos).any():
+            notes.append(f"k = {', '.join(str(int(k)) for k in ks[np.isnan(net_rhos)])}: the net's accuracy is the same at every L, left out")
+        evidence_k = ~np.isnan(knn_rhos) & ~np.isnan(net_rhos)
+        if not evidence_k.any():
+            notes.append("no k on which both vary with L: no evidence")
+            verdicts.append(verdict(C7A, data.name, trials, group=f"K = {int(neighbors)}", notes=notes))
+            continue
+        series = {str(int(k)): round(float(n - c), 4) for k, n, c, e in zip(ks, net_rhos, knn_rhos, evidence_k) if e}
+
+        def gap(weights: list[np.ndarray], knn_stack=knn_stack, net_stack=net_stack, Ls=Ls) -> float:
+            return mean_defined(line_rhos(net_stack.mean(weights[1]), Ls) - line_rhos(knn_stack.mean(weights[0]), Ls))
+
+        result = judge(C7A, data.name, trials, Evidence(gap, (len(knn_stack.seeds), len(net_stack.seeds))), series, notes)
+        result.group = f"K = {int(neighbors)}"
         verdicts.append(result)
-    spectra = data.table("radial_spectra")
+    return verdicts
+
+
+def spectra_decay(data: SweepData, trials: pd.DataFrame) -> Verdict:
+    """C7b: the net's share of zeta above half the highest radial frequency, over the smallest of
+    the k-NNs' (each from the seed-mean spectrum)."""
+    spectra = data.table("radial_spectra", "seed")
     if spectra.empty or "net" not in set(spectra["classifier"]):
-        return verdicts + [verdict(C7B, data.name, trials, notes=["no net and k-NN spectra: the sweep never reached its spectrum_at point"])]
-    shares = {("net" if c == "net" else f"K = {int(n)}"): high_frequency_share(rows)
-              for (c, n), rows in spectra.fillna({"neighbors": 0}).groupby(["classifier", "neighbors"])}
-    smallest = min(share for name, share in shares.items() if name != "net")
-    return verdicts + [judge(C7B, data.name, trials, shares["net"] / smallest, shares, [])]
+        return verdict(C7B, data.name, trials, notes=["no net and k-NN spectra: the sweep never reached its spectrum_at point"])
+    named = spectra.assign(name=["net" if c == "net" else f"K = {int(n)}" for c, n in zip(spectra["classifier"], spectra["neighbors"].fillna(0))])
+    stack = seed_stack(named, ["name", "frequency"], "zeta")  # (seeds, classifiers, frequencies)
+    names, frequencies = stack.axes
+    upper = frequencies > frequencies.max() / 2
+    net = list(names).index("net")
+
+    def shares(weights: np.ndarray) -> np.ndarray:
+        mean = stack.mean(weights)
+        return mean[:, upper].sum(axis=1) / mean.sum(axis=1)
+
+    def ratio(weights: np.ndarray) -> float:
+        share = shares(weights)
+        return float(share[net] / np.delete(share, net).min())
+
+    point = shares(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    series = {str(name): float(share) for name, share in zip(names, point)}
+    return judge(C7B, data.name, trials, Evidence(lambda w: ratio(w[0]), (len(stack.seeds),)), series, [])

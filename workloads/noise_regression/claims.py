@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from workloads.claims import Claim, Verdict, judge, ok_trials, verdict
+import numpy as np
+
+from workloads.claims import Claim, Evidence, Verdict, judge, ok_trials, seed_stack, verdict
 from workloads.experiment import SweepData
 
 C6 = Claim(
@@ -16,13 +18,22 @@ curves that touch early on (both start from the same targets and, at step 0, nea
 
 
 def check(data: SweepData) -> list[Verdict]:
-    """C6: compare the seed-mean loss curves of the two kinds of inputs, step by step."""
+    """C6: compare the seed-mean loss curves of the two kinds of inputs, step by step; the
+    interval resamples the seeds (each seed's two curves regress the same targets)."""
     trials = ok_trials(data.trials)
-    curves = data.table("curves", "inputs")
-    mean = curves.pivot_table(index="step", columns="inputs", values="loss", aggfunc="mean")
-    if not {"manifold", "flat"} <= set(mean.columns):
+    curves = data.table("curves", "inputs", "seed")
+    if not {"manifold", "flat"} <= set(curves.get("inputs", [])):
         return [verdict(C6, data.name, trials, notes=["needs trials of both inputs, 'manifold' and 'flat'"])]
-    mean = mean[mean.index > 0].dropna()
-    below = float((mean["manifold"] < mean["flat"]).mean())
-    last = {kind: float(mean[kind].iloc[-1]) for kind in ("manifold", "flat")}
-    return [judge(C6, data.name, trials, below, last, [f"{len(mean)} eval steps compared"])]
+    curves = curves[curves["step"] > 0]
+    stack = seed_stack(curves, ["step", "inputs"], "loss")  # (seeds, steps, inputs)
+    manifold, flat = (list(stack.axes[1]).index(kind) for kind in ("manifold", "flat"))
+
+    def below(weights: np.ndarray) -> float:
+        mean = stack.mean(weights)
+        compared = ~np.isnan(mean[:, manifold]) & ~np.isnan(mean[:, flat])
+        return float((mean[compared, manifold] < mean[compared, flat]).mean()) if compared.any() else float("nan")
+
+    mean = stack.mean()
+    last = {"manifold": float(mean[-1, manifold]), "flat": float(mean[-1, flat])}
+    evidence = Evidence(lambda w: below(w[0]), (len(stack.seeds),))
+    return [judge(C6, data.name, trials, evidence, last, [f"{len(stack.axes[0])} eval steps compared"])]

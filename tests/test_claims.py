@@ -1,0 +1,168 @@
+"""Each claim's statistic against a value worked out by hand on a tiny table, and the bootstrap
+over seeds: its interval, and the verdicts it leads to (pass, fail, inconclusive)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from orchestrator.cli import cli
+from orchestrator.store import open_store
+from tests.conftest import verdicts_of
+from tests.test_verify import add_trial
+from workloads.claims import Evidence, rank_correlation, ranks
+from workloads.decision_boundary.claims import pair_mean
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return open_store(tmp_path / "store")
+
+
+def test_ranks_share_their_mean_rank_and_rho_is_the_correlation_of_ranks():
+    assert ranks(np.array([3.0, 1.0, 2.0, 2.0, 5.0])).tolist() == [4.0, 1.0, 2.5, 2.5, 5.0]
+    assert rank_correlation(np.array([1, 2, 3]), np.array([20, 10, 30])) == pytest.approx(0.5)  # 1 - 6 (1 + 1) / (3 * 8)
+    assert math.isnan(rank_correlation(np.array([1, 2, 3]), np.array([7, 7, 7])))
+
+
+def test_the_interval_of_a_two_seed_mean_spans_what_resampling_two_seeds_can_give():
+    evidence = Evidence(lambda w: float(w[0] @ np.array([0.0, 1.0])), (2,))
+    # Resampled: both seeds 0 (mean 0, a quarter of the draws), one of each (0.5, half), both 1 (1, a quarter).
+    assert evidence.value() == 0.5
+    assert evidence.interval() == ([0.0, 1.0], 1000)
+    assert evidence.interval() == evidence.interval()  # a fixed generator: verify is deterministic
+    assert Evidence(lambda w: 1.0, (1,)).interval() == (None, 0)  # one seed: nothing to resample
+
+
+def test_a_verdict_whose_interval_straddles_its_threshold_is_inconclusive_and_verify_exits_3(store):
+    # The flat curve is 1; the manifold's is 0.5 for seeds 0 and 1 and 1.6 for seed 2: the mean (0.87) is
+    # below at every step, but a quarter of the resamples draw seed 2 twice and put it above.
+    for seed, manifold in ((0, 0.5), (1, 0.5), (2, 1.6)):
+        for inputs, loss in (("manifold", manifold), ("flat", 1.0)):
+            add_trial(store, "nr", "noise_regression", seed, inputs=inputs, tables={"curves": [dict(step=s, loss=loss) for s in (0, 100, 200)]})
+    [c6] = verdicts_of(store, "C6").values()
+    assert (c6.value, c6.interval, c6.outcome) == (1.0, [0.0, 1.0], "inconclusive")
+    result = CliRunner().invoke(cli, ["verify", str(store)])
+    assert result.exit_code == 3, result.output
+    assert "0 of 1 verdicts held; inconclusive: C6 on nr;" in result.output
+
+
+def test_c1_and_c1b_by_hand(store):
+    # Seed means of |F(k)|/A at steps 0, 100, 200; the seeds sit 0.05 either side of them.
+    means = {1: [0.1, 0.4, 0.6], 2: [0.2, 0.6, 0.6], 3: [0.1, 0.1, 0.2]}
+    for seed, offset in ((0, -0.05), (1, 0.05)):
+        spectra = [dict(step=100 * i, k=k, amplitude=1.0, magnitude=m + offset, normalized_magnitude=m + offset)
+                   for k, curve in means.items() for i, m in enumerate(curve)]
+        by_step = ((1, 1), (4, 1), (2, 1))  # two layers' norms: products 1, 4, 2
+        norms = [dict(step=100 * i, layer=layer, spectral_norm=norm) for i, pair in enumerate(by_step) for layer, norm in enumerate(pair)]
+        add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[1, 2, 3], tables={"spectra": spectra, "layer_norms": norms})
+    verdicts = verdicts_of(store, "C1", "C1b")
+    c1 = verdicts[("C1", "amplitudes: equal")]
+    # k = 1 reaches 0.5 at step 200, k = 2 at 100, k = 3 never (ranked at 201): ranks 2, 1, 3 against 1, 2, 3.
+    assert c1.series == {"1": 200.0, "2": 100.0, "3": 201.0} and c1.never_crossed == [3]
+    assert c1.value == pytest.approx(0.5) and c1.outcome == "fail"
+    # The bound 1, 4, 2 against the mean fit 0.133, 0.367, 0.467: ranks 1, 3, 2 against 1, 2, 3.
+    c1b = verdicts[("C1b", "amplitudes: equal")]
+    assert c1b.value == pytest.approx(0.5) and c1b.series == {"0": pytest.approx(1.0), "100": pytest.approx(4.0), "200": pytest.approx(2.0)}
+
+
+def test_c2b_by_hand_clips_the_seed_mean_and_reads_only_the_upper_half_of_the_frequencies(store):
+    # k = 30, 40 are above the median 25; k = 10, 20 must not count (5.0 would swamp everything).
+    upper = {0: (0.2, 0.2), 4: (1.5, 0.5), 10: (0.9, 0.9)}  # (k = 30, k = 40) at every step
+    for seed in (0, 1):
+        for L, (k30, k40) in upper.items():
+            spectra = [dict(step=s, k=k, amplitude=1.0, magnitude=m, normalized_magnitude=m)
+                       for s in (0, 100) for k, m in ((10, 5.0), (20, 5.0), (30, k30), (40, k40))]
+            add_trial(store, "reg", "manifold_regression", seed, L=L, loss=1.0 / (1 + L), frequencies=[10, 20, 30, 40], tables={"spectra": spectra})
+    [c2b] = verdicts_of(store, "C2b").values()
+    # L = 4: 1.5 clips to 1, so (1 + 0.5) / 2 = 0.75 < L = 10's 0.9; unclipped it would be 1.0 and rho 0.5.
+    assert c2b.series == {"0": pytest.approx(0.2), "4": pytest.approx(0.75), "10": pytest.approx(0.9)}
+    assert c2b.value == pytest.approx(1.0) and c2b.outcome == "pass"
+
+
+def test_c3_by_hand_measures_accuracy_above_each_cells_baseline(store):
+    baseline = {50: 0.6, 150: 0.7, 250: 0.65}  # the majority class's share varies with k
+    accuracy = {0: (0.9, 0.7, 0.65), 5: (0.95, 0.8, 0.7), 10: (0.95, 0.9, 0.75)}
+    for seed in (0, 1):
+        for L, row in accuracy.items():
+            for k, value in zip(baseline, row):
+                add_trial(store, "cls", "manifold_classification", seed, k=k, L=L, accuracy=value, baseline_accuracy=baseline[k])
+    verdicts = verdicts_of(store, "C3a", "C3b")
+    c3a, c3b = verdicts[("C3a", None)], verdicts[("C3b", None)]
+    # L = 0: lifts 0.3, 0, 0 -> rho -1.5 / sqrt(2 * 1.5) = -0.866 (raw accuracy would give -1); L = 5, 10: -1.
+    assert c3a.series == {"0": pytest.approx(-0.866, abs=1e-4), "5": -1.0, "10": -1.0}
+    assert c3a.value == pytest.approx((-math.sqrt(3) / 2 - 2) / 3)
+    assert c3b.series == {"150": 1.0, "250": 1.0} and c3b.value == pytest.approx(1.0)
+    assert "2 of 9 cells sit at their majority-class baseline (within 0.005)" in c3a.notes
+
+
+def test_c4_by_hand_follows_the_authors_mean_of_magnitudes_and_reports_the_other_reading(store):
+    authors = {10: (1, 0.8, 0.4), 20: (1, 0.4, 0.3), 30: (1, 0.6, 0.6)}
+    other = {10: (1, 0.3, 0.1), 20: (1, 0.2, 0.1), 30: (1, 0.9, 0.4)}
+    for seed in (0, 1):
+        for i, delta in enumerate((0.0, 1.0, 2.0)):
+            rows = [dict(delta=delta, k=k, amplitude=1.0, unperturbed_magnitude=1.0, magnitude=other[k][i], normalized_magnitude=other[k][i],
+                         mean_magnitude=authors[k][i], normalized_mean_magnitude=authors[k][i]) for k in authors]
+            add_trial(store, "pt", "perturbation", seed, delta=delta, frequencies=[10, 20, 30], tables={"perturbation_spectra": rows})
+    [c4] = verdicts_of(store, "C4").values()
+    # Authors': below 0.5 at delta 2, 1, never (ranked just after 2): ranks 2, 1, 3 -> rho 0.5, a fail.
+    assert c4.series == {"10": 2.0, "20": 1.0, "30": pytest.approx(2.0)} and c4.never_crossed == [30]
+    assert c4.value == pytest.approx(0.5) and c4.outcome == "fail"
+    # The other reading: 1, 1, 2 -> ranks 1.5, 1.5, 3 -> rho 0.866.
+    assert any("magnitude of the direction-mean spectrum (normalized_magnitude): rho = +0.866" in note for note in c4.notes)
+
+
+def test_c5_by_hand_averages_the_pairs_and_fails_when_a_net_does_not_fit_its_points(store):
+    signs = {0: (1, 1, 1, 1), 1: (1, 1, 1, -1), 2: (1, 1, -1, -1)}
+    fitted = {0: 1.0, 1: 0.97, 2: 0.9}
+    for seed, row in signs.items():
+        maps = [dict(region="manifold", x=float(i), y=0.0, logit=float(s), label=1) for i, s in enumerate(row)]
+        maps += [dict(region="box", x=float(i), y=1.0, logit=float(s), label=None) for i, s in enumerate(row)]
+        add_trial(store, "db", "decision_boundary", seed, accuracy=fitted[seed], baseline_accuracy=0.6, tables={"decision_maps": maps})
+    verdicts = verdicts_of(store, "C5a", "C5b")
+    c5a = verdicts[("C5a", None)]
+    # Pairs 0-1: 1/4, 0-2: 2/4, 1-2: 1/4 -> mean 1/3.
+    assert c5a.series == {"0-1": 0.25, "0-2": 0.5, "1-2": 0.25} and c5a.value == pytest.approx(1 / 3)
+    assert c5a.outcome == "fail" and any("premise failed" in note and "seed 2: 0.900" in note for note in c5a.notes)
+    assert verdicts[("C5b", None)].value == pytest.approx(1 / 3) and verdicts[("C5b", None)].interval is not None  # 3 seeds: an interval
+    matrix = np.array([[np.nan, 0.25, 0.5], [np.nan, np.nan, 0.25], [np.nan, np.nan, np.nan]])
+    assert pair_mean([matrix], np.array([0.5, 0.5, 0.0])) == pytest.approx(0.25)  # seed 2 drawn out: the pair 0-1 alone
+
+
+def test_c6_by_hand_counts_the_steps_at_which_the_manifold_is_below(store):
+    manifold = {0: (1.0, 0.45, 1.15, 0.85), 1: (1.0, 0.55, 1.25, 0.95)}  # seed means 1, 0.5, 1.2, 0.9
+    for seed, curve in manifold.items():
+        for inputs, losses in (("manifold", curve), ("flat", (1.0,) * 4)):
+            curves = [dict(step=100 * i, loss=v) for i, v in enumerate(losses)]
+            add_trial(store, "nr", "noise_regression", seed, inputs=inputs, tables={"curves": curves})
+    [c6] = verdicts_of(store, "C6").values()
+    assert c6.value == pytest.approx(2 / 3)  # below at steps 100 and 300, not at 200; step 0 is not compared
+
+
+def test_c7_by_hand_compares_each_knn_with_the_net_on_the_same_cells(store):
+    net = {(150, 0): 0.6, (150, 5): 0.7, (150, 10): 0.8, (250, 0): 0.6, (250, 5): 0.6, (250, 10): 0.7}
+    knn = {(150, 0): 0.7, (150, 5): 0.6, (150, 10): 0.65, (250, 0): 0.6, (250, 5): 0.6, (250, 10): 0.6}
+    zeta = {"net": (None, [1, 1, 1, 1, 0]), "knn1": (1, [1, 1, 1, 1, 1]), "knn5": (5, [0, 1, 1, 1, 1])}
+    for seed in (0, 1):
+        for (k, L), value in knn.items():
+            spectra = []
+            if (k, L) == (150, 10):
+                spectra = [dict(classifier="net" if name == "net" else "knn", neighbors=n, frequency=f, zeta=float(z))
+                           for name, (n, zs) in zeta.items() for f, z in enumerate(zs)]
+            add_trial(store, "kn", "knn", seed, k=k, L=L, tables={"classifier_accuracy": [dict(classifier="knn", neighbors=5, accuracy=value)],
+                                                               "radial_spectra": spectra})
+    for (k, L), value in net.items():
+        add_trial(store, "net", "manifold_classification", 0, k=k, L=L, accuracy=value, baseline_accuracy=0.6)
+    verdicts = verdicts_of(store, "C7a", "C7b")
+    c7a = verdicts[("C7a", "K = 5")]
+    # k = 150: the net's rho 1, the k-NN's -0.5 -> 1.5; k = 250: the k-NN is flat, no evidence.
+    assert c7a.series == {"150": 1.5} and c7a.value == pytest.approx(1.5)
+    assert any("k = 250: the k-NN's accuracy is the same at every L" in note for note in c7a.notes)
+    assert "1 seed: no interval" in " ".join(c7a.notes)  # the net has one seed
+    # Shares above frequency 2: net 1/4, K = 1 2/5, K = 5 2/4 -> 0.25 / 0.4.
+    c7b = verdicts[("C7b", None)]
+    assert c7b.series == {"K = 1": 0.4, "K = 5": 0.5, "net": 0.25} and c7b.value == pytest.approx(0.625)
