@@ -106,3 +106,5 @@ def test_a_sweep_stored_by_an_earlier_version_is_refused_and_left_as_it_was(writ
     save_sweep(store, "versioned", {k: v for k, v in stored.items() if k != VERSION_KEY})
     assert "computed by version 1" in CliRunner().invoke(cli, ["launch", str(path), "--store", str(store)]).output
     assert json.loads((store / SWEEPS_DIR / "versioned.json").read_text()).get(VERSION_KEY) is None
+    # status still counts what the old version stored (its trial ids are not the new version's)
+    assert CliRunner().invoke(cli, ["status", str(store)]).exit_code == 0

@@ -246,6 +246,38 @@ def first_crossing(curves: np.ndarray, axis: np.ndarray, below: bool, after_last
     return first, never
 
 
+@dataclass(frozen=True)
+class Crossings:
+    """When each frequency's seed-mean reading first crosses HALF_MAGNITUDE along an axis (C1's
+    steps, C4's deltas), and the evidence for rho(k, that value)."""
+
+    ks: np.ndarray
+    first: np.ndarray
+    """the first axis value at which each k crossed (`after_last` where it never did)"""
+    never: list[int]
+    """the k that never crossed"""
+    evidence: Evidence
+
+    @property
+    def series(self) -> dict[str, float]:
+        """k -> its first crossing, as a verdict's series."""
+        return {str(int(k)): float(v) for k, v in zip(self.ks, self.first)}
+
+
+def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_last: float) -> Crossings:
+    """Per k, the first value of `axis` at which the seed mean of `reading` reaches 0.5 (or falls
+    below it, if `below`), and the evidence for its rank correlation with k."""
+    stack = seed_stack(rows, [axis, "k"], reading)
+    values, ks = stack.axes
+
+    def first(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return first_crossing(stack.mean(weights), values, below, after_last)
+
+    crossed, never = first(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    evidence = Evidence(lambda w: rank_correlation(ks, first(w[0])[0]), (len(stack.seeds),))
+    return Crossings(ks, crossed, [int(k) for k in ks[never]], evidence)
+
+
 def too_few(axis: str, count: int) -> str:
     """The note of a correlation over too few values of its axis."""
     return f"needs at least {MIN_AXIS_VALUES} values of {axis}, the sweep has {count}"

@@ -10,7 +10,7 @@ from workloads.claims import (
     Claim,
     Evidence,
     Verdict,
-    first_crossing,
+    crossings,
     judge,
     never_note,
     ok_trials,
@@ -54,21 +54,13 @@ def check(data: SweepData) -> list[Verdict]:
 
 def learned_in_order(sweep: str, trials: pd.DataFrame, curves: pd.DataFrame) -> Verdict:
     """C1: the first step at which each k reaches half its amplitude (seed mean) rises with k."""
-    stack = seed_stack(curves, ["step", "k"], "normalized_magnitude")
-    steps, ks = stack.axes
-    after_last = float(steps.max()) + 1.0
-
-    def first(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return first_crossing(stack.mean(weights), steps, below=False, after_last=after_last)
-
-    crossing, never_mask = first(np.full(len(stack.seeds), 1 / len(stack.seeds)))
-    never = [int(k) for k in ks[never_mask]]
-    series = {str(int(k)): float(v) for k, v in zip(ks, crossing)}
-    notes = never_note(never, "reached 0.5 within", float(steps.max()), "steps")
-    if len(ks) < MIN_AXIS_VALUES:
-        return verdict(C1, sweep, trials, series=series, notes=notes + [too_few("k", len(ks))])
-    result = judge(C1, sweep, trials, Evidence(lambda w: rank_correlation(ks, first(w[0])[0]), (len(stack.seeds),)), series, notes)
-    result.never_crossed = never
+    last = float(curves["step"].max())
+    found = crossings(curves, "step", "normalized_magnitude", below=False, after_last=last + 1.0)
+    notes = never_note(found.never, "reached 0.5 within", last, "steps")
+    if len(found.ks) < MIN_AXIS_VALUES:
+        return verdict(C1, sweep, trials, series=found.series, notes=notes + [too_few("k", len(found.ks))])
+    result = judge(C1, sweep, trials, found.evidence, found.series, notes)
+    result.never_crossed = found.never
     return result
 
 

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from workloads.claims import (
-    MIN_AXIS_VALUES,
-    Claim,
-    Evidence,
-    Verdict,
-    first_crossing,
-    judge,
-    never_note,
-    ok_trials,
-    rank_correlation,
-    seed_stack,
-    too_few,
-    verdict,
-)
+from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, crossings, judge, never_note, ok_trials, too_few, verdict
 from workloads.experiment import SweepData
 
 C4 = Claim(
@@ -34,40 +18,24 @@ spectrum (normalized_magnitude) also falls by phase cancellation; it is reported
 AUTHORS, OTHER = "normalized_mean_magnitude", "normalized_magnitude"
 
 
-def half_life(rows: pd.DataFrame, reading: str) -> tuple[np.ndarray, Evidence, np.ndarray, np.ndarray]:
-    """Per k, the first delta at which the seed mean of `reading` falls below 0.5 (just after the
-    last delta if never); the evidence for rho(k, that delta); the k; which k never fell."""
-    stack = seed_stack(rows, ["delta", "k"], reading)
-    deltas, ks = stack.axes
-    after_last = float(deltas.max()) + 1e-9
-
-    def first(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return first_crossing(stack.mean(weights), deltas, below=True, after_last=after_last)
-
-    crossing, never = first(np.full(len(stack.seeds), 1 / len(stack.seeds)))
-    return crossing, Evidence(lambda w: rank_correlation(ks, first(w[0])[0]), (len(stack.seeds),)), ks, never
-
-
 def check(data: SweepData) -> list[Verdict]:
     """C4: the delta at which each k keeps half its unperturbed magnitude falls with k."""
     trials = ok_trials(data.trials)
     rows = data.table("perturbation_spectra", "seed")
     if rows.empty:
         return [verdict(C4, data.name, trials)]
-    crossing, evidence, ks, never_mask = half_life(rows, AUTHORS)
-    never = [int(k) for k in ks[never_mask]]
-    series = {str(int(k)): float(v) for k, v in zip(ks, crossing)}
-    notes = never_note(never, "fell below 0.5 up to delta", float(rows["delta"].max()), "")
-    if len(ks) < MIN_AXIS_VALUES:
-        return [verdict(C4, data.name, trials, series=series, notes=notes + [too_few("k", len(ks))])]
-    other, other_evidence, _, other_never = half_life(rows, OTHER)
-    other_interval, _ = other_evidence.interval()
-    shown = ", ".join(f"{int(k)}: {'never' if n else f'{v:g}'}" for k, v, n in zip(ks, other, other_never))
+    last = float(rows["delta"].max())
+    authors, other = (crossings(rows, "delta", reading, below=True, after_last=last + 1e-9) for reading in (AUTHORS, OTHER))
+    notes = never_note(authors.never, "fell below 0.5 up to delta", last, "")
+    if len(authors.ks) < MIN_AXIS_VALUES:
+        return [verdict(C4, data.name, trials, series=authors.series, notes=notes + [too_few("k", len(authors.ks))])]
+    other_interval, _ = other.evidence.interval()
+    shown = ", ".join(f"{k}: {'never' if int(k) in other.never else f'{v:g}'}" for k, v in other.series.items())
     notes.append(
-        f"the other reading, the magnitude of the direction-mean spectrum ({OTHER}): rho = {other_evidence.value():+.3f}"
+        f"the other reading, the magnitude of the direction-mean spectrum ({OTHER}): rho = {other.evidence.value():+.3f}"
         + (f" [{other_interval[0]:+.3f}, {other_interval[1]:+.3f}]" if other_interval else "")
         + f"; delta at half magnitude, by k: {shown}"
     )
-    result = judge(C4, data.name, trials, evidence, series, notes)
-    result.never_crossed = never
+    result = judge(C4, data.name, trials, authors.evidence, authors.series, notes)
+    result.never_crossed = authors.never
     return [result]

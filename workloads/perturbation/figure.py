@@ -12,12 +12,13 @@ from workloads.plots import save, seeds_text
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
-    """Figure 5: normalized magnitude per (delta, k) of the perturbed nets, both readings."""
+    """Figure 5: normalized magnitude per (delta, k) of the perturbed nets, both readings, the
+    authors' (the mean over directions of each perturbed net's magnitude) on the left."""
     rows = data.table("perturbation_spectra")
     config = json.loads(data.trials["config_json"].iloc[0])
-    readings = [
+    readings = [  # the authors' reading (their notebook; verify's C4) first
+        ("normalized_mean_magnitude", r"$E\,|F_{\theta}(k)|\,/\,|F_{\theta^*}(k)|$: mean of the magnitudes (the authors', C4)"),
         ("normalized_magnitude", r"$|F_{E\theta}(k)|\,/\,|F_{\theta^*}(k)|$: magnitude of the mean spectrum"),
-        ("normalized_mean_magnitude", r"$E\,|F_{\theta}(k)|\,/\,|F_{\theta^*}(k)|$: mean of the magnitudes"),
     ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
     for ax, (column, title) in zip(axes, readings):
