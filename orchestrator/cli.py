@@ -253,6 +253,10 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     C6  Exp. 5: noise is fitted faster on digits than on a flat subspace   fraction >= 0.9
     C7a Fig. 10: the net's rho(L, accuracy) exceeds each k-NN's        mean gap >= 0.5
     C7b Fig. 10: the net's radial spectrum decays faster than k-NN's         ratio <= 1
+    C8a ICML digits: low-frequency label noise raises the best val. loss       rho >= 0.8
+    C8b ICML digits: high-frequency noise hardly does (rise, vs C8a's)       ratio <= 0.5
+    C9a ICML digits: the kernel's low-index eigenvectors are fitted first      rho >= 0.8
+    C9b ICML digits: best clean loss, high-index noise / white noise          ratio <= 1
 
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,
     averaging seeds first; rho is Spearman's. Each verdict carries a 95% bootstrap interval

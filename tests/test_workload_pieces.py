@@ -138,6 +138,8 @@ PAPER_SWEEPS = {  # the paper-scale sweep file of each experiment, its net's inp
     "decision_boundary": ("decision_boundary.yaml", 2, 3e-4),
     "noise_regression": ("noise_regression.yaml", 64, 1e-4),  # 8x8 digit images; the authors' MNIST notebooks' rate
     "knn": ("knn.yaml", 2, 3e-4),
+    "label_noise": ("label_noise.yaml", 64, 1e-4),  # the authors' ICML_MNISTLabelNoise notebook, on the 8x8 digits
+    "kernel_spectrum": ("kernel_spectrum.yaml", 64, 1e-4),  # ICML_MNISTWithKernels
 }
 
 

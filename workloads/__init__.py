@@ -25,6 +25,8 @@ EXPERIMENTS = (
     "decision_boundary",  # Figure 2
     "noise_regression",  # Experiment 5, Figure 7
     "knn",  # Figure 10
+    "label_noise",  # the ICML paper's label noise on real data (slides: a-d)
+    "kernel_spectrum",  # the ICML paper's spectrum in a kernel's eigenbasis on real data
 )
 
 REGISTRY: dict[str, Experiment] = {name: import_module(f"workloads.{name}").EXPERIMENT for name in EXPERIMENTS}

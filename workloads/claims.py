@@ -252,10 +252,11 @@ class Crossings:
     steps, C4's deltas), and the evidence for rho(k, that value)."""
 
     ks: np.ndarray
+    """the frequencies (or bins), ascending"""
     first: np.ndarray
     """the first axis value at which each k crossed (`after_last` where it never did)"""
     never: list[int]
-    """the k that never crossed"""
+    """the k (or bins) that never crossed"""
     evidence: Evidence
 
     @property
@@ -264,10 +265,11 @@ class Crossings:
         return {str(int(k)): float(v) for k, v in zip(self.ks, self.first)}
 
 
-def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_last: float) -> Crossings:
-    """Per k, the first value of `axis` at which the seed mean of `reading` reaches 0.5 (or falls
-    below it, if `below`), and the evidence for its rank correlation with k."""
-    stack = seed_stack(rows, [axis, "k"], reading)
+def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_last: float, over: str = "k") -> Crossings:
+    """Per value of `over` (a frequency k, or a bin of a spectrum), the first value of `axis` at
+    which the seed mean of `reading` reaches 0.5 (or falls below it, if `below`), and the evidence
+    for its rank correlation with `over`."""
+    stack = seed_stack(rows, [axis, over], reading)
     values, ks = stack.axes
 
     def first(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

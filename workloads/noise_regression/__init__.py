@@ -15,8 +15,9 @@ import dataclasses
 import pyarrow as pa
 
 from results_schema import CURVES, Column
+from workloads.digits import DIGITS
 from workloads.experiment import Experiment
-from workloads.noise_regression.config import DIGITS, NoiseRegressionConfig
+from workloads.noise_regression.config import NoiseRegressionConfig
 
 
 def constraints(config: NoiseRegressionConfig) -> dict[str, str]:

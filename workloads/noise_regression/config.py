@@ -9,9 +9,6 @@ from annotated_types import Ge, Gt
 
 from workloads.config import TrainedNet
 
-DIGITS = 1797
-"""Images in scikit-learn's bundled 8x8 digits, the real data this experiment runs on offline."""
-
 
 @dataclass(frozen=True)
 class NoiseRegressionConfig(TrainedNet):

@@ -4,23 +4,15 @@ then a net regressing white noise on its reconstructions or on a flat subspace (
 from __future__ import annotations
 
 import io
-from functools import cache
 
 import torch
 from torch import nn
 
+from workloads.digits import digits
 from workloads.nets import build_mlp
 from workloads.noise_regression.config import NoiseRegressionConfig
 from workloads.randomness import Stream, generator, stream_seed
 from workloads.training import Checkpointing, Problem, adam
-
-
-@cache
-def digits() -> torch.Tensor:
-    """scikit-learn's 1797 bundled 8x8 digit images, pixels scaled to [0, 1]: (1797, 64)."""
-    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
-
-    return torch.tensor(load_digits().data / 16.0, dtype=torch.float32)
 
 
 def autoencoder(config: NoiseRegressionConfig) -> tuple[nn.Module, nn.Module]:
