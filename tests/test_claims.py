@@ -162,7 +162,7 @@ def test_c7_by_hand_compares_each_knn_with_the_net_on_the_same_cells(store):
     # k = 150: the net's rho 1, the k-NN's -0.5 -> 1.5; k = 250: the k-NN is flat, no evidence.
     assert c7a.series == {"150": 1.5} and c7a.value == pytest.approx(1.5)
     assert any("k = 250: the k-NN's accuracy is the same at every L" in note for note in c7a.notes)
-    assert "1 seed: no interval" in " ".join(c7a.notes)  # the net has one seed
+    assert "2 and 1 seeds: no interval (it needs 2 in each)" in " ".join(c7a.notes)  # the k-NN has two seeds, the net one
     # Shares above frequency 2: net 1/4, K = 1 2/5, K = 5 2/4 -> 0.25 / 0.4.
     c7b = verdicts[("C7b", None)]
     assert c7b.series == {"K = 1": 0.4, "K = 5": 0.5, "net": 0.25} and c7b.value == pytest.approx(0.625)

@@ -317,8 +317,10 @@ def judge(claim: Claim, sweep: str, trials: pd.DataFrame, evidence: Evidence, se
     interval, resamples = evidence.interval()
     if interval is None:
         outcome: Outcome = "pass" if claim.holds(value) else "fail"
-        fewest = min(evidence.seeds)
-        notes = notes + [f"{fewest} seed{'s' if fewest != 1 else ''}: no interval (it needs {evidence.min_seeds}); judged on the value alone"]
+        counts = " and ".join(map(str, evidence.seeds))  # C7a: the k-NN's seeds and the net's
+        what = f"{counts} seed{'s' if evidence.seeds != (1,) else ''}" if len(evidence.seeds) == 1 else f"{counts} seeds"
+        needs = f"it needs {evidence.min_seeds}" + (" in each" if len(evidence.seeds) > 1 else "")
+        notes = notes + [f"{what}: no interval ({needs}); judged on the value alone"]
     else:
         outcome = claim.outcome(*interval)
     return verdict(claim, sweep, trials, value=value, interval=interval, resamples=resamples, outcome=outcome, series=series, notes=notes)

@@ -64,5 +64,5 @@ EXPERIMENT = Experiment(
     tables=(CURVES, KERNEL_SPECTRA, CLEAN_CURVES),
     constraints=constraints,
     input_dim=64,
-    figures=("ICML Figure 5 (slides: kernel eigenbasis)",),
+    figures=("the ICML slides' kernel-eigenbasis spectra",),
 )

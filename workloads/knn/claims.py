@@ -125,5 +125,6 @@ def spectra_decay(data: SweepData, trials: pd.DataFrame) -> Verdict:
         return float(share[net] / np.delete(share, net).min())
 
     point = shares(np.full(len(stack.seeds), 1 / len(stack.seeds)))
-    series = {str(name): float(share) for name, share in zip(names, point)}
+    by_k = sorted(zip(names, point), key=lambda pair: (pair[0] == "net", int(pair[0][4:]) if pair[0] != "net" else 0))  # K = 1, 5, ..., net
+    series = {str(name): float(share) for name, share in by_k}
     return judge(C7B, data.name, trials, Evidence(lambda w: ratio(w[0]), (len(stack.seeds),)), series, [])

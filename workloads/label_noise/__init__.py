@@ -55,5 +55,5 @@ EXPERIMENT = Experiment(
     tables=(CURVES, VALIDATION_CURVES),
     constraints=constraints,
     input_dim=64,
-    figures=("ICML Figure 4 (slides: label noise a-d)",),
+    figures=("the ICML slides' label-noise panels a-d",),
 )
