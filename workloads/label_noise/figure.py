@@ -29,9 +29,11 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     curves = data.table("validation_curves", "noise_frequency", "noise_amplitude")
     frequencies, amplitudes = sorted(curves["noise_frequency"].unique()), sorted(curves["noise_amplitude"].unique())
     chosen = panels(frequencies, amplitudes) or [("noise_frequency", frequencies[0], "noise_amplitude")]
-    fig, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 3.8), squeeze=False, constrained_layout=True)
+    columns = min(2, len(chosen))  # the slides' 2 x 2
+    rows_of_panels = -(-len(chosen) // columns)
+    fig, axes = plt.subplots(rows_of_panels, columns, figsize=(5.2 * columns, 4 * rows_of_panels), squeeze=False, constrained_layout=True)
     names = {"noise_frequency": "k", "noise_amplitude": r"$\beta$"}
-    for letter, ax, (fixed, value, varied) in zip(LETTERS, axes[0], chosen):
+    for letter, ax, (fixed, value, varied) in zip(LETTERS, axes.flat, chosen):
         rows = curves[np.isclose(curves[fixed], value)]
         mean = rows.pivot_table(index="step", columns=varied, values="validation_loss", aggfunc="mean")
         colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(mean.columns)))
