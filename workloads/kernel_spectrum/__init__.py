@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from results_schema import CURVES, Column, Table
-from workloads.digits import DIGITS_PER_CLASS
+from workloads.digits import binary_digits_constraints
 from workloads.experiment import Experiment
 from workloads.kernel_spectrum.config import KernelSpectrumConfig
 
@@ -44,16 +44,10 @@ CLEAN_CURVES = Table(
 
 
 def constraints(config: KernelSpectrumConfig) -> dict[str, str]:
-    """Two different classes, no more images than they have, no more bins than images."""
-    first, second = config.classes
-    if first == second:
-        return {"classes": f"{list(config.classes)}: two different classes"}
-    available = DIGITS_PER_CLASS[first] + DIGITS_PER_CLASS[second]
-    if config.n_points > available:
-        return {"n_points": f"n_points={config.n_points}: the digits have {available} images of classes {first} and {second}"}
+    """The digits' checks, and no more bins than eigenvectors."""
     if config.spectrum_bins > config.n_points:
         return {"spectrum_bins": f"{config.spectrum_bins} bins of n_points={config.n_points} eigenvectors"}
-    return {}
+    return binary_digits_constraints(config)
 
 
 EXPERIMENT = Experiment(

@@ -5,29 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from annotated_types import Ge, Gt, Le, MaxLen, MinLen
+from annotated_types import Ge, Gt
 
-from workloads.config import TrainedNet
+from workloads.digits import BinaryDigitsConfig
 
 
 @dataclass(frozen=True)
-class KernelSpectrumConfig(TrainedNet):
+class KernelSpectrumConfig(BinaryDigitsConfig):
     """One run of the ICML paper's kernel-spectrum experiment on the digits (the authors' notebook
     ICML_MNISTWithKernels). Defaults are the paper's, else the authors' notebook's; ASSUMED marks
     our own choices."""
 
-    classes: Annotated[tuple[Annotated[int, Ge(0), Le(9)], ...], MinLen(2), MaxLen(2)] = (3, 8)
-    """the two digit classes: the first labelled -1, the second +1 (the notebook's MASK_CLASSES)"""
     n_points: Annotated[int, Gt(0)] = 357
     """images of the two classes, in the data set's order, all trained on (the notebook's
     VAL_SPLIT = 1; the digits have 357 of 3 and 8)"""
-    steps: Annotated[int, Gt(0)] = 5000
-    """full-batch Adam steps (the notebook's 5000 iterations)"""
-    learning_rate: Annotated[float, Gt(0)] = 1e-4
-    """Adam learning rate: 1e-4, as in the authors' MNIST notebooks"""
-    eval_every_steps: Annotated[int, Gt(0)] = 10
-    """steps between readings of the spectrum and the losses. ASSUMED: 10 (the notebook reads every
-    step; the clean loss's dip comes within the first few hundred)"""
     target_noise: Literal["white", "high_frequency"] = "white"
     """'white': U(-1, 1) per image; 'high_frequency': the kernel's eigenvectors weighted by
     (n / (N - 1))^noise_exponent, so the noise grows with the index n (the notebook's hfn)"""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from results_schema import CURVES, Column, Table
-from workloads.digits import DIGITS_PER_CLASS
+from workloads.digits import binary_digits_constraints
 from workloads.experiment import Experiment
 from workloads.label_noise.config import LabelNoiseConfig
 
@@ -30,17 +30,11 @@ VALIDATION_CURVES = Table(
 
 
 def constraints(config: LabelNoiseConfig) -> dict[str, str]:
-    """Two different classes, no more images than they have, and images on both sides of the split."""
-    first, second = config.classes
-    if first == second:
-        return {"classes": f"{list(config.classes)}: two different classes"}
-    available = DIGITS_PER_CLASS[first] + DIGITS_PER_CLASS[second]
-    if config.n_points > available:
-        return {"n_points": f"n_points={config.n_points}: the digits have {available} images of classes {first} and {second}"}
+    """The digits' checks, and images on both sides of the split."""
     cut = int(config.validation_split * config.n_points)
     if not 0 < cut < config.n_points:
         return {"validation_split": f"{config.validation_split} of n_points={config.n_points} leaves no training or no validation image"}
-    return {}
+    return binary_digits_constraints(config)
 
 
 EXPERIMENT = Experiment(
