@@ -16,9 +16,9 @@ import json
 import textwrap
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from annotated_types import Gt
+from annotated_types import Ge, Gt, Lt
 from pydantic import ConfigDict, TypeAdapter
 
 Config = TypeVar("Config")
@@ -26,7 +26,9 @@ Config = TypeVar("Config")
 
 @dataclass(frozen=True)
 class TrainedNet:
-    """The fields of a ReLU net trained full-batch: every experiment that trains one has them."""
+    """The fields of a net trained full-batch: every experiment that trains one has them. The
+    defaults are the paper's ReLU net and Adam; encoding, activation and optimizer are where
+    spectral bias can be made to break."""
 
     # Strict: a sweep file's `8.5` is not a width, `true` is not a step count, unknown keys are typos.
     __pydantic_config__ = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -47,6 +49,24 @@ class TrainedNet:
     """Adam learning rate: 3e-4, as in the authors' code"""
     eval_every_steps: Annotated[int, Gt(0)] = 100
     """steps between readings (loss, and what the experiment measures)"""
+    encoding: Literal["none", "fourier"] = "none"
+    """how the input v reaches the first Linear layer: 'none' as it is (the paper's net);
+    'fourier': as [cos(2 pi B v), sin(2 pi B v)], B of shape (fourier_features, input dimension)
+    drawn from N(0, fourier_scale^2) (Tancik et al., 2020)"""
+    fourier_features: Annotated[int, Gt(0)] = 256
+    """rows of B: the encoded input has twice as many coordinates. ASSUMED: 256, Tancik et al.'s"""
+    fourier_scale: Annotated[float, Gt(0)] = 10.0
+    """standard deviation of B's entries, in periods per unit of input. ASSUMED: 10, Tancik et al.'s
+    best scale for images"""
+    activation: Literal["relu", "tanh", "sine"] = "relu"
+    """the nonlinearity after every Linear layer but the last: 'relu' (the paper's), 'tanh', or
+    'sine': sin(sine_omega x) with SIREN's initialisation (Sitzmann et al., 2020)"""
+    sine_omega: Annotated[float, Gt(0)] = 30.0
+    """omega_0 of the sine activation (SIREN's 30)"""
+    optimizer: Literal["adam", "sgd"] = "adam"
+    """'adam': full-batch Adam (the paper's); 'sgd': full-batch SGD with momentum"""
+    momentum: Annotated[float, Ge(0), Lt(1)] = 0.9
+    """SGD's momentum (unused by Adam). ASSUMED: 0.9"""
 
 
 NET_FIELDS = tuple(f.name for f in dataclasses.fields(TrainedNet) if f.name != "seed")
@@ -117,6 +137,17 @@ TRIAL_OVERHEAD_S = 0.01
 """Seconds a trial costs whatever its size (building the net and the data, its rows)."""
 
 
+def training_schedule(config: Any) -> dict[str, Any]:
+    """What the training loop takes from a trained net's config (training.Problem's fields)."""
+    return {"steps": config.steps, "learning_rate": config.learning_rate, "eval_every_steps": config.eval_every_steps,
+            "optimizer": config.optimizer, "momentum": config.momentum}
+
+
+def net_inputs(in_features: int, config: dict[str, Any]) -> int:
+    """How many inputs the first Linear layer sees: the data's, or twice the Fourier features."""
+    return 2 * config.get("fourier_features", 0) if config.get("encoding") == "fourier" else in_features
+
+
 def mlp_parameters(in_features: int, width: int, depth: int) -> int:
     """Trainable parameters of nets.build_mlp(in_features, width, depth): weights and biases."""
     fan_ins = [in_features] + [width] * (depth - 1)
@@ -127,5 +158,5 @@ def mlp_parameters(in_features: int, width: int, depth: int) -> int:
 def training_seconds(in_features: int, config: dict[str, Any]) -> float:
     """An estimate of the seconds one CPU core takes to train nets.build_mlp on a trial's data
     (a forward and backward pass is about 6 flops per parameter and point)."""
-    flops = 6.0 * config["n_points"] * mlp_parameters(in_features, config["width"], config["depth"]) * config["steps"]
+    flops = 6.0 * config["n_points"] * mlp_parameters(net_inputs(in_features, config), config["width"], config["depth"]) * config["steps"]
     return TRIAL_OVERHEAD_S + config["steps"] * config["depth"] * STEP_OVERHEAD_S + flops / CPU_FLOPS_PER_S

@@ -1,41 +1,103 @@
-"""The network every experiment trains: a fully connected ReLU MLP with one linear output."""
+"""The network every experiment trains: a fully connected MLP with one linear output (the paper's
+ReLU net by default; Fourier-feature inputs and tanh or sine activations as options)."""
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from workloads.randomness import Stream, stream_seed
+from workloads.randomness import Stream, generator, stream_seed
 
 
-def build_mlp(in_features: int, width: int, depth: int, seed: int) -> nn.Sequential:
-    """A ReLU MLP of `depth` Linear layers: depth - 1 hidden layers of `width` units, then one
-    linear output unit, with a ReLU after every Linear layer but the last.
+class FourierFeatures(nn.Module):
+    """v -> [cos(2 pi B v), sin(2 pi B v)]: random Fourier features (Tancik et al., 2020). B is a
+    parameter that does not train (requires_grad False), so packing stacks it with the weights and
+    count_parameters leaves it out."""
+
+    def __init__(self, projection: torch.Tensor) -> None:
+        super().__init__()
+        self.projection = nn.Parameter(projection, requires_grad=False)  # (features, inputs)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(..., inputs) -> (..., 2 features)."""
+        angles = 2 * math.pi * inputs @ self.projection.T
+        return torch.cat((torch.cos(angles), torch.sin(angles)), dim=-1)
+
+
+class Sine(nn.Module):
+    """sin(omega x): SIREN's activation (Sitzmann et al., 2020)."""
+
+    def __init__(self, omega: float) -> None:
+        super().__init__()
+        self.omega = omega
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Elementwise sin(omega x)."""
+        return torch.sin(self.omega * inputs)
+
+
+def build_mlp(
+    in_features: int, width: int, depth: int, seed: int, *, activation: str = "relu", sine_omega: float = 30.0,
+    encoding: str = "none", fourier_features: int = 256, fourier_scale: float = 10.0,
+) -> nn.Sequential:
+    """A MLP of `depth` Linear layers: depth - 1 hidden layers of `width` units, then one linear
+    output unit, with `activation` after every Linear layer but the last.
 
     This is how the authors' code builds the paper's "6-layer deep 256-unit wide" net: depth 6 is
     Linear(in, 256), 4 x Linear(256, 256), Linear(256, 1), 263 937 parameters for a 1-D input.
     Depth 1 is a linear model. Weights use PyTorch's default initialisation (as the authors'
     code), drawn from the weights' stream of the trial's `seed` (randomness.Stream.WEIGHTS), inside
     a forked RNG so building a net never disturbs the caller's random state. The ReLUs work in
-    place (Linear's backward does not need its output): the same
-    numbers, without a fresh N x width buffer and a pass over it per layer.
+    place (Linear's backward does not need its output): the same numbers, without a fresh
+    N x width buffer and a pass over it per layer.
+
+    `activation` 'sine' is SIREN's sin(sine_omega x), with its initialisation: the first layer's
+    weights U(-1/fan_in, 1/fan_in), the others' U(-sqrt(6/fan_in)/omega, sqrt(6/fan_in)/omega).
+    `encoding` 'fourier' puts FourierFeatures before the first Linear layer, B ~ N(0,
+    fourier_scale^2) drawn from the encoding's own stream of `seed`.
     """
     layers: list[nn.Module] = []
     fan_in = in_features
+    if encoding == "fourier":
+        projection = torch.randn(fourier_features, in_features, generator=generator(seed, Stream.ENCODING))
+        layers.append(FourierFeatures(fourier_scale * projection))
+        fan_in = 2 * fourier_features
     with torch.random.fork_rng(devices=[]):
         # The CPU generator alone, where the layers are built: torch.manual_seed would also seed
         # (lazily, recording a stack trace each time) every accelerator backend, a third of the
         # cost of building a small net.
         torch.default_generator.manual_seed(stream_seed(seed, Stream.WEIGHTS))
+        linears = []
         for _ in range(depth - 1):
-            layers += [nn.Linear(fan_in, width), nn.ReLU(inplace=True)]
+            linears.append(nn.Linear(fan_in, width))
+            layers += [linears[-1], _activation(activation, sine_omega)]
             fan_in = width
-        layers.append(nn.Linear(fan_in, 1))
+        linears.append(nn.Linear(fan_in, 1))
+        layers.append(linears[-1])
+        if activation == "sine":
+            with torch.no_grad():
+                for index, linear in enumerate(linears):
+                    bound = 1 / linear.in_features if index == 0 else math.sqrt(6 / linear.in_features) / sine_omega
+                    linear.weight.uniform_(-bound, bound)
         return nn.Sequential(*layers)
+
+
+def _activation(name: str, sine_omega: float) -> nn.Module:
+    return {"relu": lambda: nn.ReLU(inplace=True), "tanh": nn.Tanh, "sine": lambda: Sine(sine_omega)}[name]()
+
+
+def build_net(in_features: int, config: Any) -> nn.Sequential:
+    """The net a trained-net config (workloads.config.TrainedNet) describes, on `in_features` inputs."""
+    return build_mlp(
+        in_features, config.width, config.depth, config.seed, activation=config.activation, sine_omega=config.sine_omega,
+        encoding=config.encoding, fourier_features=config.fourier_features, fourier_scale=config.fourier_scale,
+    )
 
 
 def count_parameters(model: nn.Module) -> int:

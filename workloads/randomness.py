@@ -37,6 +37,8 @@ class Stream(enum.StrEnum):
     """which images of a real data set a trial uses"""
     FLAT_INPUTS = "flat_inputs"
     """Experiment 5's points on the flat subspace"""
+    ENCODING = "encoding"
+    """the random Fourier features' projection B"""
 
 
 def stream_seed(seed: int, purpose: Stream) -> int:

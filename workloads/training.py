@@ -67,10 +67,18 @@ def resumed_step(checkpointing: Checkpointing | None) -> int:
 
 
 def adam(parameters: Iterable[torch.Tensor], learning_rate: float) -> torch.optim.Adam:
-    """The optimizer of every experiment: Adam with PyTorch's defaults but fused, one kernel over
-    all parameters instead of a dozen small ops per parameter (on a CPU it cut a 6x64 net's step
-    by about a fifth). The same update as the unfused Adam, rounded differently."""
+    """The paper's optimizer: Adam with PyTorch's defaults but fused, one kernel over all
+    parameters instead of a dozen small ops per parameter (on a CPU it cut a 6x64 net's step by
+    about a fifth). The same update as the unfused Adam, rounded differently."""
     return torch.optim.Adam(parameters, lr=learning_rate, fused=True)
+
+
+def optimizer_for(parameters: Iterable[torch.Tensor], learning_rate: float, name: str = "adam", momentum: float = 0.0) -> torch.optim.Optimizer:
+    """The optimizer a problem asks for: 'adam' (fused Adam, the paper's) or 'sgd' (plain
+    full-batch SGD with `momentum`, PyTorch's: v = momentum v + g, p -= learning_rate v)."""
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=learning_rate, momentum=momentum)
+    return adam(parameters, learning_rate)
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,10 @@ class Problem:
     """tables whose rows `evaluate` returns under their name (e.g. 'spectra'); its scalars are the curve"""
     summarize: Callable[[list[dict[str, Any]]], dict[str, Any]] = lambda rows: {}
     """the experiment's own results from the eval rows (e.g. the final accuracy)"""
+    optimizer: str = "adam"
+    """'adam' or 'sgd' (see optimizer_for)"""
+    momentum: float = 0.0
+    """SGD's momentum (unused by Adam)"""
 
 
 def finish(problem: Problem, rows: list[dict[str, Any]], resumed_from_step: int) -> WorkloadResult:
@@ -163,13 +175,14 @@ class _Nets:
 
 def _shape(problem: Problem) -> tuple[Any, ...]:
     params = tuple((name, tuple(p.shape)) for name, p in problem.model.named_parameters())
-    return params, tuple(problem.inputs.shape), problem.steps, problem.learning_rate, problem.eval_every_steps
+    schedule = problem.steps, problem.learning_rate, problem.eval_every_steps, problem.optimizer, problem.momentum
+    return params, tuple(problem.inputs.shape), *schedule
 
 
 def train(
     problems: list[Problem], checkpointing: Checkpointing | None = None, compile_mode: str | None = None
 ) -> list[WorkloadResult | DivergedError]:
-    """Train G problems (one, or G of one net shape stacked) with full-batch Adam; return each one's
+    """Train G problems (one, or G of one net shape stacked) full-batch (Adam, or SGD where they ask); return each one's
     result, or a DivergedError for a net whose loss became NaN or infinite.
 
     Each step is one forward pass over the full batch (no minibatch noise, as in the paper).
@@ -185,7 +198,7 @@ def train(
     """
     first = problems[0]
     nets = _Nets(problems, compile_mode)
-    optimizer = adam(nets.params.values(), first.learning_rate)
+    optimizer = optimizer_for(nets.params.values(), first.learning_rate, first.optimizer, first.momentum)
     rows: list[list[dict[str, Any]]] = [[] for _ in problems]
     diverged: dict[int, str] = {}
     start = resumed_step(checkpointing)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import torch
 
+from workloads.config import training_schedule
 from workloads.digits import binary_digits
 from workloads.kernel_spectrum.config import KernelSpectrumConfig
-from workloads.nets import build_mlp
+from workloads.nets import build_net
 from workloads.randomness import Stream, generator
 from workloads.training import Problem
 
@@ -55,7 +56,7 @@ def problem(config: KernelSpectrumConfig, device: torch.device) -> Problem:
     bins = index_bins(len(images), config.spectrum_bins)
     target_magnitude = binned_magnitude(basis.T @ target, bins).tolist()
     basis_on, labels_on, target_on = basis.to(device), labels.to(device), target.float().to(device)
-    model = build_mlp(in_features=images.shape[1], width=config.width, depth=config.depth, seed=config.seed).to(device)
+    model = build_net(images.shape[1], config).to(device)
 
     def evaluate(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict:
         magnitude = binned_magnitude(basis_on.T @ output.double(), [b.to(device) for b in bins]).tolist()
@@ -72,9 +73,7 @@ def problem(config: KernelSpectrumConfig, device: torch.device) -> Problem:
         inputs=images.to(device),
         loss_of_output=lambda output: ((output - target_on) ** 2).mean(),
         evaluate=evaluate,
-        steps=config.steps,
-        learning_rate=config.learning_rate,
-        eval_every_steps=config.eval_every_steps,
+        **training_schedule(config),
         tables=("kernel_spectra", "clean_curves"),
         summarize=lambda rows: {"best_clean_loss": min(r["clean_curves"][0]["clean_loss"] for r in rows)},
     )

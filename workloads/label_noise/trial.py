@@ -7,9 +7,10 @@ import math
 
 import torch
 
+from workloads.config import training_schedule
 from workloads.digits import binary_digits
 from workloads.label_noise.config import LabelNoiseConfig
-from workloads.nets import build_mlp
+from workloads.nets import build_net
 from workloads.training import Problem
 
 
@@ -32,7 +33,7 @@ def problem(config: LabelNoiseConfig, device: torch.device) -> Problem:
     the clean training labels and on the clean validation images."""
     train, labels, held_out, held_out_labels = (t.to(device) for t in split(config))
     targets = labels + radial_noise(train, config.noise_frequency, config.noise_amplitude).to(device)
-    model = build_mlp(in_features=train.shape[1], width=config.width, depth=config.depth, seed=config.seed).to(device)
+    model = build_net(train.shape[1], config).to(device)
 
     def evaluate(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict:
         validation = model(held_out).squeeze(-1)
@@ -55,9 +56,7 @@ def problem(config: LabelNoiseConfig, device: torch.device) -> Problem:
         inputs=train,
         loss_of_output=lambda output: ((output - targets) ** 2).mean(),
         evaluate=evaluate,
-        steps=config.steps,
-        learning_rate=config.learning_rate,
-        eval_every_steps=config.eval_every_steps,
+        **training_schedule(config),
         tables=("validation_curves",),
         summarize=summarize,
     )

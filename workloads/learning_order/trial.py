@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from workloads.config import training_schedule
 from workloads.learning_order.config import LearningOrderConfig
-from workloads.nets import build_mlp, layer_spectral_norms
+from workloads.nets import build_net, layer_spectral_norms
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
 from workloads.training import Problem
@@ -26,7 +27,7 @@ def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
     frequencies = torch.tensor(config.frequencies, dtype=torch.float32)
     amplitudes = amplitudes_for(config.amplitudes, len(config.frequencies))
     target = sinusoid_sum(z, frequencies, amplitudes, draw_phases(config.seed, len(config.frequencies))).to(device)
-    model = build_mlp(in_features=1, width=config.width, depth=config.depth, seed=config.seed).to(device)
+    model = build_net(1, config).to(device)
     function_steps = set(config.function_steps) | {config.steps}
 
     def measure(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict[str, list]:
@@ -47,8 +48,6 @@ def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
         inputs=z[:, None].to(device),
         loss_of_output=lambda output: ((output - target) ** 2).mean(),
         evaluate=measure,
-        steps=config.steps,
-        learning_rate=config.learning_rate,
-        eval_every_steps=config.eval_every_steps,
+        **training_schedule(config),
         tables=("spectra", "layer_norms", "functions"),
     )

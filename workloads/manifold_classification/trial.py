@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from workloads.config import training_schedule
 from workloads.manifold_classification.config import ManifoldClassificationConfig
-from workloads.nets import build_mlp
+from workloads.nets import build_net
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.training import Problem
 
@@ -30,12 +31,10 @@ def problem(config: ManifoldClassificationConfig, device: torch.device, *, phase
         return {"accuracy": float(((logits > 0).float() == labels).float().mean())}
 
     return Problem(
-        model=build_mlp(in_features=2, width=config.width, depth=config.depth, seed=config.seed).to(device),
+        model=build_net(2, config).to(device),
         inputs=gamma(latent_grid(config.n_points), config.L).to(device),  # (N, 2)
         loss_of_output=lambda logits: bce(logits, labels),
         evaluate=accuracy,
-        steps=config.steps,
-        learning_rate=config.learning_rate,
-        eval_every_steps=config.eval_every_steps,
+        **training_schedule(config),
         summarize=lambda rows: {"accuracy": rows[-1]["accuracy"], "baseline_accuracy": max(positive_fraction, 1 - positive_fraction)},
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from workloads.config import training_schedule
 from workloads.manifold_regression.config import ManifoldRegressionConfig
-from workloads.nets import build_mlp
+from workloads.nets import build_net
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.spectrum import spectrum_rows
 from workloads.training import Problem
@@ -22,12 +23,10 @@ def problem(config: ManifoldRegressionConfig, device: torch.device) -> Problem:
         return {"spectra": spectrum_rows(step, output, frequencies, amplitudes)}
 
     return Problem(
-        model=build_mlp(in_features=2, width=config.width, depth=config.depth, seed=config.seed).to(device),
+        model=build_net(2, config).to(device),
         inputs=gamma(z, config.L).to(device),  # (N, 2)
         loss_of_output=lambda output: ((output - target) ** 2).mean(),
         evaluate=measure,
-        steps=config.steps,
-        learning_rate=config.learning_rate,
-        eval_every_steps=config.eval_every_steps,
+        **training_schedule(config),
         tables=("spectra",),
     )

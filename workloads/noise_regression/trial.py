@@ -8,8 +8,9 @@ import io
 import torch
 from torch import nn
 
+from workloads.config import training_schedule
 from workloads.digits import digits
-from workloads.nets import build_mlp
+from workloads.nets import build_net
 from workloads.noise_regression.config import NoiseRegressionConfig
 from workloads.randomness import Stream, generator, stream_seed
 from workloads.training import Checkpointing, Problem, adam
@@ -72,12 +73,10 @@ def problem(config: NoiseRegressionConfig, device: torch.device, prepared: bytes
     inputs, autoencoder_loss = inputs_of(config, prepared)
     targets = noise_targets(config).to(device)
     return Problem(
-        model=build_mlp(in_features=64, width=config.width, depth=config.depth, seed=config.seed).to(device),
+        model=build_net(64, config).to(device),
         inputs=inputs.to(device),
         loss_of_output=lambda output: ((output - targets) ** 2).mean(),
         evaluate=lambda step, output, loss: {},
-        steps=config.steps,
-        learning_rate=config.learning_rate,
-        eval_every_steps=config.eval_every_steps,
+        **training_schedule(config),
         summarize=lambda rows: {"autoencoder_loss": autoencoder_loss},
     )

@@ -8,7 +8,8 @@ import io
 import torch
 from torch.func import functional_call, vmap
 
-from workloads.nets import build_mlp, count_parameters
+from workloads.config import training_schedule
+from workloads.nets import build_net, count_parameters
 from workloads.perturbation.config import PerturbationConfig
 from workloads.randomness import Stream, generator
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
@@ -25,7 +26,7 @@ def _target(config: PerturbationConfig) -> tuple[torch.Tensor, torch.Tensor, tor
 
 def network(config: PerturbationConfig, device: torch.device) -> torch.nn.Module:
     """The net theta* parametrises, at its initialisation: a ReLU MLP on the 1-D latent z."""
-    return build_mlp(in_features=1, width=config.width, depth=config.depth, seed=config.seed).to(device)
+    return build_net(1, config).to(device)
 
 
 def prepare(config: PerturbationConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> bytes:
@@ -35,7 +36,7 @@ def prepare(config: PerturbationConfig, device: torch.device, checkpointing: Che
     model = network(config, device)
     result = solve(Problem(
         model=model, inputs=z[:, None].to(device), loss_of_output=lambda output: ((output - target) ** 2).mean(),
-        evaluate=lambda *_: {}, steps=config.steps, learning_rate=config.learning_rate, eval_every_steps=config.eval_every_steps,
+        evaluate=lambda *_: {}, **training_schedule(config),
     ), checkpointing)
     buffer = io.BytesIO()
     torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "loss": result.summary["loss"]}, buffer)
@@ -53,10 +54,13 @@ def unit_directions(count: int, size: int, seed: int) -> torch.Tensor:
 
 
 def perturbed_outputs(model: torch.nn.Module, inputs: torch.Tensor, displacements: torch.Tensor) -> torch.Tensor:
-    """f at theta* + d for every row d of `displacements` (count, P), in one batched pass: (count, N)."""
-    names = [name for name, _ in model.named_parameters()]
-    shapes = [p.shape for _, p in model.named_parameters()]
-    theta = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    """f at theta* + d for every row d of `displacements` (count, P), in one batched pass: (count, N).
+
+    theta is the trainable parameters (count_parameters'); what does not train (a Fourier
+    encoding's B) is not perturbed."""
+    trained = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    names, shapes = [name for name, _ in trained], [p.shape for _, p in trained]
+    theta = torch.cat([p.detach().reshape(-1) for _, p in trained])
 
     def forward(vector: torch.Tensor) -> torch.Tensor:
         pieces = torch.split(vector, [s.numel() for s in shapes])
