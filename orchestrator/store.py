@@ -11,6 +11,7 @@ a trial twice. `compact` merges a sweep's small parts.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -512,6 +513,12 @@ class StoredSweep:
         rows = rows[rows["trial_id"].isin(ok["trial_id"])]
         wanted = [field for field in config if field not in rows]
         return rows.merge(ok[["trial_id", *wanted]], on="trial_id") if wanted else rows.reset_index(drop=True)
+
+    def subset(self, trial_ids: pd.Series | list[str]) -> StoredSweep:
+        """The same sweep with only the trials `trial_ids` (their rows alone in every table)."""
+        part = copy.copy(self)
+        part.trials = self.trials[self.trials["trial_id"].isin(list(trial_ids))]
+        return part
 
     def sweeps_of(self, experiment: str) -> list[StoredSweep]:
         """The store's sweeps of `experiment` (this one included, if it is one), by name."""

@@ -7,13 +7,14 @@ checks every sweep of every registered experiment, and prints the verdicts.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 
 from orchestrator.store import StoredSweep, check_store, read_table
 from results_schema import TRIALS, TrialStatus
-from workloads import REGISTRY
+from workloads import REGISTRY, Experiment
 from workloads.claims import RESAMPLES, Claim, Verdict, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
@@ -22,7 +23,8 @@ CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for 
 
 def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
     """Every claim on every sweep of its experiment in the store (or in `sweeps`), using the trials
-    that ended ok. A claim whose experiment has no such trials gets one "no data" verdict."""
+    that ended ok, with a verdict per value of each grid axis the claim does not use (see
+    `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict."""
     check_store(store)
     trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep", "experiment", "status", "seed"])
     if sweeps:
@@ -33,7 +35,7 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
         found = []
         for sweep in sorted(set(ok.loc[ok["experiment"] == name, "sweep"])):
             failed = int(((trials["sweep"] == sweep) & (trials["status"] != TrialStatus.OK.value)).sum())
-            for result in experiment.claims.check(StoredSweep(store, sweep)):
+            for result in check_sweep(experiment, StoredSweep(store, sweep)):
                 if failed:
                     result.notes.append(f"{failed} failed trial(s) of the sweep left out")
                 found.append(result)
@@ -42,6 +44,62 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
         found += [verdict(c, None, ok.iloc[:0]) for c in claims if c.claim_id not in checked]
         verdicts += sorted(found, key=lambda v: [c.claim_id for c in claims].index(v.claim_id))
     return verdicts
+
+
+def varying_axes(experiment: Experiment, data: StoredSweep) -> list[str]:
+    """The config fields (seed aside) that take more than one value among the sweep's ok trials:
+    its grid axes, in the config's order."""
+    ok = data.trials[data.trials["status"] == TrialStatus.OK.value]
+    fields = [f.name for f in dataclasses.fields(experiment.config) if f.name != "seed" and f.name in ok.columns]
+    return [f for f in fields if ok[f].map(_hashable).nunique(dropna=False) > 1]
+
+
+def check_sweep(experiment: Experiment, data: StoredSweep) -> list[Verdict]:
+    """The experiment's claims on one sweep: one run of its check over the whole sweep for a claim
+    that uses every axis that varies, else one per value of the axes it does not use (seeds are
+    always averaged), each verdict carrying those values in `axes` and in its group."""
+    axes = varying_axes(experiment, data)
+    by_axes: dict[tuple[str, ...], list[Verdict]] = {}
+    verdicts = []
+    for claim in experiment.claims.CLAIMS:
+        split = tuple(a for a in axes if a not in claim.uses)
+        if split not in by_axes:
+            by_axes[split] = _check_per_value(experiment, data, split)
+        verdicts += [v for v in by_axes[split] if v.claim_id == claim.claim_id]
+    return verdicts
+
+
+def _check_per_value(experiment: Experiment, data: StoredSweep, axes: tuple[str, ...]) -> list[Verdict]:
+    if not axes:
+        return experiment.claims.check(data)
+    keys = data.trials[list(axes)].map(_hashable)
+    verdicts = []
+    for values, rows in keys.groupby(list(axes), sort=True, dropna=False):
+        values = values if isinstance(values, tuple) else (values,)
+        named = {axis: _plain(value) for axis, value in zip(axes, values)}
+        label = ", ".join(f"{axis}: {_show(value)}" for axis, value in named.items())
+        for result in experiment.claims.check(data.subset(data.trials.loc[rows.index, "trial_id"])):
+            result.axes = named
+            result.group = label + (f"; {result.group}" if result.group else "")
+            verdicts.append(result)
+    return verdicts
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _plain(value: object) -> object:
+    """An axis value as JSON takes it: whole floats (pandas' reading of an int column with nulls) as ints."""
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalars
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _show(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 INCONCLUSIVE_EXIT = 3

@@ -75,9 +75,11 @@ def test_a_figure_2_sweep_over_a_grid_pairs_only_nets_that_differ_in_their_seed(
     for width, rows in maps[maps["region"] == "box"].groupby("width"):
         logits = rows.pivot_table(index=["x", "y"], columns="seed", values="logit")
         by_pair[width] = float(((logits[0] > 0) != (logits[1] > 0)).mean())
-    c5b = verdicts_of(store, "C5b")[("C5b", None)]
-    assert len(c5b.series) == 2 and all(name.startswith("0-1 (") for name in c5b.series)  # one pair per width, never across widths
-    assert sorted(c5b.series.values()) == pytest.approx(sorted(by_pair.values()))
-    assert c5b.value == pytest.approx(sum(by_pair.values()) / 2)
+    # One verdict per width (a grid axis C5 does not use), each on its one pair of seeds, never across widths.
+    verdicts = verdicts_of(store, "C5b")
+    assert sorted(verdicts) == [("C5b", "width: 16"), ("C5b", "width: 8")]
+    for width, expected in by_pair.items():
+        c5b = verdicts[("C5b", f"width: {width}")]
+        assert c5b.axes == {"width": width} and c5b.series == {"0-1": pytest.approx(expected)} and c5b.value == pytest.approx(expected)
     [png, _] = draw_figures(store, sweep)
     assert png.read_bytes()[:8] == PNG_MAGIC

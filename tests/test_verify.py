@@ -20,7 +20,7 @@ from orchestrator.cli import cli
 from orchestrator.store import open_store, write_trial
 from orchestrator.verify import CLAIMS, verify_store
 from results_schema import TRIALS, to_arrow
-from tests.conftest import snapshot
+from tests.conftest import snapshot, verdicts_of
 from workloads import REGISTRY, TABLES
 from workloads.claims import spearman
 from workloads.config import to_data
@@ -382,3 +382,24 @@ def test_verify_reads_what_real_trials_write(store):
     ]
     assert all(list(v.series) == ["1", "3", "6"] and v.outcome in ("pass", "fail") for v in verdicts)
     assert all(set(v.series.values()) <= {0.0, 20.0, 40.0, 60.0, 61.0} for v in verdicts)  # eval steps, or "after the last"
+
+
+def test_verify_gives_one_verdict_per_value_of_each_grid_axis_the_claim_does_not_use(store):
+    # Experiment 1 over fourier_scale: frequencies learned in order at scale 1, in reverse at scale 10.
+    for scale, lower_first in ((1.0, True), (10.0, False)):
+        for seed in SEEDS:
+            spectra = [dict(step=step, k=k, amplitude=1.0, magnitude=m, normalized_magnitude=m)
+                       for k in FREQUENCIES for step in range(0, 1100, 100)
+                       for m in [min(1.0, step / (40 * (k if lower_first else 55 - k))) + 0.01 * seed]]
+            norms = [dict(step=step, layer=0, spectral_norm=1 + step / 100) for step in range(0, 1100, 100)]
+            add_trial(store, "scales", "learning_order", seed, amplitudes="equal", encoding="fourier", fourier_scale=scale,
+                      tables={"spectra": spectra, "layer_norms": norms})
+    verdicts = verdicts_of(store, "C1")
+    assert {group: v.outcome for (_, group), v in verdicts.items()} == {
+        "fourier_scale: 1; amplitudes: equal": "pass", "fourier_scale: 10; amplitudes: equal": "fail",
+    }
+    assert all(v.trials == 2 and v.seeds == 2 for v in verdicts.values())  # each value's own trials, seeds averaged
+    result = invoke(str(store), "--json")
+    c1 = [v for v in json.loads(result.output)["verdicts"] if v["claim_id"] == "C1"]
+    assert [v["axes"] for v in c1] == [{"fourier_scale": 1}, {"fourier_scale": 10}]
+    assert "scales (fourier_scale: 10; amplitudes: equal)" in invoke(str(store)).output

@@ -60,6 +60,9 @@ class Claim:
     threshold: float
     series_label: str
     """What the per-axis values behind the statistic are (printed beside them)."""
+    uses: tuple[str, ...] = ()
+    """The config fields the statistic itself runs over or splits by (C1: amplitudes; C3: k and L).
+    verify gives every other grid axis of a sweep a verdict per value (seeds are always averaged)."""
 
     def holds(self, value: float) -> bool:
         """Whether `value` is on the claim's side of the threshold (within RHO_ROUNDING)."""
@@ -87,7 +90,11 @@ class Verdict:
     series_label: str
     sweep: str | None = None
     group: str | None = None
-    """The part of the sweep the verdict is about, e.g. 'amplitudes: equal' (C1)."""
+    """The part of the sweep the verdict is about, e.g. 'amplitudes: equal' (C1), or the values of
+    the grid axes the claim does not use, e.g. 'fourier_scale: 3'."""
+    axes: dict[str, object] = field(default_factory=dict)
+    """The values of the sweep's grid axes the claim does not use, for this verdict (empty when the
+    sweep has none)."""
     value: float | None = None
     """The statistic on the sweep's seed means."""
     interval: list[float] | None = None

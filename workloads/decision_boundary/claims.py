@@ -16,11 +16,13 @@ C5A = Claim(
     "C5a", "decision_boundary", "two nets identical up to initialisation, both fitting the manifold, agree on it (Figure 2)",
     "fraction of the training points where their classes differ, mean over pairs of nets that differ in their seed alone", "<=", 0.05,
     "disagreement on the training points, by pair of seeds",
+    uses=(),
 )
 C5B = Claim(
     "C5b", "decision_boundary", "two nets identical up to initialisation differ off the manifold (Figure 2)",
     "fraction of the box where their classes differ, mean over pairs of nets that differ in their seed alone", ">=", 0.1,
     "disagreement over the box, by pair of seeds",
+    uses=(),
 )
 CLAIMS = (C5A, C5B)
 """Thresholds: 'close to perfect accuracy' on the manifold leaves two nets at most 5% of its points

@@ -12,11 +12,13 @@ C9A = Claim(
     "C9a", "kernel_spectrum", "the net fits the kernel's low-index eigenvectors first (ICML, kernel eigenbasis; per target noise)",
     "rho(bin of n, first step at which the bin's |coefficients| reach 0.5 of the target's)", ">=", 0.8,
     "first step at 0.5, by bin of n",
+    uses=("target_noise",),
 )
 C9B = Claim(
     "C9b", "kernel_spectrum", "with noise of high index only, the best clean loss is lower than with white noise (ICML, kernel eigenbasis)",
     "best (over the eval steps) seed-mean loss against the clean labels: high-frequency noise's / white noise's", "<=", 1.0,
     "best clean loss, by target noise",
+    uses=("target_noise",),
 )
 CLAIMS = (C9A, C9B)
 """Thresholds: C9a asks the order of Experiment 1's C1 with a little more room (0.8), the bins'

@@ -14,11 +14,13 @@ C7A = Claim(
     f"mean over k >= {C3B_MIN_K} of rho(L, the net's accuracy) - rho(L, the k-NN's accuracy), on the cells both have, "
     "over the k where both vary with L", ">=", 0.5,
     "rho(L, net accuracy) - rho(L, k-NN accuracy), by k",
+    uses=("k", "L"),
 )
 C7B = Claim(
     "C7b", "knn", "the net's radial spectrum decays faster than every k-NN's (Figure 10e)",
     "share of zeta in the upper half of the radial frequencies, the net's / the smallest k-NN's", "<=", 1.0,
     "share of zeta in the upper half of the radial frequencies, by classifier",
+    uses=("k", "L"),
 )
 CLAIMS = (C7A, C7B)
 """Thresholds: C7a holds where the net's rank correlation of accuracy with L exceeds the k-NN's by

@@ -24,11 +24,13 @@ from workloads.experiment import SweepData
 C1 = Claim(
     "C1", "learning_order", "lower frequencies are learned first (Experiment 1, per amplitude setting)",
     "rho(k, first step at which |F(k)|/A >= 0.5)", ">=", 0.9, "first step at 0.5, by k",
+    uses=("amplitudes",),
 )
 C1B = Claim(
     "C1b", "learning_order", "the layers' spectral norms grow as the net fits its frequencies (Figure 1, right; per amplitude setting)",
     "rho over the eval steps of (product of the layers' spectral norms, mean over k of |F(k)|/A clipped to [0, 1])", ">=", 0.8,
     "product of the layers' spectral norms, by step",
+    uses=("amplitudes",),
 )
 CLAIMS = (C1, C1B)
 """Thresholds: C1's 0.9 allows one swap of neighbouring frequencies among ten; C1b's 0.8 asks the

@@ -11,6 +11,7 @@ C6 = Claim(
     "C6", "noise_regression", "white noise is fitted faster on a real data manifold than on a flat one of its dimension (Experiment 5)",
     "fraction of eval steps after 0 at which the seed-mean loss on the manifold is below the flat one's", ">=", 0.9,
     "seed-mean loss at the last step, by inputs",
+    uses=("inputs",),
 )
 CLAIMS = (C6,)
 """Threshold: 'at equal steps' the manifold's curve is below, allowing a tenth of the steps for

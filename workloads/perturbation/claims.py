@@ -9,6 +9,7 @@ C4 = Claim(
     "C4", "perturbation", "higher frequencies are destroyed by smaller perturbations (Experiment 4)",
     "rho(k, delta at which the mean over directions of |F(k)| falls below 0.5 of its unperturbed value)", "<=", -0.8,
     "delta at half magnitude, by k",
+    uses=("delta",),
 )
 CLAIMS = (C4,)
 """The authors' reading of Figure 5 (their ICML_Robustness notebook): the magnitude of each
