@@ -1,4 +1,5 @@
-"""The paper's figures, drawn from the store alone: each stored sweep by its experiment's figure.py."""
+"""The paper's figures, drawn from the store alone: each stored sweep by its experiment's figure.py,
+and its verdicts per grid value where its claims leave axes unused."""
 
 from __future__ import annotations
 
@@ -19,4 +20,17 @@ def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = N
         if data.trials.empty or data.experiment not in REGISTRY:
             continue
         paths += REGISTRY[data.experiment].draw(data, out_dir)
+        paths += verdict_figure(data, out_dir)
     return paths
+
+
+def verdict_figure(data: StoredSweep, out_dir: Path) -> list[Path]:
+    """For a sweep over axes its claims do not use (an encoding's scale, the activation, ...):
+    each claim's verdict against their values. None for a sweep whose claims use every axis."""
+    from orchestrator.verify import check_sweep
+    from workloads.plots import verdicts_by_axis
+
+    verdicts = check_sweep(REGISTRY[data.experiment], data)
+    if not any(v.axes for v in verdicts):
+        return []
+    return verdicts_by_axis(verdicts, out_dir, f"verdicts_{data.name}", data.name)

@@ -99,3 +99,28 @@ def test_a_perturbation_moves_the_trained_weights_and_leaves_the_fourier_project
     size = count_parameters(net)
     outputs = perturbed_outputs(net, inputs, torch.zeros(3, size))
     assert torch.allclose(outputs, net(inputs).squeeze(-1).detach().expand(3, -1), atol=1e-6)
+
+
+AXES = """\
+name: axes
+experiment: learning_order
+grid: {activation: [relu, tanh], encoding: [none, fourier]}
+seeds: [0, 1]
+workload: {amplitudes: equal, frequencies: [1, 3, 6], n_points: 32, width: 16, depth: 2, steps: 60, learning_rate: 1.0e-2,
+           eval_every_steps: 20, power_iterations: 2, function_steps: [20], fourier_features: 8, fourier_scale: 2.0}
+"""
+
+
+def test_a_sweep_over_activation_and_encoding_gets_a_verdict_per_value_and_figures_by_value(tmp_path, write_sweep):
+    from conftest import stored_sweep, verdicts_of
+
+    from orchestrator.figures import draw_figures
+
+    store, sweep = stored_sweep(tmp_path, AXES, write_sweep)
+    verdicts = verdicts_of(store, "C1", "C1b")
+    groups = {group for _, group in verdicts}
+    assert groups == {f"encoding: {e}, activation: {a}; amplitudes: equal" for a in ("relu", "tanh") for e in ("none", "fourier")}  # config order
+    assert all(v.seeds == 2 and v.trials == 2 and set(v.axes) == {"activation", "encoding"} for v in verdicts.values())
+    names = {path.name for path in draw_figures(store, sweep)}
+    assert {"figure1_axes.png", "figure1_axes_by_axis.png", "verdicts_axes.png"} <= names
+    assert (store / "figures" / "verdicts_axes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

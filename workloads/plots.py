@@ -73,3 +73,57 @@ def seeds_text(trials: pd.DataFrame, by: str) -> str:
 def net_text(config: dict) -> str:
     """The net and schedule of a trial's config, as a figure's subtitle says them."""
     return f"{config['depth']}x{config['width']} ReLU net, {config['steps']} full-batch Adam steps, N={config['n_points']}"
+
+
+OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange"}
+
+
+def varying_fields(trials: pd.DataFrame, fields: list[str]) -> list[str]:
+    """Those of `fields` (config columns of a sweep's trials) that take more than one value among
+    its ok trials: the grid axes a figure can split by."""
+    ok = trials[trials["status"] == "ok"]
+    hashable = lambda value: tuple(value) if isinstance(value, list) else value  # noqa: E731
+    return [f for f in fields if f in ok and ok[f].map(hashable).nunique(dropna=False) > 1]
+
+
+def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> list[Path]:
+    """Each claim's statistic (dot) and 95% interval (bar) against the values of the grid axes it
+    does not use, coloured by verdict, its threshold dashed: where a claim holds and where it breaks.
+    `verdicts` are workloads.claims.Verdict objects of one sweep carrying `axes`."""
+    shown = [v for v in verdicts if v.axes and v.value is not None]
+    claims = list(dict.fromkeys(v.claim_id for v in shown))
+    if not claims:
+        return []
+    fig, axes = plt.subplots(len(claims), 1, figsize=(max(6.0, 1.1 * len({_axes_label(v) for v in shown}) + 3), 2.6 * len(claims)),
+                             squeeze=False, constrained_layout=True)
+    for ax, claim in zip(axes[:, 0], claims):
+        rows = [v for v in shown if v.claim_id == claim]
+        labels = list(dict.fromkeys(_axes_label(v) for v in rows))
+        inner = list(dict.fromkeys(_inner_group(v) for v in rows))
+        for offset_index, group in enumerate(inner):
+            offset = (offset_index - (len(inner) - 1) / 2) * 0.15
+            for v in (v for v in rows if _inner_group(v) == group):
+                x = labels.index(_axes_label(v)) + offset
+                colour = OUTCOME_COLOURS.get(v.outcome, "grey")
+                if v.interval:
+                    ax.errorbar(x, v.value, yerr=[[v.value - v.interval[0]], [v.interval[1] - v.value]], color=colour, capsize=3, linewidth=1)
+                ax.plot(x, v.value, "o" if offset_index == 0 else "s", color=colour, markersize=5)
+            if group:
+                ax.plot([], [], "o" if offset_index == 0 else "s", color="black", label=group)
+        ax.axhline(rows[0].threshold, color="black", linestyle="--", linewidth=0.8, label=f"threshold {rows[0].comparison} {rows[0].threshold:g}")
+        ax.set_xticks(range(len(labels)), labels, fontsize=7)
+        ax.set_ylabel(claim)
+        ax.set_title(f"{claim}: {rows[0].statistic}", fontsize=8)
+        ax.legend(fontsize=6, loc="best")
+    fig.suptitle(f"Verdicts per grid value   [sweep '{sweep}']   green: pass, red: fail, orange: inconclusive; bars: 95% interval over seeds",
+                 fontsize=9)
+    return save(fig, out_dir, stem)
+
+
+def _axes_label(verdict: object) -> str:
+    return "\n".join(f"{axis}: {value}" for axis, value in verdict.axes.items())  # type: ignore[attr-defined]
+
+
+def _inner_group(verdict: object) -> str:
+    group = verdict.group or ""  # type: ignore[attr-defined]
+    return group.split("; ", 1)[1] if "; " in group else ""

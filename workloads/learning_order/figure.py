@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from workloads.experiment import SweepData
+from workloads.learning_order.config import LearningOrderConfig
 from workloads.learning_order.trial import AMPLITUDE_SETTINGS
-from workloads.plots import net_text, save, seeds_text, spectrum_heatmap
+from workloads.plots import net_text, save, seeds_text, spectrum_heatmap, varying_fields
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
@@ -33,7 +35,32 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         row[1].set_title(f"{setting} amplitudes: spectral norm of each weight matrix", fontsize=9)
         row[1].legend(fontsize=6, ncol=2)
     fig.suptitle(f"Figure 1: which frequencies are learned when   [sweep '{data.name}']\n{net_text(config)}", fontsize=9)
-    return save(fig, out_dir, f"figure1_{data.name}") + figure6(data, out_dir)
+    return save(fig, out_dir, f"figure1_{data.name}") + figure6(data, out_dir) + figure1_by_axis(data, out_dir)
+
+
+MAX_PANELS = 8
+"""Figure 1's heatmaps side by side for at most this many values of a sweep's other axes."""
+
+
+def figure1_by_axis(data: SweepData, out_dir: Path) -> list[Path]:
+    """For a sweep over more than the amplitude setting (an encoding's scale, the activation, the
+    optimizer, the net's size): Figure 1's heatmap side by side for each value, first setting only."""
+    fields = [f.name for f in dataclasses.fields(LearningOrderConfig) if f.name not in ("seed", "amplitudes")]
+    axes = varying_fields(data.trials, fields)
+    if not axes:
+        return []
+    spectra = data.table("spectra", "amplitudes", *axes)
+    setting = next(s for s in AMPLITUDE_SETTINGS if s in set(spectra["amplitudes"]))
+    spectra = spectra[spectra["amplitudes"] == setting]
+    groups = list(spectra.groupby(axes, sort=True, dropna=False))[:MAX_PANELS]
+    fig, panels = plt.subplots(1, len(groups), figsize=(3.4 * len(groups), 3.6), squeeze=False, constrained_layout=True, sharey=True)
+    for ax, (values, rows) in zip(panels[0], groups):
+        values = values if isinstance(values, tuple) else (values,)
+        label = ", ".join(f"{axis}: {value:g}" if isinstance(value, float) else f"{axis}: {value}" for axis, value in zip(axes, values))
+        image = spectrum_heatmap(ax, rows, label)
+    fig.colorbar(image, ax=panels[0].tolist(), label="|F(k)| / A, mean over seeds, clipped to [0, 1]")
+    fig.suptitle(f"Figure 1 ({setting} amplitudes) by {', '.join(axes)}   [sweep '{data.name}']", fontsize=9)
+    return save(fig, out_dir, f"figure1_{data.name}_by_axis")
 
 
 def figure6(data: SweepData, out_dir: Path) -> list[Path]:
