@@ -259,7 +259,9 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     C9b ICML digits: best clean loss, high-index noise / white noise          ratio <= 1
 
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,
-    averaging seeds first; rho is Spearman's. Each verdict carries a 95% bootstrap interval
+    averaging seeds first, with one verdict per value of every grid axis the claim does not
+    itself use (a sweep over fourier_scale gets C1 per scale); rho is Spearman's. Each verdict
+    carries a 95% bootstrap interval
     over the seeds: pass when it lies wholly on the claim's side of the threshold, fail when
     wholly on the other, inconclusive in between; with one seed there is no interval and the
     verdict rests on the value alone. A claim whose experiment is not in the store is "no

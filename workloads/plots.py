@@ -89,8 +89,9 @@ def varying_fields(trials: pd.DataFrame, fields: list[str]) -> list[str]:
 def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> list[Path]:
     """Each claim's statistic (dot) and 95% interval (bar) against the values of the grid axes it
     does not use, coloured by verdict, its threshold dashed: where a claim holds and where it breaks.
+    A failed verdict whose statistic is undefined is an x on the threshold.
     `verdicts` are workloads.claims.Verdict objects of one sweep carrying `axes`."""
-    shown = [v for v in verdicts if v.axes and v.value is not None]
+    shown = [v for v in verdicts if v.axes and (v.value is not None or v.outcome == "fail")]
     claims = list(dict.fromkeys(v.claim_id for v in shown))
     if not claims:
         return []
@@ -105,6 +106,10 @@ def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> li
             for v in (v for v in rows if _inner_group(v) == group):
                 x = labels.index(_axes_label(v)) + offset
                 colour = OUTCOME_COLOURS.get(v.outcome, "grey")
+                if v.value is None:  # a statistic with no value failed (e.g. every k learned at one step: no order)
+                    ax.plot(x, v.threshold, "x", color=colour, markersize=7)
+                    ax.annotate("undefined", (x, v.threshold), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=6, color=colour)
+                    continue
                 if v.interval:
                     ax.errorbar(x, v.value, yerr=[[v.value - v.interval[0]], [v.interval[1] - v.value]], color=colour, capsize=3, linewidth=1)
                 ax.plot(x, v.value, "o" if offset_index == 0 else "s", color=colour, markersize=5)

@@ -38,7 +38,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     return save(fig, out_dir, f"figure1_{data.name}") + figure6(data, out_dir) + figure1_by_axis(data, out_dir)
 
 
-MAX_PANELS = 8
+MAX_PANELS = 12
 """Figure 1's heatmaps side by side for at most this many values of a sweep's other axes."""
 
 
@@ -53,12 +53,16 @@ def figure1_by_axis(data: SweepData, out_dir: Path) -> list[Path]:
     setting = next(s for s in AMPLITUDE_SETTINGS if s in set(spectra["amplitudes"]))
     spectra = spectra[spectra["amplitudes"] == setting]
     groups = list(spectra.groupby(axes, sort=True, dropna=False))[:MAX_PANELS]
-    fig, panels = plt.subplots(1, len(groups), figsize=(3.4 * len(groups), 3.6), squeeze=False, constrained_layout=True, sharey=True)
-    for ax, (values, rows) in zip(panels[0], groups):
+    columns = min(4, len(groups))
+    rows_of_panels = -(-len(groups) // columns)
+    fig, panels = plt.subplots(rows_of_panels, columns, figsize=(3.4 * columns, 3.4 * rows_of_panels), squeeze=False, constrained_layout=True)
+    for ax in panels.flat[len(groups):]:
+        ax.set_visible(False)
+    for ax, (values, rows) in zip(panels.flat, groups):
         values = values if isinstance(values, tuple) else (values,)
-        label = ", ".join(f"{axis}: {value:g}" if isinstance(value, float) else f"{axis}: {value}" for axis, value in zip(axes, values))
+        label = "\n".join(f"{axis}: {value:g}" if isinstance(value, float) else f"{axis}: {value}" for axis, value in zip(axes, values))
         image = spectrum_heatmap(ax, rows, label)
-    fig.colorbar(image, ax=panels[0].tolist(), label="|F(k)| / A, mean over seeds, clipped to [0, 1]")
+    fig.colorbar(image, ax=panels.flat[: len(groups)].tolist(), label="|F(k)| / A, mean over seeds, clipped to [0, 1]")
     fig.suptitle(f"Figure 1 ({setting} amplitudes) by {', '.join(axes)}   [sweep '{data.name}']", fontsize=9)
     return save(fig, out_dir, f"figure1_{data.name}_by_axis")
 
