@@ -81,5 +81,5 @@ def test_a_figure_2_sweep_over_a_grid_pairs_only_nets_that_differ_in_their_seed(
     for width, expected in by_pair.items():
         c5b = verdicts[("C5b", f"width: {width}")]
         assert c5b.axes == {"width": width} and c5b.series == {"0-1": pytest.approx(expected)} and c5b.value == pytest.approx(expected)
-    [png, _] = draw_figures(store, sweep)
+    png, *_ = draw_figures(store, sweep)  # then its PDF, and the verdicts per width
     assert png.read_bytes()[:8] == PNG_MAGIC

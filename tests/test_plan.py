@@ -65,7 +65,8 @@ def test_a_batch_travels_as_a_compact_config_and_comes_back_the_same(write_sweep
     spec = load_spec(write_sweep(), ["seeds=[0, 1]"])
     [batch] = plan(expand(spec), lambda t: 0.01, slots=1, batch_size=8, resume_from={expand(spec)[2].trial_id: "/ckpt"})
     config = batch.to_config()
-    assert set(config["shared"]) == {"n_points", "width", "depth", "steps", "learning_rate", "threshold", "eval_every_steps"}
+    net = {"encoding", "fourier_features", "fourier_scale", "activation", "sine_omega", "optimizer", "momentum"}
+    assert set(config["shared"]) == {"n_points", "width", "depth", "steps", "learning_rate", "threshold", "eval_every_steps"} | net
     assert all(set(own) == {"k", "L", "seed"} for unit in config["units"] for _, _, _, own in unit)  # only what differs
     assert Batch.from_config(config) == batch
     assert batch.resume_from == {expand(spec)[2].trial_id: "/ckpt"}
