@@ -24,6 +24,19 @@ def _quiet_ray() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def silent_trial_progress() -> Any:
+    """A Tune callback that takes the place of Tune's own per-trial console reporter: with the old
+    output engine, Tune adds a TrialProgressCallback that prints "Trial ... completed. Last
+    result: ..." whatever `verbose` says, between sbsweep's progress lines, unless one is given."""
+    from ray.tune.progress_reporter import TrialProgressCallback
+
+    class SilentTrialProgress(TrialProgressCallback):
+        def _print(self, msg: str) -> None:
+            pass
+
+    return SilentTrialProgress()
+
+
 class ResourceError(Exception):
     """No node of the Ray cluster could ever run a trial: names the spec key and the shortfall."""
 

@@ -229,6 +229,7 @@ def _fit(
     import ray
     from ray import tune
 
+    from orchestrator.cluster import silent_trial_progress
     from orchestrator.trainable import make_trainable
     from orchestrator.writer import store_writer
 
@@ -254,7 +255,7 @@ def _fit(
                 failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 verbose=0,
-                callbacks=[writer],
+                callbacks=[writer, silent_trial_progress()],
             ),
         )
         tuner.fit()

@@ -28,6 +28,8 @@ def test_a_tiny_launch_as_a_real_subprocess_writes_the_store_and_figure_4_and_a_
     )
     assert done.returncode == 0, done.stderr
     assert "[tiny] 4/4 done" in done.stderr
+    # Only sbsweep's own lines: none of Tune's per-trial reports between the progress lines.
+    assert "Last result" not in done.stdout + done.stderr and "Trial sbsweep_batch" not in done.stdout + done.stderr
 
     trials = with_results(store)  # the trials table and Experiment 3's own (its config and accuracy)
     assert len(trials) == 4 and set(trials["status"]) == {"ok"}
