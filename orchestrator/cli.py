@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -38,6 +38,11 @@ def store_option(fn):  # type: ignore[no-untyped-def]
         show_default=f"$SBSWEEP_STORE or ./{DEFAULT_STORE}",
         help="Result store directory (created if absent).",
     )(fn)
+
+
+def store_argument(command: Any) -> Any:
+    """STORE, the store a command reads: $SBSWEEP_STORE, else ./sbsweep-store, as launch's --store."""
+    return click.argument("store", type=click.Path(path_type=Path), required=False, envvar="SBSWEEP_STORE", default=DEFAULT_STORE)(command)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -143,7 +148,7 @@ def launch(
 
 
 @cli.command()
-@click.argument("store", type=click.Path(path_type=Path))
+@store_argument
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
 def compact(store: Path, sweeps: tuple[str, ...]) -> None:
     """Merge each sweep's small part files into one per table (a launch does this at its end).
@@ -175,7 +180,7 @@ def compact(store: Path, sweeps: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.argument("store", type=click.Path(path_type=Path))
+@store_argument
 @click.option("--sweep", default=None, help="Only this sweep (default: every sweep in the store).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where to write the figures (default: STORE/figures).")
 def plot(store: Path, sweep: str | None, out: Path | None) -> None:
@@ -189,7 +194,7 @@ def plot(store: Path, sweep: str | None, out: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("store", type=click.Path(path_type=Path))
+@store_argument
 def status(store: Path) -> None:
     """Show each sweep's done / failed / missing trial counts, failures, and damaged files.
 
@@ -234,7 +239,7 @@ def status(store: Path) -> None:
 
 
 @cli.command()
-@click.argument("store", type=click.Path(path_type=Path))
+@store_argument
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON (one object with 'holds' and 'verdicts').")
 def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:

@@ -111,8 +111,12 @@ def launch(
     `checkpoint_storage`: where Tune keeps checkpoints (default STORE/_tune); on a cluster of
     several machines, a URI every node reaches. `restart` drops the checkpoints of unfinished
     trials; `retry_failed` also reruns diverged trials. `echo` receives the launch's messages
-    (default: standard error).
+    (default: standard error). `overrides` apply to a sweep file; with a SweepSpec they raise
+    ValueError rather than be ignored.
     """
+    if isinstance(sweep, SweepSpec) and overrides:
+        # Overrides edit a sweep file's text before validation; a SweepSpec is past that point.
+        raise ValueError(f"overrides {list(overrides)} apply to a sweep file, not to a SweepSpec: pass spec.model_copy(update=...) instead")
     say = echo or (lambda line: print(line, file=sys.stderr))
     spec = sweep if isinstance(sweep, SweepSpec) else load_spec(sweep, overrides)
     trials = expand(spec)

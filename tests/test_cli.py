@@ -114,3 +114,18 @@ print("torch" in sys.modules)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("command", ["status", "verify", "plot", "compact"])
+def test_every_command_that_reads_a_store_defaults_to_sbsweep_store_from_the_environment(command, tmp_path):
+    from orchestrator.store import open_store
+
+    store = open_store(tmp_path / "elsewhere")
+    runner = CliRunner(env={"SBSWEEP_STORE": str(store)})
+    result = runner.invoke(cli, [command])
+    if command == "plot":  # an empty store has nothing to draw: it says so of the variable's store
+        assert result.exit_code == 2 and f"{store}: no trials to plot" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+    missing = CliRunner(env={"SBSWEEP_STORE": str(tmp_path / "nowhere")}).invoke(cli, [command])
+    assert missing.exit_code == 2 and "nowhere" in missing.output  # the variable's store, named

@@ -91,3 +91,12 @@ def test_outside_a_checkout_the_code_version_is_the_package_version(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_overrides_given_with_a_sweepspec_are_refused_not_ignored(write_sweep, tmp_path):
+    from orchestrator.spec import load_spec
+
+    spec = load_spec(write_sweep())
+    with pytest.raises(ValueError, match=r"overrides \['workload.steps=5'\] apply to a sweep file"):
+        launch(spec, tmp_path / "store", overrides=["workload.steps=5"])
+    assert not (tmp_path / "store").exists()  # refused before anything is written
