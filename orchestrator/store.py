@@ -106,14 +106,27 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Have `write` fill a hidden temporary file beside `path`, then rename it over `path`.
 
     Readers see the old file or the new one, never part of one: a crash mid-write leaves only a
-    `.tmp-*` file, which every reader skips.
+    `.tmp-*` file, which every reader skips. The file's bytes reach the disk before the rename
+    that publishes them, and the rename before this returns (the folder is synced after it): a
+    power loss cannot leave a published name on an empty or partial file.
     """
     tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
     try:
         write(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') writes to the disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

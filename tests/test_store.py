@@ -192,3 +192,29 @@ def test_a_compaction_cut_off_before_it_deleted_the_old_parts_shows_no_row_twice
     assert len(read_table(store, "curves")) == sum(r["curves"].num_rows for r in results)
     assert clean_uncommitted(store, "tiny") == len(old)  # the next launch or compaction removes them
     assert len(pd.read_parquet(store / "trials")) == 4
+
+
+def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tmp_path, monkeypatch):
+    """Recorded at the OS layer: fsync of the temporary file, the rename that publishes it, then
+    fsync of its folder, for a part, the marker, a saved spec and a prepared state."""
+    import os
+    from pathlib import Path
+
+    from orchestrator.store import open_store, save_sweep, write_prepared, write_trial
+    from results_schema import TRIALS, to_arrow
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append(("replace", str(b))), real_replace(a, b))[1])
+    store = open_store(tmp_path / "store")
+    save_sweep(store, "s", {"name": "s"})
+    write_prepared(store, "prepared-x", b"state")
+    write_trial(store, {TRIALS.name: to_arrow(TRIALS, [dict(trial_id="s-1", sweep="s", experiment="knn", seed=0, status="ok")])})
+    published = [target for kind, target in events if kind == "replace"]
+    assert len(published) == 4  # the marker, the spec, the prepared state, the trials part
+    for target in published:
+        at = events.index(("replace", target))
+        before, after = events[at - 1], events[at + 1]
+        assert before[0] == "fsync" and Path(before[1]).name.startswith(".tmp-") and Path(before[1]).name.endswith(Path(target).name)
+        assert after == ("fsync", str(Path(target).parent))
