@@ -122,9 +122,13 @@ def launch(
     trials = expand(spec)
     store = check_store_path(Path(store))
     with ExitStack() as held:
-        existed = (store / MARKER_FILE).exists()
-        if existed:  # refuse at once, before Ray starts, if this sweep is being launched already
+        # The lock comes first, before Ray starts or anything is written: of two launches of one
+        # sweep (first ones into a new store included), one runs and the other is refused at once.
+        try:
             held.enter_context(sweep_lock(store, spec.name))
+        except OSError as error:
+            raise StoreError(f"{store}: cannot write the store ({error.strerror or error})") from None
+        existed = (store / MARKER_FILE).exists()
         conflict = spec_conflict(store, spec.name, spec.stored_form()) if existed else None
         if conflict and not overwrite:
             raise SweepConflict(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
@@ -148,8 +152,6 @@ def launch(
                     except ResourceError as error:
                         raise ResourceError(error.key, error.message) from None
                 _prepare_store(store, spec, conflict, say)
-                if not existed:
-                    held.enter_context(sweep_lock(store, spec.name))
                 clean_uncommitted(store, spec.name)
                 if not local and not checkpoint_storage:
                     say("note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "

@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,12 +36,31 @@ def _holder(path: Path) -> str:
     return f"pid {info.get('pid')} on host {info.get('host')}, started {info.get('started_at')}"
 
 
+def _make_dir(path: Path) -> bool:
+    """Create the folder `path` (and its parents); return whether this call created `path`."""
+    try:
+        path.mkdir(parents=True)
+        return True
+    except FileExistsError:
+        return False
+
+
+def _remove_if_empty(*paths: Path) -> None:
+    for path in paths:
+        with suppress(OSError):  # not empty (another lock, or the store's data), or gone: leave it
+            path.rmdir()
+
+
 @contextmanager
 def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
     """Hold the launch lock of `sweep` in `store`; raise SweepLocked at once if another process
-    holds it. The lock file is removed on release."""
+    holds it. The first thing a launch does: it may create the store's folder to put the lock in,
+    and what it created goes again if it is refused or when it ends with the folder still empty,
+    so a refused launch leaves the directory as it found it. The lock file is removed on release."""
+    created_store = _make_dir(store)
     directory = store / LOCKS_DIR
-    directory.mkdir(exist_ok=True)
+    created_locks = _make_dir(directory)
+    mine = [d for d, created in ((directory, created_locks), (store, created_store)) if created]
     path = directory / f"{sweep}.lock"
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -49,8 +68,10 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            holder = _holder(path)
+            _remove_if_empty(*mine)
             raise SweepLocked(
-                f"{store}: sweep '{sweep}' is already being launched into this store ({_holder(path)}); "
+                f"{store}: sweep '{sweep}' is already being launched into this store ({holder}); "
                 "wait for it to end, or stop it and launch again"
             ) from None
         try:  # the holder before us may have removed the file between our open and our lock
@@ -70,3 +91,4 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)  # while still holding it, so no one locks a file about to vanish
         os.close(fd)
+        _remove_if_empty(*mine)

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from orchestrator.lock import LOCKS_DIR
 from orchestrator.spec import RESOLVED_KEY, VERSION_KEY
 from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TRIALS, StoreError, Table, TrialStatus
 from workloads import TABLES
@@ -76,7 +77,7 @@ def check_store_path(store: Path) -> Path:
     store = store.expanduser().absolute()
     if store.exists() and not store.is_dir():
         raise StoreError(f"{store}: is a file, not a store directory")
-    if store.is_dir() and any(store.iterdir()):
+    if store.is_dir() and any(p.name != LOCKS_DIR for p in store.iterdir()):  # a first launch's lock may come before the marker
         check_store(store)
     existing = next(p for p in (store, *store.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):

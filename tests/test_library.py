@@ -100,3 +100,36 @@ def test_overrides_given_with_a_sweepspec_are_refused_not_ignored(write_sweep, t
     with pytest.raises(ValueError, match=r"overrides \['workload.steps=5'\] apply to a sweep file"):
         launch(spec, tmp_path / "store", overrides=["workload.steps=5"])
     assert not (tmp_path / "store").exists()  # refused before anything is written
+
+
+def tree(directory: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and every folder under `directory`."""
+    return {str(p.relative_to(directory)): (p.read_bytes() if p.is_file() else None) for p in sorted(directory.rglob("*"))}
+
+
+def test_the_lock_comes_first_so_a_refused_launch_new_store_or_old_leaves_every_file_and_folder_as_it_was(write_sweep, tmp_path):
+    sweep = write_sweep()
+    # A first launch into a new store takes the lock before it writes anything (here held by a
+    # stand-in that stopped right there): a second first launch is refused and writes nothing.
+    fresh = tmp_path / "fresh"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(fresh)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = tree(fresh)
+        assert set(before) == {".locks", ".locks/tiny.lock"}  # the lock is all the first launch has made
+        result = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(fresh)])
+        assert result.exit_code == 2 and "is already being launched into this store" in result.output
+        assert tree(fresh) == before
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # Refused for its spec, a launch into an existing store leaves no trace either (no .locks/).
+    store = open_store(tmp_path / "store")
+    from orchestrator.spec import load_spec
+    from orchestrator.store import save_sweep
+
+    save_sweep(store, "tiny", {**load_spec(sweep).stored_form(), "experiment": "knn"})
+    before = tree(store)
+    result = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store)])
+    assert result.exit_code == 2 and "already stored with a different spec" in result.output
+    assert tree(store) == before
