@@ -199,7 +199,8 @@ def status(store: Path) -> None:
     """Show each sweep's done / failed / missing trial counts, failures, and damaged files.
 
     Missing trials are running, pending, or were cut off: `sbsweep launch` on the same sweep file
-    runs them. Exits with 1 if a part file of the store cannot be read.
+    runs them. A part file of the store that cannot be read is named, the counts leave it out,
+    and the exit code is 1.
 
     \b
     Example:
@@ -211,7 +212,7 @@ def status(store: Path) -> None:
     try:
         check_store(store)
         damaged = unreadable_parts(store)
-        statuses = sweep_statuses(store) if not damaged else []
+        statuses = sweep_statuses(store, skip={path for path, _ in damaged})
     except StoreError as error:
         raise UserError(str(error)) from None
     if statuses:
@@ -226,6 +227,8 @@ def status(store: Path) -> None:
             for s in statuses
         )
         click.echo(table.to_string(index=False))
+        if damaged:
+            click.echo("(counted without the unreadable part files below: their trials count as missing)")
         for s in statuses:
             for trial_id, status, error in s.failures:
                 click.echo(f"{status.value} {trial_id}: {error}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +31,11 @@ class SweepStatus:
         return None if self.expected is None else max(0, self.expected - sum(self.counts.values()))
 
 
-def sweep_statuses(store: Path) -> list[SweepStatus]:
-    """The status of every sweep the store has a spec or a trial of, by name."""
+def sweep_statuses(store: Path, skip: Collection[Path] = ()) -> list[SweepStatus]:
+    """The status of every sweep the store has a spec or a trial of, by name, leaving out the part
+    files in `skip` (unreadable ones: their trials count as missing)."""
     check_store(store)
-    trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep", "experiment", "status", "error"])
+    trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep", "experiment", "status", "error"], skip=skip)
     names = sorted(set(trials["sweep"]) | {p.stem for p in (store / SWEEPS_DIR).glob("*.json")})
     statuses = []
     for name in names:

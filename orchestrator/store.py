@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -448,18 +448,21 @@ def _read_one_by_one(files: list[Path], table: Table, columns: list[str] | None)
     return pa.concat_tables(frames)
 
 
-def read_table(store: Path, name: str, columns: list[str] | None = None, sweeps: list[str] | None = None) -> pd.DataFrame:
+def read_table(
+    store: Path, name: str, columns: list[str] | None = None, sweeps: list[str] | None = None, skip: Collection[Path] = (),
+) -> pd.DataFrame:
     """One table of the store (or of some of its sweeps) as a DataFrame; empty, with the declared
     columns, if nothing is stored.
 
     Only committed flushes are read (see write_flush), so a reader never sees half a trial, nor a
-    row a compaction is replacing. An unreadable part file raises StoreError naming it.
+    row a compaction is replacing. An unreadable part file raises StoreError naming it; `skip`
+    names parts to leave out (status counts what it can beside the ones it reports unreadable).
     """
     if name not in TABLES:
         raise StoreError(f"no table '{name}' in this store's schema (tables: {', '.join(TABLES)})")
     check_store(store)
     table = TABLES[name]
-    files = _committed_parts(store, name, sweeps)
+    files = [path for path in _committed_parts(store, name, sweeps) if path not in set(skip)]
     if files:
         try:  # one dataset scan reads the files in parallel: about 3x faster than a loop over them
             data = pads.dataset([str(p) for p in files], schema=table.schema, format="parquet").to_table(columns=columns)

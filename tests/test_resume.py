@@ -237,3 +237,22 @@ def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_pa
     result = CliRunner().invoke(cli, ["status", str(store)])
     assert result.exit_code == 1
     assert f"unreadable part file {part}" in result.output
+
+
+def test_status_counts_what_it_can_read_beside_an_unreadable_trials_part_and_names_it(write_sweep, tmp_path):
+    from orchestrator.store import open_store, save_sweep, write_trial
+
+    store = open_store(tmp_path / "store")
+    spec = load_spec(write_sweep())
+    save_sweep(store, spec.name, spec.stored_form())
+    first, second = expand(spec)[:2]
+    write_trial(store, run_trial(first))
+    before = set((store / "trials" / spec.name).glob("*.parquet"))
+    write_trial(store, run_trial(second))
+    [part] = set((store / "trials" / spec.name).glob("*.parquet")) - before
+    part.write_bytes(part.read_bytes()[:-20])
+    result = CliRunner().invoke(cli, ["status", str(store)])
+    assert result.exit_code == 1
+    [row] = [line.split() for line in result.output.splitlines() if line.split()[:1] == [spec.name]]
+    assert row[:6] == [spec.name, "manifold_classification", "4", "1", "0", "0"] and row[6] == "3"  # 1 ok read, 3 missing
+    assert f"unreadable part file {part}" in result.output and "counted without the unreadable part files" in result.output
