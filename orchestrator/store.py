@@ -227,7 +227,10 @@ def write_flush(store: Path, sweep: str, tables: dict[str, pa.Table], superseded
 
 
 def _drop_rows(part: Path, trial_ids: set[str]) -> None:
-    """Rewrite a part without the rows of `trial_ids` (atomically), or delete it if none is left."""
+    """Rewrite a part without the rows of `trial_ids` (atomically), or delete it if none is left
+    (gone already: a retried flush whose first try removed it)."""
+    if not part.exists():
+        return
     table = pq.read_table(part)
     keep = table.filter(pc.invert(pc.is_in(table.column("trial_id"), pa.array(sorted(trial_ids), pa.string()))))
     if keep.num_rows == table.num_rows:

@@ -144,8 +144,12 @@ def store_writer(
             old: dict[Path, set[str]] = {}
             for trial_id in trial_ids:
                 if trial_id in superseded:
-                    old.setdefault(superseded.pop(trial_id), set()).add(trial_id)
+                    old.setdefault(superseded[trial_id], set()).add(trial_id)
             write_flush(store, sweep, tables, old)
+            # Forgotten only once committed: a flush that fails part-way is retried trial by trial,
+            # and each retry must still remove the old row (else a trial is stored twice).
+            for trial_id in trial_ids:
+                superseded.pop(trial_id, None)
             self.flushes += 1
 
         def _store_crashed(self, tables: dict[str, pa.Table], error: str) -> None:

@@ -218,3 +218,35 @@ def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tm
         before, after = events[at - 1], events[at + 1]
         assert before[0] == "fsync" and Path(before[1]).name.startswith(".tmp-") and Path(before[1]).name.endswith(Path(target).name)
         assert after == ("fsync", str(Path(target).parent))
+
+
+def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, write_sweep, monkeypatch):
+    """A crashed trial is rerun; the flush with its new rows fails writing its curves part (a write
+    error at the file layer, once); the per-trial retry must still remove the old row."""
+    import orchestrator.store as store_module
+    from orchestrator.progress import ProgressLine
+    from orchestrator.store import superseded_rows
+    from orchestrator.writer import store_writer
+
+    store = open_store(tmp_path / "store")
+    first, second = expand(load_spec(write_sweep()))[:2]
+    write_trial(store, unfinished_trial(first, "the worker died", TrialStatus.CRASHED))
+    superseded = {trial_id: part for part, ids in superseded_rows(store, first.sweep, [first.trial_id]).items() for trial_id in ids}
+    writer = store_writer(store, first.sweep, [], superseded, ProgressLine(first.sweep, 2), flush_every_s=30)
+    writer.buffer = [run_trial(first), run_trial(second)]
+
+    real_write_table, failed = store_module.pq.write_table, []
+
+    def full_disk_once(table, where, *args, **kwargs):
+        if not failed and table.schema.names == list(CURVES.column_names):
+            failed.append(where)
+            raise OSError(28, "No space left on device")
+        return real_write_table(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.pq, "write_table", full_disk_once)
+    writer.flush()
+    assert failed  # the first write did fail part-way
+    trials = read_table(store, "trials")
+    assert sorted(trials["trial_id"]) == sorted([first.trial_id, second.trial_id])  # each once
+    assert set(trials["status"]) == {"ok"}
+    assert sorted(read_table(store, "curves")["trial_id"].unique()) == sorted([first.trial_id, second.trial_id])
