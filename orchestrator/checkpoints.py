@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,13 +123,28 @@ class BatchProgress:
 
 
 def load_checkpoint(directory: str, device: Any) -> BatchProgress:
-    """Read a checkpoint folder written by `save_checkpoint` (on the worker: imports torch)."""
+    """Read a checkpoint folder written by `save_checkpoint` (on the worker: imports torch).
+
+    Tune copies a checkpoint into place without a temporary name, so a crash mid-copy can leave it
+    torn. Only what is complete is used: an unreadable batch.json is no checkpoint at all; a
+    training state that is missing or does not load (truncated) is dropped, so its unit starts
+    from step 0 (its rows say resumed_from_step 0) while the trials already reported stay known.
+    """
     import torch
 
-    meta = json.loads(Path(directory, BATCH_FILE).read_text())
-    state_path = Path(directory, STATE_FILE)
-    state = torch.load(state_path, map_location=device, weights_only=True) if state_path.exists() else None
-    return BatchProgress(set(meta.get("reported", [])), meta.get("unit"), state)
+    try:
+        meta = json.loads(Path(directory, BATCH_FILE).read_text())
+    except (OSError, ValueError):
+        print(f"sbsweep: checkpoint {directory} has no readable {BATCH_FILE}: the batch starts over", file=sys.stderr)
+        return BatchProgress()
+    state = None
+    if meta.get("step") is not None:
+        try:
+            state = torch.load(Path(directory, STATE_FILE), map_location=device, weights_only=True)
+        except Exception as error:  # torch raises RuntimeError, EOFError, pickle errors... on a torn file
+            print(f"sbsweep: checkpoint {directory}: {STATE_FILE} does not load ({error}); unit {meta.get('unit')} starts from step 0",
+                  file=sys.stderr)
+    return BatchProgress(set(meta.get("reported", [])), meta.get("unit") if state is not None else None, state)
 
 
 def save_checkpoint(progress: BatchProgress, report: Callable[[str], None]) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 from conftest import with_results
 
@@ -256,3 +257,27 @@ def test_status_counts_what_it_can_read_beside_an_unreadable_trials_part_and_nam
     [row] = [line.split() for line in result.output.splitlines() if line.split()[:1] == [spec.name]]
     assert row[:6] == [spec.name, "manifold_classification", "4", "1", "0", "0"] and row[6] == "3"  # 1 ok read, 3 missing
     assert f"unreadable part file {part}" in result.output and "counted without the unreadable part files" in result.output
+
+
+@pytest.mark.parametrize("tear", ["truncate", "delete"])
+def test_a_torn_checkpoint_is_used_only_as_far_as_it_is_complete(tmp_path, tear):
+    """Tune copies a checkpoint into place without a temporary name: a crash mid-copy leaves a
+    state that is cut short or missing. The unit then starts from step 0; what was reported stays known."""
+    import torch
+
+    from orchestrator.checkpoints import STATE_FILE, BatchProgress, load_checkpoint, save_checkpoint
+
+    stored = tmp_path / "checkpoint"
+    state = {"step": 300, "nets": {"w": torch.arange(10_000.0)}, "rows": []}
+    save_checkpoint(BatchProgress({"tiny-a"}, "tiny-b", state), lambda directory: shutil.copytree(directory, stored))
+    whole = load_checkpoint(str(stored), "cpu")
+    assert (whole.unit, whole.state["step"], whole.reported) == ("tiny-b", 300, {"tiny-a"})
+    path = stored / STATE_FILE
+    if tear == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.unlink()
+    torn = load_checkpoint(str(stored), "cpu")
+    assert (torn.unit, torn.state, torn.reported) == (None, None, {"tiny-a"})
+    (stored / "batch.json").write_text('{"unit": "tiny-b", "st')  # the metadata itself cut short
+    assert load_checkpoint(str(stored), "cpu") == BatchProgress()
