@@ -208,21 +208,31 @@ def _check_flush(tables: dict[str, pa.Table]) -> list[str]:
 def write_flush(store: Path, sweep: str, tables: dict[str, pa.Table], superseded: dict[Path, set[str]] | None = None) -> str:
     """Store the rows of several trials of `sweep` as one part file per table; return the flush id.
 
-    The other tables' parts are written first and the trials part last: it commits the flush.
+    The other tables' parts are written first and the trials part last: it commits the flush. If
+    writing fails before the commit, the parts already written are removed again.
     `superseded` names stored trials rows these trials replace (a crashed trial run again), by
     part file: they are removed just before the commit, so a crash in between leaves those trials
     missing (a relaunch runs them), never stored twice.
     """
     _check_flush(tables)
     flush = new_flush_id()
-    for name in sorted(tables, key=lambda n: n == TRIALS.name):
-        if name == TRIALS.name:
-            for part, trial_ids in (superseded or {}).items():
-                _drop_rows(part, trial_ids)
-        if tables[name].num_rows or name == TRIALS.name:
-            directory = _sweep_dir(store, name, sweep)
-            directory.mkdir(parents=True, exist_ok=True)
-            _replace_atomically(directory / f"{flush}.parquet", lambda tmp, table=tables[name]: pq.write_table(table, tmp))
+    written: list[Path] = []
+    try:
+        for name in sorted(tables, key=lambda n: n == TRIALS.name):
+            if name == TRIALS.name:
+                for part, trial_ids in (superseded or {}).items():
+                    _drop_rows(part, trial_ids)
+            if tables[name].num_rows or name == TRIALS.name:
+                directory = _sweep_dir(store, name, sweep)
+                directory.mkdir(parents=True, exist_ok=True)
+                _replace_atomically(directory / f"{flush}.parquet", lambda tmp, table=tables[name]: pq.write_table(table, tmp))
+                written.append(directory / f"{flush}.parquet")
+    except BaseException:
+        # A flush that fails before its commit takes its parts back, so a plain pandas reader
+        # never keeps seeing rows of trials the trials table does not hold (a retry writes them anew).
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return flush
 
 

@@ -221,8 +221,9 @@ def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tm
 
 
 def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, write_sweep, monkeypatch):
-    """A crashed trial is rerun; the flush with its new rows fails writing its curves part (a write
-    error at the file layer, once); the per-trial retry must still remove the old row."""
+    """A crashed trial is rerun; the flush with its new rows fails writing its second part (a write
+    error at the file layer, once); the per-trial retry must still remove the old row, and the
+    failed flush's first part must go."""
     import orchestrator.store as store_module
     from orchestrator.progress import ProgressLine
     from orchestrator.store import superseded_rows
@@ -235,10 +236,11 @@ def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, 
     writer = store_writer(store, first.sweep, [], superseded, ProgressLine(first.sweep, 2), flush_every_s=30)
     writer.buffer = [run_trial(first), run_trial(second)]
 
-    real_write_table, failed = store_module.pq.write_table, []
+    real_write_table, calls, failed = store_module.pq.write_table, [], []
 
     def full_disk_once(table, where, *args, **kwargs):
-        if not failed and table.schema.names == list(CURVES.column_names):
+        calls.append(where)
+        if len(calls) == 2:  # the flush's second part: one part of it is written already
             failed.append(where)
             raise OSError(28, "No space left on device")
         return real_write_table(table, where, *args, **kwargs)
@@ -250,3 +252,9 @@ def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, 
     assert sorted(trials["trial_id"]) == sorted([first.trial_id, second.trial_id])  # each once
     assert set(trials["status"]) == {"ok"}
     assert sorted(read_table(store, "curves")["trial_id"].unique()) == sorted([first.trial_id, second.trial_id])
+    # Plain pandas too: the failed flush's parts written before the failure went with it, so no table
+    # holds a trial twice, nor rows of a trial the trials table lacks.
+    for table in ("trials", "manifold_classification"):
+        assert sorted(pd.read_parquet(store / table)["trial_id"]) == sorted([first.trial_id, second.trial_id])
+    curves = pd.read_parquet(store / "curves")
+    assert set(curves["trial_id"]) == {first.trial_id, second.trial_id} and not curves.duplicated(["trial_id", "step"]).any()
