@@ -15,7 +15,7 @@ import pandas as pd
 from orchestrator.store import StoredSweep, check_store, read_table
 from results_schema import TRIALS, TrialStatus
 from workloads import REGISTRY, Experiment
-from workloads.claims import RESAMPLES, Claim, Verdict, verdict
+from workloads.claims import RESAMPLES, Claim, Verdict, hashable, varying_fields, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
 """Every claim `sbsweep verify` checks, in the order it prints them (the registry's)."""
@@ -49,9 +49,14 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
 def varying_axes(experiment: Experiment, data: StoredSweep) -> list[str]:
     """The config fields (seed aside) that take more than one value among the sweep's ok trials:
     its grid axes, in the config's order."""
-    ok = data.trials[data.trials["status"] == TrialStatus.OK.value]
-    fields = [f.name for f in dataclasses.fields(experiment.config) if f.name != "seed" and f.name in ok.columns]
-    return [f for f in fields if ok[f].map(_hashable).nunique(dropna=False) > 1]
+    return varying_fields(data.trials, [f.name for f in dataclasses.fields(experiment.config) if f.name != "seed"])
+
+
+def splits(experiment: Experiment, data: StoredSweep) -> bool:
+    """Whether some claim of the sweep's experiment gets a verdict per value of an axis (a grid
+    axis it does not use): what check_sweep would find, without checking anything."""
+    axes = set(varying_axes(experiment, data))
+    return any(axes - set(claim.uses) for claim in experiment.claims.CLAIMS)
 
 
 def check_sweep(experiment: Experiment, data: StoredSweep) -> list[Verdict]:
@@ -72,7 +77,7 @@ def check_sweep(experiment: Experiment, data: StoredSweep) -> list[Verdict]:
 def _check_per_value(experiment: Experiment, data: StoredSweep, axes: tuple[str, ...]) -> list[Verdict]:
     if not axes:
         return experiment.claims.check(data)
-    keys = data.trials[list(axes)].map(_hashable)
+    keys = data.trials[list(axes)].map(hashable)
     verdicts = []
     for values, rows in keys.groupby(list(axes), sort=True, dropna=False):
         values = values if isinstance(values, tuple) else (values,)
@@ -83,10 +88,6 @@ def _check_per_value(experiment: Experiment, data: StoredSweep, axes: tuple[str,
             result.group = label + (f"; {result.group}" if result.group else "")
             verdicts.append(result)
     return verdicts
-
-
-def _hashable(value: object) -> object:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _plain(value: object) -> object:

@@ -299,6 +299,18 @@ def never_note(never: list[int], what: str, last: float, unit: str) -> list[str]
     return [f"k = {', '.join(map(str, never))} never {what} {last:g}{' ' + unit if unit else ''}: ranked as crossing just after {last:g}"]
 
 
+def hashable(value: object) -> object:
+    """A config value as a key: a list (a tuple field, as stored) as a tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def varying_fields(trials: pd.DataFrame, fields: list[str]) -> list[str]:
+    """Those of `fields` (config columns of a sweep's trials) that take more than one value among
+    its ok trials: the sweep's grid axes, in the order given."""
+    ok = ok_trials(trials)
+    return [f for f in fields if f in ok and ok[f].map(hashable).nunique(dropna=False) > 1]
+
+
 def ok_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """The trials of a sweep that ended ok: the ones every claim is judged on."""
     return trials[trials["status"] == "ok"]

@@ -78,14 +78,6 @@ def net_text(config: dict) -> str:
 OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange"}
 
 
-def varying_fields(trials: pd.DataFrame, fields: list[str]) -> list[str]:
-    """Those of `fields` (config columns of a sweep's trials) that take more than one value among
-    its ok trials: the grid axes a figure can split by."""
-    ok = trials[trials["status"] == "ok"]
-    hashable = lambda value: tuple(value) if isinstance(value, list) else value  # noqa: E731
-    return [f for f in fields if f in ok and ok[f].map(hashable).nunique(dropna=False) > 1]
-
-
 def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> list[Path]:
     """Each claim's statistic (dot) and 95% interval (bar) against the values of the grid axes it
     does not use, coloured by verdict, its threshold dashed: where a claim holds and where it breaks.

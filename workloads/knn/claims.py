@@ -79,12 +79,13 @@ def knn_against_net(data: SweepData, trials: pd.DataFrame, knn: pd.DataFrame) ->
     cells = set(zip(net["k"], net["L"]))
     verdicts = []
     for neighbors, rows in knn.groupby("neighbors", sort=True):
-        rows = rows[np.array([(k, L) in cells for k, L in zip(rows["k"], rows["L"])], dtype=bool) & (rows["k"] >= C3B_MIN_K).to_numpy()]
-        both = net[np.array([(k, L) in set(zip(rows["k"], rows["L"])) for k, L in zip(net["k"], net["L"])], dtype=bool)]
+        shared = {(k, L) for k, L in zip(rows["k"], rows["L"]) if k >= C3B_MIN_K} & cells
+        rows = rows[np.array([cell in shared for cell in zip(rows["k"], rows["L"])], dtype=bool)]  # an empty list would pick columns
+        both = net[np.array([cell in shared for cell in zip(net["k"], net["L"])], dtype=bool)]
         knn_stack, net_stack = seed_stack(rows, ["k", "L"], "accuracy"), seed_stack(both, ["k", "L"], "accuracy")  # (seeds, k, L)
         ks, Ls = knn_stack.axes
         knn_rhos, net_rhos = line_rhos(knn_stack.mean(), Ls), line_rhos(net_stack.mean(), Ls)
-        notes = [f"the net: sweep {net_sweep}, {len(net_stack.seeds)} seed(s), {len(cells & set(zip(rows['k'], rows['L'])))} shared cells"]
+        notes = [f"the net: sweep {net_sweep}, {len(net_stack.seeds)} seed(s), {len(shared)} shared cells"]
         flat = ks[np.isnan(knn_rhos)]
         if len(flat):
             notes.append(f"k = {', '.join(str(int(k)) for k in flat)}: the k-NN's accuracy is the same at every L, no evidence either way")

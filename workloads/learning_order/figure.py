@@ -9,10 +9,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
+from workloads.claims import varying_fields
 from workloads.experiment import SweepData
 from workloads.learning_order.config import LearningOrderConfig
 from workloads.learning_order.trial import AMPLITUDE_SETTINGS
-from workloads.plots import net_text, save, seeds_text, spectrum_heatmap, varying_fields
+from workloads.plots import net_text, save, seeds_text, spectrum_heatmap
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
