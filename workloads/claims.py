@@ -279,10 +279,10 @@ def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_la
     stack = seed_stack(rows, [axis, over], reading)
     values, ks = stack.axes
 
-    def first(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def first(weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         return first_crossing(stack.mean(weights), values, below, after_last)
 
-    crossed, never = first(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    crossed, never = first()
     evidence = Evidence(lambda w: rank_correlation(ks, first(w[0])[0]), (len(stack.seeds),))
     return Crossings(ks, crossed, [int(k) for k in ks[never]], evidence)
 
@@ -292,11 +292,11 @@ def too_few(axis: str, count: int) -> str:
     return f"needs at least {MIN_AXIS_VALUES} values of {axis}, the sweep has {count}"
 
 
-def never_note(never: list[int], what: str, last: float, unit: str) -> list[str]:
-    """The note that says which frequencies never crossed, and how they were ranked."""
+def never_note(never: list[int], what: str, last: float, unit: str, label: str = "k") -> list[str]:
+    """The note that says which frequencies (or bins, `label`) never crossed, and how they were ranked."""
     if not never:
         return []
-    return [f"k = {', '.join(map(str, never))} never {what} {last:g}{' ' + unit if unit else ''}: ranked as crossing just after {last:g}"]
+    return [f"{label} = {', '.join(map(str, never))} never {what} {last:g}{' ' + unit if unit else ''}: ranked as crossing just after {last:g}"]
 
 
 def hashable(value: object) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workloads.claims import MIN_AXIS_VALUES, Claim, Evidence, Verdict, crossings, judge, ok_trials, seed_stack, too_few, verdict
+from workloads.claims import MIN_AXIS_VALUES, Claim, Evidence, Verdict, crossings, judge, never_note, ok_trials, seed_stack, too_few, verdict
 from workloads.experiment import SweepData
 
 C9A = Claim(
@@ -36,7 +36,7 @@ def check(data: SweepData) -> list[Verdict]:
             continue
         last = float(curves["step"].max())
         found = crossings(curves, "step", "normalized_magnitude", below=False, after_last=last + 1.0, over="bin")
-        notes = [f"bins {', '.join(map(str, found.never))} never reached 0.5 within {last:g} steps: ranked just after it"] if found.never else []
+        notes = never_note(found.never, "reached 0.5 within", last, "steps", label="bin")
         if len(found.ks) < MIN_AXIS_VALUES:
             result = verdict(C9A, data.name, rows, series=found.series, notes=notes + [too_few("bin", len(found.ks))])
         else:
@@ -56,10 +56,10 @@ def cleaner_with_high_frequency_noise(data: SweepData, trials: pd.DataFrame) -> 
     stack = seed_stack(curves, ["target_noise", "step"], "clean_loss")  # (seeds, noises, steps)
     high, white = (list(stack.axes[0]).index(kind) for kind in ("high_frequency", "white"))
 
-    def best(weights: np.ndarray) -> np.ndarray:
+    def best(weights: np.ndarray | None = None) -> np.ndarray:
         return np.nanmin(stack.mean(weights), axis=1)
 
-    point = best(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    point = best()
     series = {"high_frequency": float(point[high]), "white": float(point[white])}
     evidence = Evidence(lambda w: float(best(w[0])[high] / best(w[0])[white]), (len(stack.seeds),))
     return judge(C9B, data.name, trials, evidence, series, [])

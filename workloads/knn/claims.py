@@ -34,13 +34,6 @@ SAME_DATA = ("n_points", "threshold")
 """The config fields besides (k, L, seed) that make Experiment 3's points and labels the same."""
 
 
-def high_frequency_share(spectrum: pd.DataFrame) -> float:
-    """The part of zeta at radial frequencies above half the highest: how much of a map's
-    variation is in fine detail."""
-    top = spectrum["frequency"].max()
-    return float(spectrum.loc[spectrum["frequency"] > top / 2, "zeta"].sum() / spectrum["zeta"].sum())
-
-
 def net_accuracy(data: SweepData, knn: pd.DataFrame) -> tuple[str, pd.DataFrame] | None:
     """The store's Experiment 3 sweep sharing the most (k >= 150, L) cells with the k-NN's, on
     the same data (n_points, threshold): its name and its net's accuracy rows; None if none shares one."""
@@ -119,7 +112,7 @@ def spectra_decay(data: SweepData, trials: pd.DataFrame) -> Verdict:
     upper = frequencies > frequencies.max() / 2
     net = list(names).index("net")
 
-    def shares(weights: np.ndarray) -> np.ndarray:
+    def shares(weights: np.ndarray | None = None) -> np.ndarray:
         mean = stack.mean(weights)
         return mean[:, upper].sum(axis=1) / mean.sum(axis=1)
 
@@ -127,7 +120,7 @@ def spectra_decay(data: SweepData, trials: pd.DataFrame) -> Verdict:
         share = shares(weights)
         return float(share[net] / np.delete(share, net).min())
 
-    point = shares(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    point = shares()
     by_k = sorted(zip(names, point), key=lambda pair: (pair[0] == "net", int(pair[0][4:]) if pair[0] != "net" else 0))  # K = 1, 5, ..., net
     series = {str(name): float(share) for name, share in by_k}
     return judge(C7B, data.name, trials, Evidence(lambda w: ratio(w[0]), (len(stack.seeds),)), series, [])

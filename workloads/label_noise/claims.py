@@ -33,10 +33,10 @@ def check(data: SweepData) -> list[Verdict]:
     frequencies, amplitudes, _ = stack.axes
     seeds = (len(stack.seeds),)
 
-    def best(weights: np.ndarray) -> np.ndarray:
+    def best(weights: np.ndarray | None = None) -> np.ndarray:
         return np.nanmin(stack.mean(weights), axis=2)  # (k, beta)
 
-    point = best(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    point = best()
     lowest = {f"{beta:g}": float(v) for beta, v in zip(amplitudes, point[0])}
     notes = [f"k = {frequencies[0]:g} (lowest) and {frequencies[-1]:g} (highest); beta from {amplitudes[0]:g} to {amplitudes[-1]:g}"]
     if len(amplitudes) < MIN_AXIS_VALUES:

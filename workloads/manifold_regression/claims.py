@@ -41,10 +41,10 @@ def high_frequencies_sooner(data: SweepData, trials: pd.DataFrame) -> Verdict:
     stack = seed_stack(upper, ["L", "step", "k"], "normalized_magnitude")
     Ls = stack.axes[0]
 
-    def filled(weights: np.ndarray) -> np.ndarray:
+    def filled(weights: np.ndarray | None = None) -> np.ndarray:
         return np.nanmean(np.clip(stack.mean(weights), 0, 1), axis=(1, 2))
 
-    point = filled(np.full(len(stack.seeds), 1 / len(stack.seeds)))
+    point = filled()
     series = {str(int(L)): float(v) for L, v in zip(Ls, point)}
     notes = [f"k = {', '.join(str(int(k)) for k in stack.axes[2])}, over {len(stack.axes[1])} eval steps"]
     if len(Ls) < MIN_AXIS_VALUES:
