@@ -56,17 +56,21 @@ def problem(config: KernelSpectrumConfig, device: torch.device) -> Problem:
     bins = index_bins(len(images), config.spectrum_bins)
     target_magnitude = binned_magnitude(basis.T @ target, bins).tolist()
     basis_on, labels_on, target_on = basis.to(device), labels.to(device), target.float().to(device)
+    bins_on = [b.to(device) for b in bins]
     model = build_net(images.shape[1], config).to(device)
 
     def evaluate(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict:
-        magnitude = binned_magnitude(basis_on.T @ output.double(), [b.to(device) for b in bins]).tolist()
+        clean_loss, accuracy = ((output - labels_on) ** 2).mean(), (torch.sign(output) == labels_on).float().mean()
+        # One host read per eval step, as the training loop's own.
+        *magnitude, clean_loss, accuracy = torch.cat(
+            [binned_magnitude(basis_on.T @ output.double(), bins_on), torch.stack([clean_loss, accuracy]).double()]
+        ).tolist()
         spectra = [
             {"step": step, "bin": i, "first_index": int(b[0]), "last_index": int(b[-1]), "magnitude": m,
              "target_magnitude": t, "normalized_magnitude": m / t}
             for i, (b, m, t) in enumerate(zip(bins, magnitude, target_magnitude))
         ]
-        clean = {"step": step, "clean_loss": float(((output - labels_on) ** 2).mean())}
-        return {"accuracy": float((torch.sign(output) == labels_on).float().mean()), "kernel_spectra": spectra, "clean_curves": [clean]}
+        return {"accuracy": accuracy, "kernel_spectra": spectra, "clean_curves": [{"step": step, "clean_loss": clean_loss}]}
 
     return Problem(
         model=model,

@@ -37,13 +37,12 @@ def problem(config: LabelNoiseConfig, device: torch.device) -> Problem:
 
     def evaluate(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict:
         validation = model(held_out).squeeze(-1)
-        row = {
-            "step": step,
-            "clean_training_loss": float(((output - labels) ** 2).mean()),
-            "validation_loss": float(((validation - held_out_labels) ** 2).mean()),
-            "validation_accuracy": float((torch.sign(validation) == held_out_labels).float().mean()),
-        }
-        return {"accuracy": float((torch.sign(output) == labels).float().mean()), "validation_curves": [row]}
+        readings = torch.stack([  # one host read per eval step, as the training loop's own
+            ((output - labels) ** 2).mean(), ((validation - held_out_labels) ** 2).mean(),
+            (torch.sign(validation) == held_out_labels).float().mean(), (torch.sign(output) == labels).float().mean(),
+        ]).tolist()
+        row = dict(zip(("clean_training_loss", "validation_loss", "validation_accuracy"), readings[:3]), step=step)
+        return {"accuracy": readings[3], "validation_curves": [row]}
 
     def summarize(rows: list[dict]) -> dict:
         readings = [r["validation_curves"][0] for r in rows]
