@@ -10,7 +10,7 @@ the benchmark sees is what the orchestrator costs per trial. Each size runs in a
 through the library (`orchestrator.launch`, embedded local Ray with --workers CPUs) into a fresh
 store, and prints, per size:
 - per-trial wall time: the launch's time after Ray started (Tune, the trials, the store writes,
-  the compaction) divided by the trials;
+  the end-of-launch bookkeeping) divided by the trials;
 - part files of the trials table, and trials per part file;
 - the driver process's peak memory (its own, not Ray's workers');
 - the time plain `pd.read_parquet(STORE / "trials")` takes (fastest of 3).

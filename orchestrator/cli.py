@@ -151,11 +151,13 @@ def launch(
 @store_argument
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
 def compact(store: Path, sweeps: tuple[str, ...]) -> None:
-    """Merge each sweep's small part files into one per table (a launch does this at its end).
+    """Merge each sweep's small part files into one per table.
 
-    A sweep resumed many times, or written by many short launches, gains a few part files per
-    flush; merging them keeps reads fast and the file count low. The rows do not change. A sweep
-    that is being launched right now is left alone.
+    A launch writes tens of part files per table however long it runs, and never merges them; a
+    sweep resumed many times, or written by many short launches, gains more. Merging keeps reads
+    fast and the file count low; the rows do not change. A sweep that is being launched right now
+    is left alone. sbsweep's own readers read through a compaction; a plain pandas reader running
+    at that moment may miss the merged rows (never read one twice): read again after it.
 
     \b
     Example:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.store import StoredSweep, check_store, stored_sweeps
+from orchestrator.store import StoredSweep, check_store, record_figures, stored_sweeps
 from results_schema import FIGURES_DIR
 from workloads import REGISTRY
 
@@ -19,8 +19,10 @@ def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = N
         data = StoredSweep(store, name)
         if data.trials.empty or data.experiment not in REGISTRY:
             continue
-        paths += REGISTRY[data.experiment].draw(data, out_dir)
-        paths += verdict_figure(data, out_dir)
+        drawn = REGISTRY[data.experiment].draw(data, out_dir) + verdict_figure(data, out_dir)
+        if drawn:
+            record_figures(out_dir, name, drawn)
+        paths += drawn
     return paths
 
 

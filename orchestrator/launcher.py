@@ -32,7 +32,6 @@ from orchestrator.spec import SweepSpec, load_spec
 from orchestrator.store import (
     check_store_path,
     clean_uncommitted,
-    compact,
     finished_trial_ids,
     open_store,
     prepared_ids,
@@ -48,7 +47,6 @@ from orchestrator.store import (
 from results_schema import MARKER_FILE, TRIALS, StoreError, TrialStatus
 
 DEFAULT_STORE = "sbsweep-store"
-FLUSH_EVERY_S = 30.0
 
 
 class SweepConflict(Exception):
@@ -159,7 +157,7 @@ def launch(
                 if checkpoint_storage and "://" not in checkpoint_storage:
                     checkpoint_storage = str(Path(checkpoint_storage).expanduser().absolute())  # Tune needs absolute paths
                 root = tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name)
-                if restart:
+                if restart or conflict:  # --overwrite: the replaced sweep's checkpoints go with its trials
                     drop_checkpoints(root)
                 outcome = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped))
                 outcome["ray_start_s"] = ray_start_s
@@ -215,7 +213,6 @@ def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progres
     # A stored trial never resumes: keep only the checkpoints of units with a trial still to run.
     done = stored_trial_ids(store, status=None, sweeps=[spec.name]) | prepared_ids(store)
     drop_checkpoints(root, keep_units={unit_id(unit) for unit in planned if any(t.trial_id not in done for t in unit)})
-    compact(store, spec.name)
     outcome["fit_s"] = time.perf_counter() - start
     return outcome
 
@@ -241,7 +238,7 @@ def _fit(
 
     stored = superseded_rows(store, spec.name, [t.trial_id for batch in batches for t in batch.trials])
     superseded = {trial_id: part for part, ids in stored.items() for trial_id in ids}
-    writer = store_writer(store, spec.name, batches, superseded, progress, spec.execution.flush_every_s)
+    writer = store_writer(store, spec.name, batches, superseded, progress, spec.execution.flush_every_s, spec.execution.flush_growth)
     # Tune's grid search deep-copies the whole search space for every trial it makes, so the
     # space is the batch indices alone; each batch's trials go to the object store on their own.
     refs = [ray.put(batch.to_config()) for batch in batches]

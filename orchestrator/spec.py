@@ -91,8 +91,12 @@ class Execution(_Strict):
     """trials per batch (one Ray Tune trial runs a batch, one unit after another); null sizes
     batches from an estimate of each trial's work: about 30 s each, at most 400 per sweep"""
     flush_every_s: float = Field(30.0, ge=0)
-    """seconds finished trials wait in the driver before they are written together (one part
-    file per table); a killed driver loses at most this much finished work"""
+    """seconds finished trials wait in the driver before the first flush writes them together (one
+    part file per table); later flushes wait longer, see flush_growth"""
+    flush_growth: float = Field(0.2, ge=0, le=1)
+    """each flush waits at least this fraction of the launch's time so far (and flush_every_s), so
+    a launch of any length writes tens of flushes, not thousands, and nothing has to merge them
+    under a reader; a killed driver loses at most that share of the launch's finished work"""
     compile: Literal["default", "reduce-overhead", "max-autotune"] | None = None
     """torch.compile the net's forward pass with this mode ('reduce-overhead' adds CUDA graphs on
     a GPU); null runs eagerly. Results equal the eager ones up to float rounding"""

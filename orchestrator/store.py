@@ -6,7 +6,8 @@ flushes, not with the trials. Each part is written under a hidden temporary name
 place (a rename is atomic on one filesystem), and the trials part goes last: a flush, and every
 trial in it, is stored exactly when its trials part exists. A trial stored again (a crashed trial
 run once more) has its old row removed just before the new one commits, so the store never holds
-a trial twice. `compact` merges a sweep's small parts.
+a trial twice. A launch only ever adds parts (or rewrites one without a superseded row); `compact`
+merges a sweep's small parts on demand, staged under names plain readers skip (see compact).
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ import pyarrow.parquet as pq
 
 from orchestrator.lock import LOCKS_DIR
 from orchestrator.spec import RESOLVED_KEY, VERSION_KEY
-from results_schema import MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TRIALS, StoreError, Table, TrialStatus
+from results_schema import FIGURES_DIR, MARKER_FILE, PREPARED_DIR, SCHEMA_VERSION, SWEEPS_DIR, TRIALS, StoreError, Table, TrialStatus
 from workloads import TABLES
 
 STORE_FORMAT = "sbsweep-store"
 COMPACTED_PREFIX = "compact-"
 """Part files written by compact: their trials part names the flushes it replaces."""
+STAGED_PREFIX = "_"
+"""A merged part waits under this prefix, which pandas and pyarrow skip, until the parts it
+replaces are gone (compact): so a plain reader never reads a row twice."""
 REPLACES_KEY = b"sbsweep.replaces"
+READ_ATTEMPTS = 5
+"""Times a reader lists and reads again when a part changed under it (a compaction, a rerun
+trial's row dropped) before it calls the store damaged."""
 
 
 def _marker(store: Path) -> dict[str, Any] | None:
@@ -145,29 +152,47 @@ def _sweep_dir(store: Path, table: str, sweep: str) -> Path:
 
 
 def _visible_parts(directory: Path) -> list[Path]:
-    """Part files in a folder, oldest flush first; hidden ones (temporary, '.', '_') are not data."""
+    """Part files a plain reader sees in a folder, oldest flush first (hidden ones are not data)."""
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_")))
 
 
+def _parts(directory: Path) -> list[Path]:
+    """The published parts of a folder and the staged ones of a compaction (sbsweep's reader reads
+    both: a staged merged part is committed once its trials part exists)."""
+    staged = sorted(directory.glob(f"{STAGED_PREFIX}{COMPACTED_PREFIX}*.parquet")) if directory.is_dir() else []
+    return sorted(_visible_parts(directory) + staged, key=_flush_of)
+
+
+def _flush_of(part: Path) -> str:
+    """The flush a part belongs to, whether staged or published."""
+    return part.stem.removeprefix(STAGED_PREFIX)
+
+
 def _replaced_by(part: Path) -> set[str]:
     """The flushes a compacted trials part replaces (see compact); empty for an ordinary part."""
-    if not part.name.startswith(COMPACTED_PREFIX):
+    if not _flush_of(part).startswith(COMPACTED_PREFIX):
         return set()
     try:
         metadata = pq.read_metadata(part).metadata or {}
+    except FileNotFoundError:
+        raise _ChangedWhileRead() from None
     except (pa.ArrowException, OSError) as error:
         raise StoreError(f"{part}: unreadable part file ({error})") from None
     return set(json.loads(metadata.get(REPLACES_KEY, b"[]")))
 
 
+class _ChangedWhileRead(Exception):
+    """A part a reader listed was gone (or rewritten) when it came to read it: list again."""
+
+
 def committed_flushes(store: Path, sweep: str) -> set[str]:
     """The flushes of `sweep` that committed: those with a trials part, less any a compaction
     replaced (its merged copy is committed and the old parts are on their way out)."""
-    parts = _visible_parts(_sweep_dir(store, TRIALS.name, sweep))
+    parts = _parts(_sweep_dir(store, TRIALS.name, sweep))
     replaced = set().union(*(_replaced_by(p) for p in parts))
-    return {p.stem for p in parts} - replaced
+    return {_flush_of(p) for p in parts} - replaced
 
 
 def stored_sweeps(store: Path) -> list[str]:
@@ -180,7 +205,7 @@ def _committed_parts(store: Path, table: str, sweeps: list[str] | None = None) -
     parts = []
     for sweep in stored_sweeps(store) if sweeps is None else sweeps:
         committed = committed_flushes(store, sweep)
-        parts += [p for p in _visible_parts(_sweep_dir(store, table, sweep)) if p.stem in committed]
+        parts += [p for p in _parts(_sweep_dir(store, table, sweep)) if _flush_of(p) in committed]
     return parts
 
 
@@ -279,24 +304,33 @@ def write_trial(store: Path, tables: dict[str, pa.Table]) -> None:
 
 
 def clean_uncommitted(store: Path, sweep: str) -> int:
-    """Delete what a writer of `sweep` cut off left behind: parts of flushes that never committed,
-    parts a compaction replaced, temporary files. Returns the files deleted.
+    """Finish what a writer of `sweep` cut off left behind: publish a compaction whose merged
+    trials part was staged, and delete the parts of flushes that never committed, parts a
+    compaction replaced, and temporary files. Returns the files deleted.
 
-    Only safe while nothing writes this sweep: a launch calls it holding the sweep's lock.
+    Only safe while nothing writes this sweep: a launch and compact call it holding its lock.
     """
-    parts = _visible_parts(_sweep_dir(store, TRIALS.name, sweep))
+    trials_dir = _sweep_dir(store, TRIALS.name, sweep)
+    parts = _parts(trials_dir)
     replaced = set().union(*(_replaced_by(p) for p in parts))
-    committed = {p.stem for p in parts} - replaced
+    committed = {_flush_of(p) for p in parts} - replaced
     deleted = 0
     for table in sorted(TABLES, key=lambda n: n != TRIALS.name):  # replaced trials parts go first
         directory = _sweep_dir(store, table, sweep)
-        for path in _visible_parts(directory):
-            if path.stem in replaced or (table != TRIALS.name and path.stem not in committed):
+        for path in _parts(directory):
+            if _flush_of(path) in replaced or (table != TRIALS.name and _flush_of(path) not in committed):
                 path.unlink(missing_ok=True)
                 deleted += 1
         for path in directory.glob(".tmp-*") if directory.is_dir() else []:
             path.unlink(missing_ok=True)
             deleted += 1
+    # Only now, with no replaced part left, may a merged part become visible to plain readers;
+    # the trials part goes last, as in a flush.
+    for table in sorted(TABLES, key=lambda n: n == TRIALS.name):
+        for path in _parts(_sweep_dir(store, table, sweep)):
+            if path.name.startswith(STAGED_PREFIX):
+                os.replace(path, path.with_name(path.name.removeprefix(STAGED_PREFIX)))
+                _fsync(path.parent)
     return deleted
 
 
@@ -307,10 +341,13 @@ SMALL_FLUSH_BYTES = 64 * 2**20
 def compact(store: Path, sweep: str) -> tuple[int, int]:
     """Merge the small flushes of `sweep` into one; return its trials parts before and after.
 
-    The merged trials part names the flushes it replaces in its metadata, so from the moment it
-    exists sbsweep's reader reads the merged rows and not the old ones; the old parts are deleted
-    after it. Rows are streamed, so memory stays bounded whatever the sweep's size. Only safe
-    while nothing writes this sweep (a launch holds its lock).
+    The merged parts are written under staged names that pandas and pyarrow skip, the trials one
+    last: it names the flushes it replaces, so from the moment it exists sbsweep's reader reads
+    the merged rows and not the old ones. Then the old parts are deleted, and only then are the
+    merged ones renamed into view: a plain reader may briefly miss the merged trials, but never
+    reads one twice. A crash in between is finished by the next launch or compaction. Rows are
+    streamed, so memory stays bounded whatever the sweep's size. Only safe while nothing writes
+    this sweep (the caller holds its lock).
     """
     clean_uncommitted(store, sweep)
     flushes = sorted(committed_flushes(store, sweep))
@@ -318,7 +355,7 @@ def compact(store: Path, sweep: str) -> tuple[int, int]:
     small = [f for f in flushes if sizes[f] < SMALL_FLUSH_BYTES]
     if len(small) < 2:
         return len(flushes), len(flushes)
-    merged = f"{COMPACTED_PREFIX}{new_flush_id()}"
+    merged = f"{STAGED_PREFIX}{COMPACTED_PREFIX}{new_flush_id()}"
     for name in sorted(TABLES, key=lambda n: n == TRIALS.name):
         parts = [_sweep_dir(store, name, sweep) / f"{f}.parquet" for f in small]
         parts = [str(p) for p in parts if p.exists()]
@@ -387,7 +424,7 @@ def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
 
 
 def remove_sweep(store: Path, name: str) -> int:
-    """Delete every stored trial of sweep `name` (all tables) and its spec; return the count.
+    """Delete every stored trial of sweep `name` (all tables), its figures and its spec; return the count.
 
     The trials folder goes first: the sweep's trials stop counting as stored before their other
     rows go, so a crash half way leaves only uncommitted parts, which no reader reads.
@@ -395,8 +432,31 @@ def remove_sweep(store: Path, name: str) -> int:
     count = len(read_table(store, TRIALS.name, columns=["trial_id"], sweeps=[name]))
     for table in sorted(TABLES, key=lambda n: n != TRIALS.name):
         shutil.rmtree(_sweep_dir(store, table, name), ignore_errors=True)
+    figures = store / FIGURES_DIR
+    for figure in drawn_figures(figures, name):
+        (figures / figure).unlink(missing_ok=True)
+    _figures_record(figures, name).unlink(missing_ok=True)
     (store / SWEEPS_DIR / f"{name}.json").unlink(missing_ok=True)
     return count
+
+
+def _figures_record(figures: Path, sweep: str) -> Path:
+    return figures / f".{sweep}.figures.json"
+
+
+def record_figures(figures: Path, sweep: str, paths: list[Path]) -> None:
+    """Note which files in the folder `figures` were drawn from `sweep` (so --overwrite removes
+    them with it): file names alone, since a sweep's figures are named by experiment, not sweep."""
+    names = sorted(set(drawn_figures(figures, sweep)) | {p.name for p in paths})
+    _write_atomic(_figures_record(figures, sweep), json.dumps(names).encode())
+
+
+def drawn_figures(figures: Path, sweep: str) -> list[str]:
+    """The names of the files in `figures` drawn from `sweep` (record_figures)."""
+    try:
+        return list(json.loads(_figures_record(figures, sweep).read_text()))
+    except (OSError, ValueError):
+        return []
 
 
 def write_prepared(store: Path, prepared_id: str, data: bytes) -> None:
@@ -439,23 +499,40 @@ def finished_trial_ids(store: Path, sweeps: list[str] | None = None) -> set[str]
 
 
 def unreadable_parts(store: Path) -> list[tuple[Path, str]]:
-    """Every part file of every table that Parquet cannot read, with the reason."""
+    """Every part file of every table that Parquet cannot read, with the reason (a part that a
+    compaction or a rerun trial changed while it was checked is read again, not reported)."""
     bad = []
     for name in TABLES:
         for sweep_dir in sorted((store / name).iterdir()) if (store / name).is_dir() else []:
-            for path in _visible_parts(sweep_dir):
-                try:
-                    pq.read_table(path, schema=TABLES[name].schema)
-                except (pa.ArrowException, OSError) as error:
-                    bad.append((path, str(error).splitlines()[0]))
+            for path in _parts(sweep_dir):
+                for attempt in range(READ_ATTEMPTS):
+                    try:
+                        pq.read_table(path, schema=TABLES[name].schema)
+                        break
+                    except FileNotFoundError:
+                        break  # gone since the listing: nothing to read, nothing damaged
+                    except (pa.ArrowException, OSError) as error:
+                        if attempt == READ_ATTEMPTS - 1:
+                            bad.append((path, str(error).splitlines()[0]))
+                        time.sleep(0.01 * 2**attempt)
     return bad
 
 
-def _read_one_by_one(files: list[Path], table: Table, columns: list[str] | None) -> pa.Table:
+def _read_parts(files: list[Path], table: Table, columns: list[str] | None) -> pa.Table:
+    """Read `files` in one dataset scan (about 3x faster than a loop over them), or, when that
+    fails, one by one to name the part that does: raising _ChangedWhileRead for one that is gone."""
+    if not files:
+        return table.schema.empty_table().select(columns or table.column_names)
+    try:
+        return pads.dataset([str(p) for p in files], schema=table.schema, format="parquet").to_table(columns=columns)
+    except (pa.ArrowException, OSError):
+        pass
     frames = []
     for path in files:
         try:
             frames.append(pq.read_table(path, columns=columns, schema=table.schema))
+        except FileNotFoundError:
+            raise _ChangedWhileRead() from None
         except (pa.ArrowException, OSError) as error:
             raise StoreError(f"{path}: unreadable part file ({error})") from None
     return pa.concat_tables(frames)
@@ -468,22 +545,41 @@ def read_table(
     columns, if nothing is stored.
 
     Only committed flushes are read (see write_flush), so a reader never sees half a trial, nor a
-    row a compaction is replacing. An unreadable part file raises StoreError naming it; `skip`
-    names parts to leave out (status counts what it can beside the ones it reports unreadable).
+    row a compaction is replacing. A part that changes between listing and reading (a compaction
+    deleted it, a rerun trial's row was dropped from it) makes the reader list again; a part that
+    stays unreadable raises StoreError naming it. `skip` names parts to leave out (status counts
+    what it can beside the ones it reports unreadable).
     """
     if name not in TABLES:
         raise StoreError(f"no table '{name}' in this store's schema (tables: {', '.join(TABLES)})")
     check_store(store)
     table = TABLES[name]
-    files = [path for path in _committed_parts(store, name, sweeps) if path not in set(skip)]
-    if files:
-        try:  # one dataset scan reads the files in parallel: about 3x faster than a loop over them
-            data = pads.dataset([str(p) for p in files], schema=table.schema, format="parquet").to_table(columns=columns)
-        except (pa.ArrowException, OSError):
-            data = _read_one_by_one(files, table, columns)  # slower, but names the file that fails
-    else:
-        data = table.schema.empty_table().select(columns or table.column_names)
-    return data.to_pandas()
+    skip = set(skip)
+
+    def listing() -> list[Path]:
+        return [path for path in _committed_parts(store, name, sweeps) if path not in skip]
+
+    for attempt in range(READ_ATTEMPTS):
+        files: list[Path] | None = None
+        try:
+            files = listing()
+            return _read_parts(files, table, columns).to_pandas()
+        except (_ChangedWhileRead, StoreError) as error:
+            if isinstance(error, StoreError) and files is not None and _listing_or_none(listing) == files:
+                raise  # the same parts as before, and one of them unreadable: damaged, not changing
+            if attempt == READ_ATTEMPTS - 1:
+                if isinstance(error, StoreError):
+                    raise
+                raise StoreError(f"{store}: table '{name}' kept changing while it was read; read it again") from None
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _listing_or_none(listing: Callable[[], list[Path]]) -> list[Path] | None:
+    try:
+        return listing()
+    except (_ChangedWhileRead, StoreError):
+        return None
 
 
 class ResultStore:

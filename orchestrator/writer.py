@@ -1,11 +1,13 @@
 """The driver's side of a launch: the Tune callback that takes the batches' reports and writes
 them to the store in flushes.
 
-Rows arrive as the batches report them and wait in a buffer; every `flush_every_s` seconds (or
-sooner, when the buffer holds FLUSH_MAX_ROWS rows) the buffer goes to the store as one part file
-per table (store.write_flush) and is dropped. So the driver holds at most a flush's worth of rows,
-whatever the sweep's size, and the store gains a few files per flush, not one per trial. Only the
-driver writes the store; workers never need its disk.
+Rows arrive as the batches report them and wait in a buffer; when the buffer has waited its
+interval (or sooner, when it holds FLUSH_MAX_ROWS rows) it goes to the store as one part file per
+table (store.write_flush) and is dropped. The interval is `flush_every_s`, or `flush_growth` times
+the launch's time so far if that is longer: a launch of ten hours writes tens of flushes, so the
+store stays a few files per table without merging parts under a reader (store.compact). The
+driver holds at most a flush's worth of rows, whatever the sweep's size. Only the driver writes
+the store; workers never need its disk.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ FLUSH_MAX_ROWS = 1_000_000
 
 
 def store_writer(
-    store: Path, sweep: str, batches: list[Batch], superseded: dict[str, Path], progress: ProgressLine, flush_every_s: float
+    store: Path, sweep: str, batches: list[Batch], superseded: dict[str, Path], progress: ProgressLine, flush_every_s: float,
+    flush_growth: float = 0.0,
 ) -> Any:
     """A Tune callback that writes the rows of `batches` to `store` (see the module docstring).
 
@@ -48,6 +51,7 @@ def store_writer(
             self.buffer: list[dict[str, pa.Table]] = []
             self.buffered_rows = 0
             self.buffered_since: float | None = None
+            self.started = time.monotonic()
             self.received: set[str] = set()
             """every trial (and prepared state) reported in this launch, to drop a second report"""
             self.statuses: Counter[TrialStatus] = Counter()
@@ -116,7 +120,8 @@ def store_writer(
             self._draw()
 
         def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
-            if self.buffered_since is not None and time.monotonic() - self.buffered_since >= flush_every_s:
+            now = time.monotonic()
+            if self.buffered_since is not None and now - self.buffered_since >= max(flush_every_s, flush_growth * (now - self.started)):
                 self.flush()
 
         def on_experiment_end(self, trials: list, **info: Any) -> None:

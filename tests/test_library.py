@@ -133,3 +133,18 @@ def test_the_lock_comes_first_so_a_refused_launch_new_store_or_old_leaves_every_
     result = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store)])
     assert result.exit_code == 2 and "already stored with a different spec" in result.output
     assert tree(store) == before
+
+
+def test_overwrite_replaces_a_sweep_with_its_figures_and_its_leftover_checkpoints(local_ray, write_sweep, tmp_path):
+    store = tmp_path / "store"
+    first = launch(write_sweep(), store=store, echo=lambda line: None)
+    assert {p.name for p in first.figures} >= {"figure4_tiny.png", "figure4_tiny.pdf"}
+    replaced = set(pd.read_parquet(store / "trials")["trial_id"])
+    leftover = store / "_tune" / "tiny" / "launch-19990101-000000-trials" / "batch-00000"  # a killed launch's checkpoint
+    leftover.mkdir(parents=True)
+    (leftover / "batch.json").write_text("{}")
+    again = launch(write_sweep(), store=store, overrides=["workload.steps=20"], overwrite=True, plot=False, echo=lambda line: None)
+    assert again.ok and again.ran == 4
+    assert not any((store / "figures" / p.name).exists() for p in first.figures)  # drawn from the replaced trials
+    assert not leftover.parent.exists()
+    assert set(pd.read_parquet(store / "trials")["trial_id"]).isdisjoint(replaced)

@@ -32,7 +32,7 @@ name: six
 experiment: manifold_classification
 grid: {k: [3, 10, 20], L: [0, 6]}
 workload: {width: 16, depth: 2, n_points: 64, steps: 600, eval_every_steps: 200}
-execution: {batch_size: 3, flush_every_s: 0}
+execution: {batch_size: 3, flush_every_s: 0, flush_growth: 0}
 """
 
 ONE_LONG_TRIAL = """\

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -179,19 +180,103 @@ def test_compaction_merges_a_sweeps_parts_and_changes_no_row(tmp_path, write_swe
     assert compact(store, "tiny") == (1, 1)  # nothing left to merge
 
 
-def test_a_compaction_cut_off_before_it_deleted_the_old_parts_shows_no_row_twice(tmp_path, write_sweep):
+class Crash(BaseException):
+    """A process killed at a chosen file operation (raised where the OS call would run)."""
+
+
+def test_a_compaction_killed_at_any_file_operation_never_shows_a_row_twice_and_the_next_launch_finishes_it(tmp_path, write_sweep, monkeypatch):
+    """Killed before each rename and each delete in turn: sbsweep reads every trial once; plain
+    pandas never reads one twice (it may miss the merged ones until the next launch); cleaning
+    up, as the next launch does, leaves exactly the rows of before, for both."""
+    import os
+    import shutil
+
     results = many_trials(tmp_path, write_sweep, count=4)
-    store = open_store(tmp_path / "store")
+    original = open_store(tmp_path / "original")
     for pair in (results[0:2], results[2:4]):
-        write_flush(store, "tiny", concat_tables(pair))
-    old = {p: p.read_bytes() for p in store.rglob("*.parquet")}
-    compact(store, "tiny")
-    for path, data in old.items():  # as if the process died right after writing the merged parts
-        path.write_bytes(data)
-    assert len(read_table(store, "trials")) == 4 and read_table(store, "trials")["trial_id"].is_unique
-    assert len(read_table(store, "curves")) == sum(r["curves"].num_rows for r in results)
-    assert clean_uncommitted(store, "tiny") == len(old)  # the next launch or compaction removes them
-    assert len(pd.read_parquet(store / "trials")) == 4
+        write_flush(original, "tiny", concat_tables(pair))
+    curves_rows = sum(r["curves"].num_rows for r in results)
+    real = {"replace": os.replace, "unlink": os.unlink}
+    crash_points = 0
+    for crash_at in range(1, 100):
+        store = tmp_path / f"store-{crash_at}"
+        shutil.copytree(original, store)
+        calls = []
+
+        def operation(kind, *args, calls=calls, crash_at=crash_at, **kwargs):
+            calls.append(kind)
+            if len(calls) == crash_at:
+                raise Crash()
+            return real[kind](*args, **kwargs)
+
+        monkeypatch.setattr(os, "replace", lambda *a, **k: operation("replace", *a, **k))
+        monkeypatch.setattr(os, "unlink", lambda *a, **k: operation("unlink", *a, **k))
+        try:
+            compact(store, "tiny")
+            finished = True
+        except Crash:
+            finished = False
+        finally:
+            monkeypatch.undo()
+        for name, rows in (("trials", 4), ("curves", curves_rows)):
+            assert len(read_table(store, name)) == rows, (crash_at, name)
+            plain = pd.read_parquet(store / name)
+            keys = ["trial_id", "step"] if name == "curves" else ["trial_id"]
+            assert not plain.duplicated(keys).any() and len(plain) <= rows, (crash_at, name)
+        clean_uncommitted(store, "tiny")
+        assert len(pd.read_parquet(store / "trials")) == 4 and len(pd.read_parquet(store / "curves")) == curves_rows
+        assert not [p for p in store.rglob("*.parquet") if p.name.startswith((".", "_"))]  # nothing staged or half-written left
+        if finished:
+            break
+        crash_points += 1
+    assert crash_points >= 8  # staging each table's merged part, deleting the old ones, publishing
+
+
+def test_readers_beside_a_writer_that_flushes_and_compacts_never_see_a_trial_twice(tmp_path):
+    """sbsweep's reader always reads every committed trial exactly once while a writer adds flushes
+    and compacts them; plain pandas never reads a trial twice (a FileNotFoundError, when a part it
+    listed was deleted before it read it, or no part at all in the instant a compaction of every
+    part publishes, are what it may need to retry)."""
+    import threading
+
+    import pyarrow as pa
+
+    from results_schema import to_arrow
+
+    store = open_store(tmp_path / "store")
+    written: list[int] = []
+    done = threading.Event()
+
+    def writer() -> None:
+        for flush in range(60):
+            rows = [dict(trial_id=f"t-{flush}-{i}", sweep="s", experiment="knn", seed=0, status="ok") for i in range(3)]
+            write_flush(store, "s", {TRIALS.name: to_arrow(TRIALS, rows)})
+            written.append(3 * (flush + 1))
+            if flush % 7 == 6:
+                compact(store, "s")
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while not written:  # plain pandas cannot read a table with no part yet
+        time.sleep(0.001)
+    reads = plain_reads = 0
+    try:
+        while not done.is_set():
+            before = written[-1] if written else 0
+            ids = read_table(store, "trials", columns=["trial_id"])["trial_id"]
+            assert ids.is_unique and len(ids) >= before
+            reads += 1
+            try:
+                plain = pd.read_parquet(store / "trials", columns=["trial_id"])["trial_id"]
+            except (FileNotFoundError, pa.ArrowInvalid):
+                continue
+            assert plain.is_unique
+            plain_reads += 1
+    finally:
+        thread.join()
+    assert reads >= 10 and plain_reads >= 5
+    assert len(read_table(store, "trials")) == 180 == len(pd.read_parquet(store / "trials"))
 
 
 def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tmp_path, monkeypatch):
