@@ -29,7 +29,7 @@ _API = {
     "SpecError": "orchestrator.spec",
     "ResultStore": "orchestrator.store",
     "SweepLocked": "orchestrator.lock",
-    "ResourceError": "orchestrator.cluster",
+    "ResourceError": "orchestrator.spec",
     "TrialStatus": "results_schema",
     "StoreError": "results_schema",
 }

@@ -12,7 +12,7 @@ import click
 from orchestrator import __version__
 from orchestrator.plan import TrialSpec, expand
 from orchestrator.progress import format_duration
-from orchestrator.spec import SpecError, SweepSpec, load_spec
+from orchestrator.spec import ResourceError, SpecError, SweepSpec, load_spec
 from results_schema import StoreError, TrialStatus
 
 if TYPE_CHECKING:
@@ -118,7 +118,6 @@ def launch(
         _print_grid(spec, expand(spec))
         return
 
-    from orchestrator.cluster import ResourceError
     from orchestrator.launcher import SweepConflict  # lazy: brings pandas and pyarrow
     from orchestrator.launcher import launch as launch_sweep
     from orchestrator.lock import SweepLocked

@@ -20,31 +20,30 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 from orchestrator import __version__
 from orchestrator.checkpoints import default_checkpoint_storage, drop_checkpoints, resumable_checkpoints, tune_root
 from orchestrator.lock import sweep_lock
-from orchestrator.plan import Batch, TrialSpec, Unit, expand, plan, preparations, unit_id
+from orchestrator.plan import Batch, TrialSpec, Unit, expand, plan, unit_id
+from orchestrator.preparation import PreparedResult, Stage, prepared_states
 from orchestrator.progress import ProgressLine
-from orchestrator.rows import concat_tables, unfinished_trial
-from orchestrator.spec import SweepSpec, load_spec
+from orchestrator.spec import ResourceError, SweepSpec, load_spec
+from orchestrator.status import read_trials, sweep_standing
 from orchestrator.store import (
     check_store_path,
     clean_uncommitted,
     finished_trial_ids,
     open_store,
     prepared_ids,
-    read_prepared,
-    read_table,
     remove_sweep,
     save_sweep,
     spec_conflict,
     stored_trial_ids,
     superseded_rows,
-    write_flush,
 )
-from results_schema import MARKER_FILE, TRIALS, StoreError, TrialStatus
+from orchestrator.writer import FitCounts, FlushPolicy, StoreWriter
+from results_schema import MARKER_FILE, StoreError, TrialStatus
 
 DEFAULT_STORE = "sbsweep-store"
 
@@ -137,16 +136,16 @@ def launch(
         skipped = len(trials) - len(todo)
         say(f"sbsweep {__version__}: sweep '{spec.name}' ({spec.experiment}), {len(trials)} trials"
             f"{f', {skipped} already stored' if skipped else ''}; store {store}")
-        outcome: dict[str, Any] = {}
+        counts, ray_start_s, fit_s = FitCounts(), 0.0, 0.0
         if todo:
-            from orchestrator.cluster import ResourceError, check_resources, ray_cluster  # lazy: Ray is slow to import
+            from orchestrator import ray_backend  # lazy: Ray is slow to import, and a launch with nothing to run needs none
 
             ray_start = time.perf_counter()
-            with ray_cluster(address, num_cpus) as local:
+            with ray_backend.ray_cluster(address, num_cpus) as local:
                 ray_start_s = time.perf_counter() - ray_start
                 if local:  # a cluster may still add nodes; a local Ray has all it will ever have
                     try:
-                        check_resources(spec.resources)
+                        ray_backend.check_resources(spec.resources)
                     except ResourceError as error:
                         raise ResourceError(error.key, error.message) from None
                 _prepare_store(store, spec, conflict, say)
@@ -159,11 +158,17 @@ def launch(
                 root = tune_root(checkpoint_storage or default_checkpoint_storage(store), spec.name)
                 if restart or conflict:  # --overwrite: the replaced sweep's checkpoints go with its trials
                     drop_checkpoints(root)
-                outcome = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped))
-                outcome["ray_start_s"] = ray_start_s
+                start = time.perf_counter()
+                counts = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped), ray_backend)
+                fit_s = time.perf_counter() - start
         else:
             _prepare_store(store, spec, conflict, say)
-        return _report(spec, trials, store, skipped, len(todo), outcome, plot)
+        standing = sweep_standing(read_trials(store, [spec.name]), spec.name, {t.trial_id for t in trials})
+        return LaunchReport(
+            sweep=spec.name, experiment=spec.experiment, store=store, trials=len(trials), skipped=skipped, ran=len(todo),
+            statuses=standing.statuses, failures=standing.failures, batches=counts.batches, retries=counts.retries,
+            duplicates=counts.duplicates, ray_start_s=ray_start_s, fit_s=fit_s, figures=_draw(store, spec.name) if plot else [],
+        )
 
 
 def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Callable[[str], None]) -> None:
@@ -177,112 +182,42 @@ def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Call
         raise StoreError(f"{store}: cannot write the store ({error.strerror or error})") from None
 
 
-def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine) -> dict[str, Any]:
+def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine, ray_backend: ModuleType) -> FitCounts:
     """Run `todo` on the connected Ray: the prepared states they need first, then the trials."""
-    from orchestrator.cluster import slots
-
-    start = time.perf_counter()
-    workload = spec.experiment_entry
     resume_from = resumable_checkpoints(root)
-    width = slots(spec.resources, spec.execution.max_concurrent_trials)
+    width = ray_backend.slots(spec.resources, spec.execution.max_concurrent_trials)
+    policy = FlushPolicy(spec.execution.flush_every_s, spec.execution.flush_growth)
+    counts = FitCounts()
+    planned: list[Unit] = []
 
     def seconds(trial: TrialSpec) -> float:
-        return workload.seconds(trial.config)
+        return spec.experiment_entry.seconds(trial.config)
 
-    outcome: dict[str, Any] = {"batches": 0, "retries": 0, "duplicates": 0}
-    planned: list[Unit] = []
-    # Shared state first (theta* of Experiment 4), each computed once, fanned out like trials.
-    jobs = [job for job in preparations(spec, todo) if job.trial_id not in prepared_ids(store)]
-    errors: dict[str, tuple[TrialStatus, str]] = {}
-    if jobs:
+    def fit(batches: list[Batch], progress: ProgressLine, stage: Stage, prepared: dict[str, bytes]) -> StoreWriter:
+        stored = superseded_rows(store, spec.name, [t.trial_id for batch in batches for t in batch.trials])
+        writer = StoreWriter(store, spec.name, batches, {t: part for part, ids in stored.items() for t in ids}, progress, policy)
+        ray_backend.run_tune(spec, batches, root, stage, writer, prepared)
+        nonlocal counts
+        counts += writer.counts
+        planned.extend(unit for batch in batches for unit in batch.units)
+        return writer
+
+    def compute(jobs: list[TrialSpec]) -> dict[str, PreparedResult]:
+        # Shared state first (theta* of Experiment 4), each computed once, fanned out like trials.
         batches = plan(jobs, seconds, width, batch_size=1, resume_from=resume_from)
-        writer = _fit(spec, batches, store, root, ProgressLine(f"{spec.name}: prepare", len(jobs)), {}, "prepare")
-        errors = writer.prepared_errors
-        _add(outcome, writer, batches, planned)
-    ready = prepared_ids(store)
-    blocked = [t for t in todo if t.prepared_id and t.prepared_id not in ready]
-    if blocked:
-        why = {pid: errors.get(pid, (TrialStatus.CRASHED, "it was not computed")) for pid in {t.prepared_id for t in blocked}}
-        rows = [unfinished_trial(t, f"its prepared state {t.prepared_id} failed: {why[t.prepared_id][1]}", why[t.prepared_id][0]) for t in blocked]
-        write_flush(store, spec.name, concat_tables(rows), superseded_rows(store, spec.name, [t.trial_id for t in blocked]))
-    runnable = [t for t in todo if not t.prepared_id or t.prepared_id in ready]
+        return fit(batches, ProgressLine(f"{spec.name}: prepare", len(jobs)), Stage.PREPARE, {}).prepared
+
+    runnable, shared = prepared_states(spec, todo, store, compute)
     if runnable:
-        shared = {pid: read_prepared(store, pid) for pid in {t.prepared_id for t in runnable if t.prepared_id}}
-        batches = plan(runnable, seconds, width, spec.execution.pack, workload.pack_fields, spec.execution.batch_size, resume_from)
-        _add(outcome, _fit(spec, batches, store, root, progress, shared, "trials"), batches, planned)
+        batches = plan(runnable, seconds, width, spec.execution.pack, spec.experiment_entry.pack_fields, spec.execution.batch_size, resume_from)
+        fit(batches, progress, Stage.TRIAL, shared)
     # A stored trial never resumes: keep only the checkpoints of units with a trial still to run.
     done = stored_trial_ids(store, status=None, sweeps=[spec.name]) | prepared_ids(store)
     drop_checkpoints(root, keep_units={unit_id(unit) for unit in planned if any(t.trial_id not in done for t in unit)})
-    outcome["fit_s"] = time.perf_counter() - start
-    return outcome
+    return counts
 
 
-def _add(outcome: dict[str, Any], writer: Any, batches: list[Batch], planned: list[Unit]) -> None:
-    """Add one fit's counts to the launch's, and its units to those planned."""
-    outcome["retries"] += writer.retries
-    outcome["duplicates"] += writer.duplicates
-    outcome["batches"] += len(batches)
-    planned.extend(unit for batch in batches for unit in batch.units)
+def _draw(store: Path, sweep: str) -> list[Path]:
+    from orchestrator.figures import draw_figures  # lazy: matplotlib is slow to import
 
-
-def _fit(
-    spec: SweepSpec, batches: list[Batch], store: Path, root: str, progress: ProgressLine, prepared: dict[str, bytes], stage: str
-) -> Any:
-    """One Tune run, one Tune trial per batch; returns the writer that stored them (with its counts)."""
-    import ray
-    from ray import tune
-
-    from orchestrator.cluster import silent_trial_progress
-    from orchestrator.trainable import make_trainable
-    from orchestrator.writer import store_writer
-
-    stored = superseded_rows(store, spec.name, [t.trial_id for batch in batches for t in batch.trials])
-    superseded = {trial_id: part for part, ids in stored.items() for trial_id in ids}
-    writer = store_writer(store, spec.name, batches, superseded, progress, spec.execution.flush_every_s, spec.execution.flush_growth)
-    # Tune's grid search deep-copies the whole search space for every trial it makes, so the
-    # space is the batch indices alone; each batch's trials go to the object store on their own.
-    refs = [ray.put(batch.to_config()) for batch in batches]
-    try:
-        tuner = tune.Tuner(
-            make_trainable(spec.resources, spec.execution, refs, prepared),
-            param_space={"batch": tune.grid_search(list(range(len(batches))))},
-            tune_config=tune.TuneConfig(
-                max_concurrent_trials=spec.execution.max_concurrent_trials,
-                reuse_actors=True,  # one worker process imports torch once, then runs batch after batch
-                trial_dirname_creator=lambda trial: f"batch-{trial.config['batch']:05d}",
-            ),
-            run_config=tune.RunConfig(
-                # One Tune experiment per launch; the store, not Tune's state, says what is done.
-                name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}-{stage}",
-                storage_path=root,
-                failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
-                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                verbose=0,
-                callbacks=[writer, silent_trial_progress()],
-            ),
-        )
-        tuner.fit()
-    finally:
-        progress.close()
-    writer.flush()
-    return writer
-
-
-def _report(spec: SweepSpec, trials: list[TrialSpec], store: Path, skipped: int, ran: int, outcome: dict[str, Any], plot: bool) -> LaunchReport:
-    rows = read_table(store, TRIALS.name, columns=["trial_id", "status", "error"], sweeps=[spec.name])
-    rows = rows[rows["trial_id"].isin({t.trial_id for t in trials})]
-    statuses = {TrialStatus(status): int(count) for status, count in rows["status"].value_counts().items()}
-    if len(rows) < len(trials):
-        statuses[TrialStatus.NOT_STORED] = len(trials) - len(rows)
-    bad = rows[rows["status"] != TrialStatus.OK.value]
-    figures: list[Path] = []
-    if plot:
-        from orchestrator.figures import draw_figures  # lazy: matplotlib is slow to import
-
-        figures = draw_figures(store, spec.name)
-    return LaunchReport(
-        sweep=spec.name, experiment=spec.experiment, store=store, trials=len(trials), skipped=skipped, ran=ran, statuses=statuses,
-        failures=[(t, TrialStatus(s), e or "") for t, s, e in zip(bad["trial_id"], bad["status"], bad["error"])],
-        batches=outcome.get("batches", 0), retries=outcome.get("retries", 0), duplicates=outcome.get("duplicates", 0),
-        ray_start_s=outcome.get("ray_start_s", 0.0), fit_s=outcome.get("fit_s", 0.0), figures=figures,
-    )
+    return draw_figures(store, sweep)

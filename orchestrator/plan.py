@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.preparation import Stage
 from orchestrator.spec import SweepSpec, grid_points, resolve_config
 
 
@@ -46,9 +47,9 @@ class TrialSpec:
     config: dict[str, Any]
     """every field of the experiment's config, defaults included, seed included"""
     prepared_id: str | None = None
-    """the shared state this trial needs first (see preparations), None if its experiment has none"""
-    stage: str = "trial"
-    """'trial', or 'prepare' for the job that computes a prepared state (its trial_id is the prepared_id)"""
+    """the shared state this trial needs first (preparation.py), None if its experiment has none"""
+    stage: Stage = Stage.TRIAL
+    """TRIAL, or PREPARE for the job that computes a prepared state (its trial_id is the prepared_id)"""
 
 
 def config_hash(experiment: str, config: dict[str, Any], version: int) -> str:
@@ -75,22 +76,6 @@ def expand(spec: SweepSpec) -> list[TrialSpec]:
                 prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', _prepared_config(prepared_fields, config), version)}"
             trials.append(TrialSpec(f"{spec.name}-{digest}", spec.name, spec.experiment, digest, config, prepared_id))
     return trials
-
-
-def preparations(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec]:
-    """The distinct prepared states `trials` need, each as a job to run before them.
-
-    Content-addressed: the id hashes the experiment and the prepared fields alone, so trials that
-    differ only elsewhere (delta) share one, whatever sweep they belong to.
-    """
-    jobs: dict[str, TrialSpec] = {}
-    for trial in trials:
-        if trial.prepared_id and trial.prepared_id not in jobs:
-            config = _prepared_config(spec.experiment_entry.prepared_fields, trial.config)
-            jobs[trial.prepared_id] = TrialSpec(
-                trial.prepared_id, trial.sweep, trial.experiment, trial.prepared_id.removeprefix("prepared-"), config, stage="prepare"
-            )
-    return list(jobs.values())
 
 
 TARGET_BATCH_S = 30.0
@@ -181,7 +166,7 @@ class Batch:
         first = trials[0]
         shared = {k: v for k, v in first.config.items() if all(t.config.get(k) == v for t in trials) and all(k in t.config for t in trials)}
         return {
-            "index": self.index, "sweep": first.sweep, "experiment": first.experiment, "stage": first.stage, "shared": shared,
+            "index": self.index, "sweep": first.sweep, "experiment": first.experiment, "stage": first.stage.value, "shared": shared,
             "units": [[[t.trial_id, t.config_hash, t.prepared_id, {k: v for k, v in t.config.items() if k not in shared}] for t in unit]
                       for unit in self.units],
             "resume_from": self.resume_from,
@@ -191,7 +176,8 @@ class Batch:
     def from_config(cls, config: dict[str, Any]) -> Batch:
         """The inverse of to_config."""
         def trial(trial_id: str, config_hash: str, prepared_id: str | None, own: dict[str, Any]) -> TrialSpec:
-            return TrialSpec(trial_id, config["sweep"], config["experiment"], config_hash, {**config["shared"], **own}, prepared_id, config["stage"])
+            merged = {**config["shared"], **own}
+            return TrialSpec(trial_id, config["sweep"], config["experiment"], config_hash, merged, prepared_id, Stage(config["stage"]))
 
         units = tuple(tuple(trial(*member) for member in unit) for unit in config["units"])
         return cls(config["index"], units, dict(config["resume_from"]))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import itertools
 import json
 import math
@@ -51,6 +50,14 @@ class SpecError(Exception):
         where = f"{source}:{line}" if line else source
         # Keys and values come from the user's file: escape them, never let them break the line.
         super().__init__(one_line(f"{where}: {key}: {message}" if key else f"{where}: {message}"))
+
+
+class ResourceError(Exception):
+    """No node of the Ray cluster could ever run a trial: names the spec key and the shortfall."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key, self.message = key, message
+        super().__init__(f"{key}: {message}")
 
 
 class _Strict(BaseModel):
@@ -144,10 +151,6 @@ class SweepSpec(_Strict):
         fixed = resolve_config(self, {}, 0)
         resolved = {k: v for k, v in fixed.items() if k not in self.grid and k != "seed"}
         return {**self.to_dict(), RESOLVED_KEY: resolved, VERSION_KEY: self.experiment_entry.version}
-
-    def spec_hash(self) -> str:
-        """sha256 of the spec's canonical JSON: equal specs, equal hash."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 # --- YAML ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pyarrow as pa
 import torch
 
 from orchestrator.plan import TrialSpec
+from orchestrator.preparation import PreparedResult
 from orchestrator.rows import one_line_error, trial_row, unfinished_trial
 from results_schema import TRIALS, TrialStatus, to_arrow
 from workloads import REGISTRY, TABLES
@@ -126,16 +127,15 @@ def run_unit(
 
 def prepare_unit(
     unit: tuple[TrialSpec, ...], checkpointing: Checkpointing | None, device: torch.device, torch_threads: int
-) -> dict[str, dict[str, Any]]:
-    """Compute the prepared state of a preparation job (a unit of one); return
-    {prepared id: {"data": bytes}}, or {prepared id: {"status": ..., "error": why}} if it failed."""
+) -> PreparedResult:
+    """Compute the prepared state of a preparation job (a unit of one): its bytes, or why it failed."""
     job = unit[0]
     try:
-        return {job.trial_id: {"data": run_preparation(job, device, torch_threads, checkpointing)}}
+        return PreparedResult(job.trial_id, run_preparation(job, device, torch_threads, checkpointing))
     except DivergedError as error:
-        return {job.trial_id: {"status": TrialStatus.DIVERGED.value, "error": str(error)}}
-    except Exception as error:  # noqa: BLE001
-        return {job.trial_id: {"status": TrialStatus.CRASHED.value, "error": one_line_error(error)}}
+        return PreparedResult(job.trial_id, status=TrialStatus.DIVERGED, error=str(error))
+    except Exception as error:  # noqa: BLE001 - a preparation's failure fails its trials, not the batch
+        return PreparedResult(job.trial_id, status=TrialStatus.CRASHED, error=one_line_error(error))
 
 
 def run_preparation(

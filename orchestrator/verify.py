@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestrator.store import StoredSweep, check_store, read_table
-from results_schema import TRIALS, TrialStatus
+from orchestrator.status import read_trials, sweep_standing
+from orchestrator.store import StoredSweep, check_store
+from results_schema import TrialStatus
 from workloads import REGISTRY, Experiment
 from workloads.claims import RESAMPLES, Claim, Verdict, hashable, varying_fields, verdict
 
@@ -26,15 +27,13 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
     that ended ok, with a verdict per value of each grid axis the claim does not use (see
     `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict."""
     check_store(store)
-    trials = read_table(store, TRIALS.name, columns=["trial_id", "sweep", "experiment", "status", "seed"])
-    if sweeps:
-        trials = trials[trials["sweep"].isin(sweeps)]
-    ok = trials[trials["status"] == TrialStatus.OK.value]
+    trials = read_trials(store, list(sweeps) or None)
+    ok = trials[trials["status"] == TrialStatus.OK]
     verdicts: list[Verdict] = []
     for name, experiment in REGISTRY.items():
         found = []
         for sweep in sorted(set(ok.loc[ok["experiment"] == name, "sweep"])):
-            failed = int(((trials["sweep"] == sweep) & (trials["status"] != TrialStatus.OK.value)).sum())
+            failed = sweep_standing(trials, sweep).failed
             for result in check_sweep(experiment, StoredSweep(store, sweep)):
                 if failed:
                     result.notes.append(f"{failed} failed trial(s) of the sweep left out")

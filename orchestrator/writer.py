@@ -1,5 +1,6 @@
-"""The driver's side of a launch: the Tune callback that takes the batches' reports and writes
-them to the store in flushes.
+"""The driver's side of a launch: take the rows and prepared states the batches report, and write
+them to the store in flushes. No Ray here: ray_backend.py forwards Tune's callbacks to a
+StoreWriter, and tests drive one directly.
 
 Rows arrive as the batches report them and wait in a buffer; when the buffer has waited its
 interval (or sooner, when it holds FLUSH_MAX_ROWS rows) it goes to the store as one part file per
@@ -16,157 +17,192 @@ import contextlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestrator.plan import Batch, TrialSpec
+from orchestrator.preparation import PreparedResult, Stage
 from orchestrator.progress import ProgressLine
-from orchestrator.rows import concat_tables, tables_from_bytes, unfinished_trial
+from orchestrator.rows import concat_tables, unfinished_trial
 from orchestrator.store import write_flush, write_prepared
-from orchestrator.trainable import PREPARED_KEY, ROWS_KEY
 from results_schema import TRIALS, TrialStatus
 
 FLUSH_MAX_ROWS = 1_000_000
 """Rows (all tables together) past which the buffer is flushed before its time: bounds memory."""
 
 
-def store_writer(
-    store: Path, sweep: str, batches: list[Batch], superseded: dict[str, Path], progress: ProgressLine, flush_every_s: float,
-    flush_growth: float = 0.0,
-) -> Any:
-    """A Tune callback that writes the rows of `batches` to `store` (see the module docstring).
+@dataclass
+class FitCounts:
+    """What happened to the batches of one Tune run, for the launch's report."""
+
+    batches: int = 0
+    """Ray Tune trials run (one per batch)"""
+    retries: int = 0
+    """batches Tune restarted after a crash"""
+    duplicates: int = 0
+    """trials reported a second time (by a retried batch) and dropped"""
+    flushes: int = 0
+    """flushes written to the store"""
+
+    def __iadd__(self, other: FitCounts) -> FitCounts:
+        self.batches += other.batches
+        self.retries += other.retries
+        self.duplicates += other.duplicates
+        self.flushes += other.flushes
+        return self
+
+
+@dataclass
+class FlushPolicy:
+    """When the buffer goes to the store (see the module docstring)."""
+
+    every_s: float = 30.0
+    growth: float = 0.0
+    max_rows: int = FLUSH_MAX_ROWS
+
+    def due(self, waited_s: float, launch_s: float, rows: int) -> bool:
+        """Whether rows that have waited `waited_s`, `launch_s` into the launch, go out now."""
+        return rows >= self.max_rows or waited_s >= max(self.every_s, self.growth * launch_s)
+
+
+class StoreWriter:
+    """Writes the reports of `batches` to `store`, as the batches of one Tune run send them.
 
     `superseded` maps the trials this launch reruns (crashed or diverged ones) to the part files
     holding their old rows, which each flush removes as it commits the new ones.
     """
-    from ray import tune
 
-    class StoreWriter(tune.Callback):
-        """Runs in the driver process, so the driver alone writes the store."""
+    def __init__(
+        self, store: Path, sweep: str, batches: list[Batch], superseded: dict[str, Path], progress: ProgressLine, policy: FlushPolicy,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store, self.sweep, self.batches, self.superseded, self.progress, self.policy = store, sweep, batches, superseded, progress, policy
+        self.clock = clock
+        self.started = self.clock()
+        self.buffer: list[dict[str, pa.Table]] = []
+        self.buffered_rows = 0
+        self.buffered_since: float | None = None
+        self.received: set[str] = set()
+        """every trial (and prepared state) reported in this run, to drop a second report"""
+        self.statuses: Counter[TrialStatus] = Counter()
+        self.running = 0
+        self.counts = FitCounts(batches=len(batches))
+        self.prepared: dict[str, PreparedResult] = {}
+        """how each preparation job of this run ended"""
 
-        def __init__(self) -> None:
-            self.buffer: list[dict[str, pa.Table]] = []
-            self.buffered_rows = 0
-            self.buffered_since: float | None = None
-            self.started = time.monotonic()
-            self.received: set[str] = set()
-            """every trial (and prepared state) reported in this launch, to drop a second report"""
-            self.statuses: Counter[TrialStatus] = Counter()
-            self.duplicates = self.retries = self.running = self.flushes = 0
-            self.prepared_errors: dict[str, tuple[TrialStatus, str]] = {}
+    def batch_started(self) -> None:
+        """A batch began (or began again, after a retry)."""
+        self.running += 1
+        self._draw()
 
-        def _draw(self) -> None:
-            progress.update(self.statuses[TrialStatus.OK], self.running, len(self.received) - self.statuses[TrialStatus.OK])
+    def batch_ended(self) -> None:
+        """A batch finished, or failed past its retries (batch_failed follows)."""
+        self.running -= 1
+        self._draw()
 
-        def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            self.running += 1
-            self._draw()
+    def batch_retried(self) -> None:
+        """Tune restarts a crashed batch from its checkpoint."""
+        self.counts.retries += 1
 
-        def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-            # Popped: Tune keeps each trial's last result, and rows are the store's, not Tune's.
-            for prepared_id, outcome in (result.pop(PREPARED_KEY, None) or {}).items():
-                if prepared_id in self.received:
-                    continue
-                self.received.add(prepared_id)
-                if "data" in outcome:
-                    write_prepared(store, prepared_id, outcome["data"])
-                    self.statuses[TrialStatus.OK] += 1
-                else:
-                    self.prepared_errors[prepared_id] = (TrialStatus(outcome["status"]), outcome["error"])
-            rows = result.pop(ROWS_KEY, None)
-            if rows:
-                self._take(tables_from_bytes(rows))
-            self._draw()
+    def take_prepared(self, results: list[PreparedResult]) -> None:
+        """Store the prepared states a batch reported (once each), and note the ones that failed."""
+        for result in results:
+            if result.prepared_id in self.received:
+                continue
+            self.received.add(result.prepared_id)
+            self.prepared[result.prepared_id] = result
+            if result.data is not None:
+                write_prepared(self.store, result.prepared_id, result.data)
+                self.statuses[TrialStatus.OK] += 1
+        self._draw()
 
-        def _take(self, tables: dict[str, pa.Table]) -> None:
-            trial_ids = tables[TRIALS.name].column("trial_id").to_pylist()
-            new = [t for t in trial_ids if t not in self.received]
-            self.duplicates += len(trial_ids) - len(new)
-            if not new:
-                return
-            if len(new) < len(trial_ids):  # a retried batch reported some trials again: keep the first report
+    def take_rows(self, tables: dict[str, pa.Table]) -> None:
+        """Buffer the rows of trials a batch reported, less those reported before (a retried batch
+        reports some again: the first report counts)."""
+        trial_ids = tables[TRIALS.name].column("trial_id").to_pylist()
+        new = [t for t in trial_ids if t not in self.received]
+        self.counts.duplicates += len(trial_ids) - len(new)
+        if new:
+            if len(new) < len(trial_ids):
                 keep = pa.array(new, pa.string())
                 tables = {name: table.filter(pc.is_in(table.column("trial_id"), keep)) for name, table in tables.items()}
             self.received.update(new)
             self.statuses.update(TrialStatus(s) for s in tables[TRIALS.name].column("status").to_pylist())
             self.buffer.append(tables)
             self.buffered_rows += sum(table.num_rows for table in tables.values())
-            self.buffered_since = self.buffered_since or time.monotonic()
-            if self.buffered_rows >= FLUSH_MAX_ROWS:
+            self.buffered_since = self.buffered_since or self.clock()
+            if self.buffered_rows >= self.policy.max_rows:
                 self.flush()
+        self._draw()
 
-        def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            self.running -= 1
-            self._draw()
+    def batch_failed(self, index: int, error: str) -> None:
+        """Batch `index`'s worker died past its retries (`error`, a traceback or a line): its jobs
+        not yet reported crashed."""
+        why = error.strip().splitlines()[-1]
+        for job in self.batches[index].trials:
+            if job.trial_id in self.received:
+                continue
+            if job.stage is Stage.PREPARE:
+                self.received.add(job.trial_id)
+                self.prepared[job.trial_id] = PreparedResult(job.trial_id, status=TrialStatus.CRASHED, error=why)
+            else:
+                self.take_rows(unfinished_trial(job, error))
+        self._draw()
 
-        def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            self.retries += 1
-
-        def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            """A batch whose worker died past its retries: its trials not yet reported crashed."""
-            error = trial.get_error() or "the batch's worker failed"
-            self.running -= 1
-            for job in batches[trial.config["batch"]].trials:
-                if job.trial_id in self.received:
-                    continue
-                if job.stage == "prepare":
-                    self.received.add(job.trial_id)
-                    self.prepared_errors[job.trial_id] = (TrialStatus.CRASHED, str(error).strip().splitlines()[-1])
-                else:
-                    self._take(unfinished_trial(job, str(error)))
-            self._draw()
-
-        def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
-            now = time.monotonic()
-            if self.buffered_since is not None and now - self.buffered_since >= max(flush_every_s, flush_growth * (now - self.started)):
-                self.flush()
-
-        def on_experiment_end(self, trials: list, **info: Any) -> None:
+    def tick(self) -> None:
+        """Called between Tune's steps: flush if the buffer's time has come."""
+        if self.buffered_since is None:
+            return
+        now = self.clock()
+        if self.policy.due(now - self.buffered_since, now - self.started, self.buffered_rows):
             self.flush()
 
-        def flush(self) -> None:
-            """Write the buffer to the store as one flush and empty it."""
-            if not self.buffer:
-                return
-            results, self.buffer, self.buffered_rows, self.buffered_since = self.buffer, [], 0, None
-            try:
-                self._write(concat_tables(results))
-            except OSError:
-                # A full disk, a vanished mount, a part too large: store the trials one by one, so
-                # only those whose rows cannot be written fail, and the sweep goes on.
-                for tables in results:
-                    for one in _split_by_trial(tables):
-                        try:
-                            self._write(one)
-                        except OSError as error:
-                            self._store_crashed(one, f"could not store results: {error}")
+    def flush(self) -> None:
+        """Write the buffer to the store as one flush and empty it."""
+        if not self.buffer:
+            return
+        results, self.buffer, self.buffered_rows, self.buffered_since = self.buffer, [], 0, None
+        try:
+            self._write(concat_tables(results))
+        except OSError:
+            # A full disk, a vanished mount, a part too large: store the trials one by one, so
+            # only those whose rows cannot be written fail, and the sweep goes on.
+            for tables in results:
+                for one in _split_by_trial(tables):
+                    try:
+                        self._write(one)
+                    except OSError as error:
+                        self._store_crashed(one, f"could not store results: {error}")
 
-        def _write(self, tables: dict[str, pa.Table]) -> None:
-            trial_ids = tables[TRIALS.name].column("trial_id").to_pylist()
-            old: dict[Path, set[str]] = {}
-            for trial_id in trial_ids:
-                if trial_id in superseded:
-                    old.setdefault(superseded[trial_id], set()).add(trial_id)
-            write_flush(store, sweep, tables, old)
-            # Forgotten only once committed: a flush that fails part-way is retried trial by trial,
-            # and each retry must still remove the old row (else a trial is stored twice).
-            for trial_id in trial_ids:
-                superseded.pop(trial_id, None)
-            self.flushes += 1
+    def _draw(self) -> None:
+        ok = self.statuses[TrialStatus.OK]
+        self.progress.update(ok, self.running, len(self.received) - ok)
 
-        def _store_crashed(self, tables: dict[str, pa.Table], error: str) -> None:
-            row = tables[TRIALS.name].to_pylist()[0]
-            self.statuses[TrialStatus(row["status"])] -= 1
-            self.statuses[TrialStatus.CRASHED] += 1
-            config = json.loads(row["config_json"])
-            trial = TrialSpec(row["trial_id"], row["sweep"], row["experiment"], row["config_hash"], config, row["prepared_id"])
-            with contextlib.suppress(OSError):  # nothing can be written: the trial stays missing, and runs on the next launch
-                self._write(unfinished_trial(trial, error))
+    def _write(self, tables: dict[str, pa.Table]) -> None:
+        trial_ids = tables[TRIALS.name].column("trial_id").to_pylist()
+        old: dict[Path, set[str]] = {}
+        for trial_id in trial_ids:
+            if trial_id in self.superseded:
+                old.setdefault(self.superseded[trial_id], set()).add(trial_id)
+        write_flush(self.store, self.sweep, tables, old)
+        # Forgotten only once committed: a flush that fails part-way is retried trial by trial,
+        # and each retry must still remove the old row (else a trial is stored twice).
+        for trial_id in trial_ids:
+            self.superseded.pop(trial_id, None)
+        self.counts.flushes += 1
 
-    return StoreWriter()
+    def _store_crashed(self, tables: dict[str, pa.Table], error: str) -> None:
+        row = tables[TRIALS.name].to_pylist()[0]
+        self.statuses[TrialStatus(row["status"])] -= 1
+        self.statuses[TrialStatus.CRASHED] += 1
+        config = json.loads(row["config_json"])
+        trial = TrialSpec(row["trial_id"], row["sweep"], row["experiment"], row["config_hash"], config, row["prepared_id"])
+        with contextlib.suppress(OSError):  # nothing can be written: the trial stays missing, and runs on the next launch
+            self._write(unfinished_trial(trial, error))
 
 
 def _split_by_trial(tables: dict[str, pa.Table]) -> list[dict[str, pa.Table]]:

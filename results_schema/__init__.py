@@ -138,6 +138,11 @@ class TrialStatus(enum.StrEnum):
         """Whether a relaunch leaves the trial alone: it ended ok, or would diverge again."""
         return self in (TrialStatus.OK, TrialStatus.DIVERGED)
 
+    @classmethod
+    def storable(cls) -> tuple[TrialStatus, ...]:
+        """The statuses a trials row can hold (every one but NOT_STORED)."""
+        return tuple(status for status in cls if status is not cls.NOT_STORED)
+
 
 
 class StoreError(Exception):

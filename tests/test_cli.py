@@ -104,7 +104,7 @@ def test_reading_validating_and_expanding_a_sweep_never_imports_torch(tmp_path):
 import sys
 from click.testing import CliRunner
 from orchestrator.cli import cli
-import orchestrator.launcher, orchestrator.cluster, orchestrator.trainable, orchestrator.writer, orchestrator.figures, orchestrator.verify
+import orchestrator.launcher, orchestrator.preparation, orchestrator.status, orchestrator.writer, orchestrator.figures, orchestrator.verify
 runner = CliRunner()
 for args in (["--help"], ["experiments"], ["launch", "{REPO / 'sweeps' / 'manifold.yaml'}", "--dry-run"], ["status", "{tmp_path}"]):
     result = runner.invoke(cli, args)

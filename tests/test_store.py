@@ -312,13 +312,13 @@ def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, 
     import orchestrator.store as store_module
     from orchestrator.progress import ProgressLine
     from orchestrator.store import superseded_rows
-    from orchestrator.writer import store_writer
+    from orchestrator.writer import FlushPolicy, StoreWriter
 
     store = open_store(tmp_path / "store")
     first, second = expand(load_spec(write_sweep()))[:2]
     write_trial(store, unfinished_trial(first, "the worker died", TrialStatus.CRASHED))
     superseded = {trial_id: part for part, ids in superseded_rows(store, first.sweep, [first.trial_id]).items() for trial_id in ids}
-    writer = store_writer(store, first.sweep, [], superseded, ProgressLine(first.sweep, 2), flush_every_s=30)
+    writer = StoreWriter(store, first.sweep, [], superseded, ProgressLine(first.sweep, 2), FlushPolicy())
     writer.buffer = [run_trial(first), run_trial(second)]
 
     real_write_table, calls, failed = store_module.pq.write_table, [], []

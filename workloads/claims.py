@@ -24,6 +24,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from results_schema import TrialStatus
+
 HALF_MAGNITUDE = 0.5
 """Normalized magnitude at which a frequency counts as learned (C1) or as half destroyed (C4)."""
 
@@ -313,7 +315,7 @@ def varying_fields(trials: pd.DataFrame, fields: list[str]) -> list[str]:
 
 def ok_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """The trials of a sweep that ended ok: the ones every claim is judged on."""
-    return trials[trials["status"] == "ok"]
+    return trials[trials["status"] == TrialStatus.OK]
 
 
 # --- verdicts -----------------------------------------------------------------------------------------

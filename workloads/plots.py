@@ -5,7 +5,9 @@ Figures are drawn from the store alone (pandas in, files out) on machines with n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -13,6 +15,8 @@ matplotlib.use("Agg")  # files only: figures are drawn on headless machines and 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from results_schema import TrialStatus  # noqa: E402
 
 MAX_ANNOTATED_CELLS = 150
 """Heatmaps with at most this many cells print each cell's value; larger ones would be unreadable."""
@@ -64,15 +68,20 @@ def accuracy_heatmap(ax: plt.Axes, accuracy: pd.DataFrame, fontsize: float = 7) 
 
 def seeds_text(trials: pd.DataFrame, by: str) -> str:
     """How many seeds each value of `by` was averaged over: '3', or '2-3' where they differ."""
-    counts = trials[trials["status"] == "ok"].groupby(by).size()
+    counts = trials[trials["status"] == TrialStatus.OK].groupby(by).size()
     if counts.empty:
         return "0"
     return f"{counts.min()}" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
 
 
-def net_text(config: dict) -> str:
-    """The net and schedule of a trial's config, as a figure's subtitle says them."""
-    return f"{config['depth']}x{config['width']} ReLU net, {config['steps']} full-batch Adam steps, N={config['n_points']}"
+def net_text(config: Mapping[str, Any]) -> str:
+    """The net and schedule of a trial's config, as a figure's subtitle says them: its shape, its
+    activation, its input encoding when it has one, and its optimizer."""
+    activation = {"relu": "ReLU", "tanh": "tanh", "sine": f"sine (omega {config.get('sine_omega', 30):g})"}[config.get("activation", "relu")]
+    encoding = (f", Fourier features ({config.get('fourier_features')} at scale {config.get('fourier_scale'):g})"
+                if config.get("encoding", "none") == "fourier" else "")
+    optimizer = "Adam" if config.get("optimizer", "adam") == "adam" else f"SGD (momentum {config.get('momentum', 0.9):g})"
+    return f"{config['depth']}x{config['width']} {activation} net{encoding}, {config['steps']} full-batch {optimizer} steps, N={config['n_points']}"
 
 
 OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange"}

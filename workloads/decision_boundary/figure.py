@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,7 +11,7 @@ from matplotlib.colors import ListedColormap
 from workloads.claims import ok_trials
 from workloads.decision_boundary.claims import differing, disagreement, seed_pairs
 from workloads.experiment import SweepData
-from workloads.plots import save
+from workloads.plots import net_text, save
 
 CLASS_COLOURS = ListedColormap(["#4477aa", "#cc3311"])  # class 0 blue, class 1 red, as the paper's
 
@@ -25,7 +24,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     nets = list(pairs[0]) if pairs else [row for _, row in ok_trials(data.trials).sort_values("seed").head(1).iterrows()]
     maps = data.table("decision_maps")
     accuracy = data.table(data.experiment).set_index("trial_id")["accuracy"]
-    config = json.loads(nets[0]["config_json"]) if nets else json.loads(data.trials["config_json"].iloc[0])
+    config = nets[0] if nets else data.trials.iloc[0]
     side, half = config["box_points"], config["box_half_width"]
     axis = np.linspace(-half, half, side)
     extent = (-half, half, -half, half)
@@ -59,7 +58,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     fig.suptitle(
         f"Figure 2: two nets identical up to initialisation   [sweep '{data.name}']\n"
         f"shaded: predicted class (red 1, blue 0); contours: |logit| at its median and 90th percentile over the box; dots: training points by label. "
-        f"k = {config['k']}, L = {config['L']}, {config['depth']}x{config['width']} net, {config['steps']} steps",
+        f"k = {config['k']}, L = {config['L']}, {net_text(config)}",
         fontsize=9,
     )
     return save(fig, out_dir, f"figure2_{data.name}")

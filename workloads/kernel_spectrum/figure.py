@@ -6,6 +6,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from workloads.claims import ok_trials
 from workloads.experiment import SweepData
 from workloads.plots import LETTERS, net_text, save
 
@@ -44,10 +45,10 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         bottom.legend(fontsize=7)
     fig.colorbar(image, ax=axes[0].tolist(), label="mean over seeds, clipped to [0, 1]")
     config = data.trials.iloc[0]
-    seeds = data.trials.loc[data.trials["status"] == "ok", "seed"].nunique()
+    seeds = ok_trials(data.trials)["seed"].nunique()
     fig.suptitle(
         f"The net's function in a Gaussian kernel's eigenbasis, digits {config['classes'][0]} vs {config['classes'][1]}, "
-        f"{seeds} seed(s)   [sweep '{data.name}']\n{net_text(dict(config))}, kernel width {config['kernel_width']:g} median distances",
+        f"{seeds} seed(s)   [sweep '{data.name}']\n{net_text(config)}, kernel width {config['kernel_width']:g} median distances",
         fontsize=9,
     )
     return save(fig, out_dir, f"kernel_spectrum_{data.name}")

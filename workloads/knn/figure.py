@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from workloads.experiment import SweepData
-from workloads.plots import LETTERS, accuracy_heatmap, save
+from workloads.plots import LETTERS, accuracy_heatmap, net_text, save
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
@@ -18,7 +17,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     accuracy = data.table("classifier_accuracy", "k", "L")
     knn = accuracy[accuracy["classifier"] == "knn"]
     spectra = data.table("radial_spectra")
-    config = json.loads(data.trials["config_json"].iloc[0])
+    config = data.trials.iloc[0]  # the first trial: its config fields are columns
     all_k, all_L = sorted(data.trials["k"].unique()), sorted(data.trials["L"].unique())
     neighbors = sorted(int(n) for n in knn["neighbors"].unique())  # a float column: the net's rows leave it null
     rows_of_maps = 2 if len(neighbors) > 2 else 1  # the heatmaps in a block, the spectrum beside them
@@ -51,8 +50,8 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         ax.legend(fontsize=6)
     fig.suptitle(
         f"Figure 10: k-NN classifiers on Experiment 3's task, and their smoothness beside the net's   [sweep '{data.name}']\n"
-        f"N={config['n_points']}, label = sin(2$\\pi$kz+$\\varphi$) > {config['threshold']}; "
-        f"net {config['depth']}x{config['width']}, {config['steps']} steps; box [-{config['box_half_width']}, {config['box_half_width']}]$^2$",
+        f"label = sin(2$\\pi$kz+$\\varphi$) > {config['threshold']}; net: {net_text(config)}; "
+        f"box [-{config['box_half_width']}, {config['box_half_width']}]$^2$",
         fontsize=8,
     )
     return save(fig, out_dir, f"figure10_{data.name}")

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from workloads.claims import ok_trials
 from workloads.experiment import SweepData
 from workloads.plots import LETTERS, net_text, save
 
@@ -45,11 +46,11 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         ax.set_title(f"({letter}) {names[fixed]} = {value:g}", fontsize=9)
         ax.legend(fontsize=7)
     config = data.trials.iloc[0]
-    seeds = data.trials.loc[data.trials["status"] == "ok", "seed"].nunique()
+    seeds = ok_trials(data.trials)["seed"].nunique()
     fig.suptitle(
         f"Label noise {names['noise_amplitude']} sin(2$\\pi$ k ||x||) on digits {config['classes'][0]} vs {config['classes'][1]}: "
         f"validation loss, mean over {seeds} seed(s)   [sweep '{data.name}']\n"
-        f"{net_text(dict(config))}, {_train_count(config)} training images, k in periods per unit of ||x||",
+        f"{net_text(config)}, {_train_count(config)} training images, k in periods per unit of ||x||",
         fontsize=9,
     )
     return save(fig, out_dir, f"label_noise_{data.name}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -22,7 +21,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     spectra = data.table("spectra", "amplitudes")
     norms = data.table("layer_norms", "amplitudes")
     settings = [s for s in AMPLITUDE_SETTINGS if s in set(spectra["amplitudes"])]
-    config = json.loads(data.trials["config_json"].iloc[0])
+    config = data.trials.iloc[0]  # the first trial: its config fields are columns
     fig, axes = plt.subplots(len(settings), 2, figsize=(10, 3.6 * len(settings)), squeeze=False, constrained_layout=True)
     for row, setting in zip(axes, settings):
         image = spectrum_heatmap(row[0], spectra[spectra["amplitudes"] == setting], f"{setting} amplitudes: |F(k)| / A")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from workloads.experiment import SweepData
-from workloads.plots import accuracy_heatmap, save
+from workloads.plots import accuracy_heatmap, net_text, save
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
@@ -26,7 +25,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     baseline_by_k = rows.groupby("k")["baseline_accuracy"].mean().reindex(all_k)
     seeds_per_cell = rows.groupby(["k", "L"]).size()
     baseline = float(rows["baseline_accuracy"].mean()) if len(rows) else float("nan")
-    config = json.loads(data.trials["config_json"].iloc[0])
+    config = data.trials.iloc[0]  # the first trial: its config fields are columns
 
     fig, ax = plt.subplots(figsize=(max(6.5, 1.5 + 0.75 * len(all_k)), max(4.5, 1.6 + 0.42 * len(all_L))))
     image = accuracy_heatmap(ax, accuracy)
@@ -47,8 +46,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         )
     ax.set_title(
         f"Figure 4: final training accuracy per (k, L)   [sweep '{data.name}']\n"
-        f"{config['depth']}x{config['width']} ReLU net, {config['steps']} full-batch Adam steps, "
-        f"N={config['n_points']}, label = sin(2$\\pi$kz+$\\varphi$) > {config['threshold']}",
+        f"{net_text(config)}, label = sin(2$\\pi$kz+$\\varphi$) > {config['threshold']}",
         fontsize=9,
     )
     return save(fig, out_dir, f"figure4_{data.name}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -17,7 +16,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     spectra = data.table("spectra", "L")
     curves = data.table("curves", "L")
     all_L = sorted(spectra["L"].unique())
-    config = json.loads(data.trials["config_json"].iloc[0])
+    config = data.trials.iloc[0]  # the first trial: its config fields are columns
     fig, axes = plt.subplots(1, len(all_L) + 1, figsize=(3.2 * (len(all_L) + 1), 3.8), constrained_layout=True)
     image = None
     for ax, L, letter in zip(axes, all_L, LETTERS):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from workloads.experiment import SweepData
-from workloads.plots import save, seeds_text
+from workloads.plots import net_text, save, seeds_text
 
 STYLE = {"manifold": ("tab:blue", "digit reconstructions (a real data manifold)"), "flat": ("tab:green", "a flat subspace")}
 
@@ -16,7 +15,7 @@ STYLE = {"manifold": ("tab:blue", "digit reconstructions (a real data manifold)"
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
     """Figure 7: the mean loss over seeds per step for each kind of inputs, the seeds' range shaded."""
     curves = data.table("curves", "inputs")
-    config = json.loads(data.trials["config_json"].iloc[0])
+    config = data.trials.iloc[0]  # the first trial: its config fields are columns
     fig, ax = plt.subplots(figsize=(7, 4.4), constrained_layout=True)
     for inputs, (colour, label) in STYLE.items():
         rows = curves[curves["inputs"] == inputs]
@@ -32,8 +31,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     ax.legend(fontsize=8)
     ax.set_title(
         f"Figure 7: regressing white noise on two manifolds of dimension {config['code_dim']}   [sweep '{data.name}']\n"
-        f"{config['depth']}x{config['width']} ReLU net on {config['n_points']} points of 64 dimensions, full-batch Adam, "
-        f"learning rate {config['learning_rate']:g}",
+        f"{net_text(config)} of 64 dimensions, learning rate {config['learning_rate']:g}",
         fontsize=9,
     )
     return save(fig, out_dir, f"figure7_{data.name}")

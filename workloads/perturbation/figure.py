@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from workloads.experiment import SweepData
-from workloads.plots import save, seeds_text
+from workloads.plots import net_text, save, seeds_text
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
     """Figure 5: normalized magnitude per (delta, k) of the perturbed nets, both readings, the
     authors' (the mean over directions of each perturbed net's magnitude) on the left."""
     rows = data.table("perturbation_spectra")
-    config = json.loads(data.trials["config_json"].iloc[0])
+    config = data.trials.iloc[0]  # the first trial: its config fields are columns
     readings = [  # the authors' reading (their notebook; verify's C4) first
         ("normalized_mean_magnitude", r"$E\,|F_{\theta}(k)|\,/\,|F_{\theta^*}(k)|$: mean of the magnitudes (the authors', C4)"),
         ("normalized_magnitude", r"$|F_{E\theta}(k)|\,/\,|F_{\theta^*}(k)|$: magnitude of the mean spectrum"),
@@ -34,7 +33,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     fig.colorbar(image, ax=axes, label=f"mean over {seeds_text(data.trials, 'delta')} seeds, clipped to [0, 1]")
     fig.suptitle(
         f"Figure 5: what is left of each frequency after perturbing the trained parameters   [sweep '{data.name}']\n"
-        f"{config['depth']}x{config['width']} ReLU net trained {config['steps']} steps, {config['directions']} random directions per $\\delta$",
+        f"{net_text(config)}; {config['directions']} random directions per $\\delta$",
         fontsize=9,
     )
     return save(fig, out_dir, f"figure5_{data.name}")

@@ -1,0 +1,93 @@
+"""Prepared states: what some trials need computed once before they run (theta* of Experiment 4,
+the autoencoders of Experiment 5), shared by every trial whose prepared fields agree.
+
+A preparation runs as a job of its own, through the same batches as trials (stage PREPARE), and
+its outcome is a `PreparedResult`: the state's bytes, or why it could not be computed. The
+launcher asks `prepared_states` for every state a set of trials needs; states the store already
+holds are not computed again (their ids hash the experiment and the prepared fields alone), and
+trials whose state failed are stored as failed with its reason, never run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.rows import concat_tables, unfinished_trial
+from orchestrator.store import prepared_ids, read_prepared, superseded_rows, write_flush
+from results_schema import TrialStatus
+
+if TYPE_CHECKING:
+    from orchestrator.plan import TrialSpec
+    from orchestrator.spec import SweepSpec
+
+
+class Stage(StrEnum):
+    """What a job of a batch computes."""
+
+    PREPARE = "prepare"
+    """a prepared state (the job's trial_id is its prepared_id)"""
+    TRIAL = "trial"
+    """a trial's rows"""
+
+
+@dataclass(frozen=True)
+class PreparedResult:
+    """How a preparation job ended: its state's bytes, or the status and reason it failed."""
+
+    prepared_id: str
+    data: bytes | None = None
+    status: TrialStatus = TrialStatus.OK
+    error: str = ""
+
+    def to_report(self) -> dict[str, Any]:
+        """As plain data, to travel in a Tune result."""
+        return {"prepared_id": self.prepared_id, "data": self.data, "status": self.status.value, "error": self.error}
+
+    @classmethod
+    def from_report(cls, report: dict[str, Any]) -> PreparedResult:
+        """The inverse of to_report."""
+        return cls(report["prepared_id"], report["data"], TrialStatus(report["status"]), report["error"])
+
+
+def preparation_jobs(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec]:
+    """The distinct prepared states `trials` need, each as a job (stage PREPARE) to run before them.
+
+    A job's config holds only the prepared fields, so trials that differ elsewhere (delta) share one.
+    """
+    fields = spec.experiment_entry.prepared_fields
+    jobs: dict[str, TrialSpec] = {}
+    for trial in trials:
+        if trial.prepared_id and trial.prepared_id not in jobs:
+            jobs[trial.prepared_id] = dataclasses.replace(
+                trial, trial_id=trial.prepared_id, config_hash=trial.prepared_id.removeprefix("prepared-"),
+                config={field: trial.config[field] for field in fields}, prepared_id=None, stage=Stage.PREPARE,
+            )
+    return list(jobs.values())
+
+
+def prepared_states(
+    spec: SweepSpec, trials: list[TrialSpec], store: Path, compute: Callable[[list[TrialSpec]], dict[str, PreparedResult]]
+) -> tuple[list[TrialSpec], dict[str, bytes]]:
+    """Every prepared state `trials` need: computed by `compute` (which stores each state as it
+    arrives and returns how the jobs ended) unless the store holds it already.
+
+    Returns the trials that can run and the states they need, by id. The others (their state
+    failed) are stored here as failed, with the state's status and reason.
+    """
+    jobs = [job for job in preparation_jobs(spec, trials) if job.trial_id not in prepared_ids(store)]
+    outcomes = compute(jobs) if jobs else {}
+    ready = prepared_ids(store)
+    blocked = [t for t in trials if t.prepared_id and t.prepared_id not in ready]
+    if blocked:
+        rows = []
+        for trial in blocked:
+            failed = outcomes.get(trial.prepared_id, PreparedResult(trial.prepared_id, status=TrialStatus.CRASHED, error="it was not computed"))
+            rows.append(unfinished_trial(trial, f"its prepared state {trial.prepared_id} failed: {failed.error}", failed.status))
+        write_flush(store, spec.name, concat_tables(rows), superseded_rows(store, spec.name, [t.trial_id for t in blocked]))
+    runnable = [t for t in trials if not t.prepared_id or t.prepared_id in ready]
+    return runnable, {pid: read_prepared(store, pid) for pid in {t.prepared_id for t in runnable if t.prepared_id}}

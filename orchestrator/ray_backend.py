@@ -1,0 +1,279 @@
+"""Everything sbsweep does with Ray, in one place: start or join the cluster, check it can run a
+trial, the Tune trainable that runs a batch on a worker, the Tuner run of a launch's batches, and
+the thin tune.Callback that hands Tune's events to the driver's StoreWriter (writer.py, no Ray).
+
+The trainable runs a batch's units one after another. Every REPORT_EVERY_S seconds, at every
+training checkpoint, and at its end, it reports to the driver the rows of the trials finished
+since its last report (Arrow IPC bytes), then, at most every `execution.checkpoint_min_interval_s`,
+a checkpoint saying which trials it has reported and, mid-training, the running unit's state
+(checkpoints.py). So a batch that Tune retries after a crash (`execution.max_failures`) skips the
+trials it reported and resumes the unit that was running from its checkpoint; and reporting costs
+one driver round trip per few seconds, not one per trial.
+
+Imported only when a launch has trials to run: Ray takes seconds to import.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import ray
+from ray import tune
+from ray.tune.progress_reporter import TrialProgressCallback
+
+from orchestrator.checkpoints import BatchProgress, load_checkpoint, save_checkpoint
+from orchestrator.plan import Batch, unit_id
+from orchestrator.preparation import PreparedResult, Stage
+from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes
+from orchestrator.spec import Execution, ResourceError, Resources, SweepSpec
+from orchestrator.writer import StoreWriter
+from results_schema import TRIALS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+ROWS_KEY = "sbsweep_rows"
+"""Result key of a report's rows: {table name: Arrow IPC bytes} of the trials it finished."""
+PREPARED_KEY = "sbsweep_prepared"
+"""Result key of the prepared states a report carries: a list of PreparedResult.to_report()."""
+REPORT_EVERY_S = 2.0
+"""Seconds between a batch's reports while it runs trials: each is a round trip to the driver."""
+
+
+def _quiet_ray() -> None:
+    # Ray Tune's default console output is pages of tables per trial; sbsweep prints its own
+    # progress line instead. The old output engine honours verbose=0 (RAY_NOTES §6).
+    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    # Tune's JSON/CSV/TensorBoard loggers would copy every result, rows included, to disk.
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    for name in ("ray", "ray.tune", "ray.train"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+
+class _SilentTrialProgress(TrialProgressCallback):
+    """Takes the place of Tune's own per-trial console reporter: with the old output engine, Tune
+    adds a TrialProgressCallback that prints "Trial ... completed. Last result: ..." whatever
+    `verbose` says, between sbsweep's progress lines, unless one is given."""
+
+    def _print(self, msg: str) -> None:
+        pass
+
+
+@contextmanager
+def ray_cluster(address: str | None, num_cpus: int | None) -> Iterator[bool]:
+    """Connect to `address` (or RAY_ADDRESS), else start a private local Ray; yield whether the
+    cluster is local (so its nodes are all there is): one we started, or one the calling process
+    had already connected when no address was given. On leaving, disconnect from what we
+    connected to (a Ray we started stops with it); a Ray the caller had connected stays."""
+    _quiet_ray()
+    address = address or os.environ.get("RAY_ADDRESS")
+    started = connected = False
+    if not ray.is_initialized():
+        common: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+        if address:
+            ray.init(address=address, **common)
+        else:
+            # address="local" never attaches to someone else's Ray running on this machine.
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **common)
+            started = True
+        connected = True
+    try:
+        yield started or not address
+    finally:
+        if connected:
+            ray.shutdown()
+
+
+def ray_request(resources: Resources) -> dict[str, float]:
+    """What one Tune trial asks Ray for."""
+    return {"CPU": resources.cpu, "GPU": resources.gpu, **resources.custom}
+
+
+def check_resources(resources: Resources) -> None:
+    """Raise ResourceError if no live node of the connected cluster has what one trial asks for.
+
+    Checked before any trial starts: Ray would otherwise leave such trials pending forever.
+    """
+    nodes = [node["Resources"] for node in ray.nodes() if node["Alive"]]
+    request = {key: amount for key, amount in ray_request(resources).items() if amount > 0}
+    if any(all(node.get(key, 0) >= amount for key, amount in request.items()) for node in nodes):
+        return
+    spec_key = {"CPU": "resources.cpu", "GPU": "resources.gpu"}
+    for key, amount in request.items():
+        largest = max((node.get(key, 0) for node in nodes), default=0)
+        if largest < amount:
+            raise ResourceError(
+                spec_key.get(key, f"resources.custom.{key}"),
+                f"each trial asks for {amount:g} {key}, but no node of this Ray cluster has more than {largest:g}",
+            )
+    raise ResourceError("resources", f"no single node has all of {request} at once")
+
+
+def slots(resources: Resources, max_concurrent: int | None) -> int:
+    """How many trials of this shape the connected cluster runs at once now (at least 1)."""
+    total = ray.cluster_resources()
+    request = {key: amount for key, amount in ray_request(resources).items() if amount > 0}
+    fits = min((math.floor(total.get(key, 0) / amount + 1e-9) for key, amount in request.items()), default=1)
+    return max(1, min(fits, max_concurrent or fits))
+
+
+def make_trainable(resources: Resources, execution: Execution, batches: list[Any], prepared: dict[str, bytes]) -> Callable[[dict[str, Any]], None]:
+    """A fresh Tune function trainable for one resource shape, whose config is a batch index.
+
+    `batches` holds one object-store reference per batch (to its Batch.to_config()), so a worker
+    fetches the batch it runs and nothing else. A new function object per call:
+    tune.with_resources mutates the function it is given, so a shared one would silently take the
+    last launch's resources (RAY_NOTES §5). `prepared` (state the trials share, by prepared_id)
+    goes to the object store once, through tune.with_parameters.
+    """
+
+    def sbsweep_batch(config: dict[str, Any], batches: list[Any], prepared: dict[str, bytes]) -> None:
+        batch = Batch.from_config(ray.get(batches[config["batch"]]))
+        run_batch(batch, resources, execution, prepared)
+
+    trainable = tune.with_parameters(sbsweep_batch, batches=batches, prepared=prepared)
+    return tune.with_resources(trainable, ray_request(resources))
+
+
+def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared: dict[str, bytes]) -> None:
+    """Run `batch` inside a Tune trial, reporting as described in the module docstring."""
+    # Imported here, on the worker: they bring torch, which the driver never needs.
+    from orchestrator.trial import pick_device, prepare_unit, run_unit
+    from workloads.training import Checkpointing
+
+    context = ray.get_runtime_context()
+    device = pick_device(resources.gpu)
+    where = {
+        # Ray narrowed CUDA_VISIBLE_DEVICES to these, so torch's cuda:0 is the first of them.
+        "device": device, "torch_threads": max(1, int(resources.cpu)), "node_id": context.get_node_id(),
+        "gpu_ids": ",".join(context.get_accelerator_ids().get("GPU", [])) or None, "compile_mode": execution.compile,
+    }
+    progress = BatchProgress()
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:  # Tune retries this batch after a crash
+        with checkpoint.as_directory() as directory:
+            progress = load_checkpoint(directory, device)
+    finished: list[dict[str, pa.Table]] = []
+    states: list[PreparedResult] = []
+    last_report = last_checkpoint = time.monotonic()
+
+    def report(state: dict[str, Any] | None = None, unit: str | None = None, last: bool = False) -> None:
+        nonlocal last_report, last_checkpoint
+        metrics: dict[str, Any] = {}
+        if finished:
+            tables = concat_tables(finished)
+            metrics[ROWS_KEY] = tables_to_bytes(tables)
+            progress.reported |= set(tables[TRIALS.name].column("trial_id").to_pylist())
+            finished.clear()
+        if states:
+            metrics[PREPARED_KEY] = [state.to_report() for state in states]
+            progress.reported |= {state.prepared_id for state in states}
+            states.clear()
+        if metrics:
+            # Apart from the checkpoint: Tune keeps a checkpoint's metrics for as long as the
+            # checkpoint, and writes them into its experiment state every few seconds.
+            tune.report(metrics)
+        progress.unit, progress.state = unit, state
+        last_report = time.monotonic()
+        # A finished batch is never retried, so its last report needs no checkpoint.
+        if not last and last_report - last_checkpoint >= execution.checkpoint_min_interval_s:
+            save_checkpoint(progress, lambda directory: tune.report({}, checkpoint=tune.Checkpoint.from_directory(directory)))
+            last_checkpoint = time.monotonic()
+
+    for unit in batch.units:
+        if all(trial.trial_id in progress.reported for trial in unit):
+            continue
+        uid = unit_id(unit)
+        saved = progress.state if progress.unit == uid else _load_resume(batch.resume_from.get(uid), device)
+        checkpointing = Checkpointing(every_steps=execution.checkpoint_every_steps, save=lambda state, uid=uid: report(state, uid), saved=saved)
+        if unit[0].stage is Stage.PREPARE:
+            states.append(prepare_unit(unit, checkpointing, where["device"], where["torch_threads"]))
+            report()  # a prepared state is big and a whole training's worth: hand it over at once
+            continue
+        finished.extend(run_unit(unit, checkpointing, prepared, **where))
+        if time.monotonic() - last_report >= REPORT_EVERY_S:
+            report()
+    if finished or states:
+        report(last=True)
+
+
+def _load_resume(uri: str | None, device: Any) -> dict[str, Any] | None:
+    """The training state an earlier launch checkpointed for a unit (None: start from step 0)."""
+    if uri is None:
+        return None
+    with tune.Checkpoint(uri).as_directory() as directory:
+        return load_checkpoint(directory, device).state
+
+
+def run_tune(spec: SweepSpec, batches: list[Batch], root: str, stage: Stage, writer: StoreWriter, prepared: dict[str, bytes]) -> None:
+    """One Tune run of `batches`, one Tune trial per batch, reporting to `writer`; flushed at its end."""
+    # Tune's grid search deep-copies the whole search space for every trial it makes, so the
+    # space is the batch indices alone; each batch's trials go to the object store on their own.
+    refs = [ray.put(batch.to_config()) for batch in batches]
+    try:
+        tuner = tune.Tuner(
+            make_trainable(spec.resources, spec.execution, refs, prepared),
+            param_space={"batch": tune.grid_search(list(range(len(batches))))},
+            tune_config=tune.TuneConfig(
+                max_concurrent_trials=spec.execution.max_concurrent_trials,
+                reuse_actors=True,  # one worker process imports torch once, then runs batch after batch
+                trial_dirname_creator=lambda trial: f"batch-{trial.config['batch']:05d}",
+            ),
+            run_config=tune.RunConfig(
+                # One Tune experiment per launch; the store, not Tune's state, says what is done.
+                name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}-{stage.value}",
+                storage_path=root,
+                failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                verbose=0,
+                callbacks=[_WriterCallback(writer), _SilentTrialProgress()],
+            ),
+        )
+        tuner.fit()
+    finally:
+        writer.progress.close()
+    writer.flush()
+
+
+class _WriterCallback(tune.Callback):
+    """Tune's events, handed to the StoreWriter as plain calls. Runs in the driver process, so the
+    driver alone writes the store."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self.writer = writer
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.writer.batch_started()
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        # Popped: Tune keeps each trial's last result, and rows are the store's, not Tune's.
+        prepared = result.pop(PREPARED_KEY, None)
+        if prepared:
+            self.writer.take_prepared([PreparedResult.from_report(report) for report in prepared])
+        rows = result.pop(ROWS_KEY, None)
+        if rows:
+            self.writer.take_rows(tables_from_bytes(rows))
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.writer.batch_ended()
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.writer.batch_retried()
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.writer.batch_ended()
+        self.writer.batch_failed(trial.config["batch"], str(trial.get_error() or "the batch's worker failed"))
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        self.writer.tick()
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self.writer.flush()
