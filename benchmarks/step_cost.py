@@ -21,6 +21,7 @@ import torch
 from orchestrator.plan import TrialSpec, config_hash
 from orchestrator.store import open_store, write_trial
 from orchestrator.trial import run_trial
+from workloads import TABLES
 from workloads.config import to_data
 from workloads.manifold_regression.config import ManifoldRegressionConfig
 from workloads.manifold_regression.trial import problem as regression_problem
@@ -62,7 +63,7 @@ def main() -> None:
 
         def full_trial() -> float:
             start = time.perf_counter()
-            write_trial(store, run_trial(trial, checkpointing=Checkpointing(every_steps=1000, save=save)))
+            write_trial(store, run_trial(trial, checkpointing=Checkpointing(every_steps=1000, save=save)), TABLES)
             return time.perf_counter() - start
 
         bare_loop(ManifoldRegressionConfig(**{**fields, "steps": 50}))  # warm-up

@@ -22,6 +22,7 @@ from orchestrator.rows import concat_tables
 from orchestrator.store import open_store, read_table, write_flush, write_trial
 from orchestrator.trial import run_trial
 from results_schema import TRIALS, to_arrow
+from workloads import TABLES
 from workloads.tables import SPECTRA
 
 FLUSH_TRIALS = 100
@@ -46,7 +47,7 @@ def fill_store(store: Path, trials: int, rows_per_trial: int) -> None:
             TRIALS.name: to_arrow(TRIALS, [{"trial_id": trial_id, "sweep": "bench", "experiment": "learning_order", "status": "ok", "seed": index}]),
         })
         if len(flush) == FLUSH_TRIALS or index == trials - 1:
-            write_flush(store, "bench", concat_tables(flush))
+            write_flush(store, "bench", concat_tables(flush), TABLES)
             flush = []
 
 
@@ -74,7 +75,7 @@ def main() -> None:
         fill_s = time.perf_counter() - start
         rows = args.trials * args.rows_per_trial
         raw_s = timed(lambda: pd.read_parquet(store / "spectra"))
-        loader_s = timed(lambda: read_table(store, "spectra"))
+        loader_s = timed(lambda: read_table(store, TABLES["spectra"]))
         print(f"store: {args.trials} trials x {args.rows_per_trial} spectra rows = {rows:,} rows, written in {fill_s:.1f}s")
         print(f"read with pd.read_parquet(store/'spectra'): {raw_s:.3f}s   ({raw_s / 1.0:.2f}x the 1 s goal)")
         print(f"read with sbsweep's read_table:              {loader_s:.3f}s   ({loader_s / 1.0:.2f}x the 1 s goal)")
@@ -87,7 +88,7 @@ def main() -> None:
         start = time.perf_counter()
         tables = run_trial(trial)
         trial_s = time.perf_counter() - start
-        write_s = timed(lambda: write_trial(store, tables))
+        write_s = timed(lambda: write_trial(store, tables, TABLES))
         written = sum(t.num_rows for t in tables.values())
         print(f"one real trial ({args.trial_steps} steps, 6x64): {trial_s:.2f}s; writing its {written:,} rows: {write_s * 1000:.1f}ms"
               f" = {100 * write_s / trial_s:.2f}% of the trial (goal < 1%)")

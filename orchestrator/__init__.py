@@ -27,7 +27,7 @@ _API = {
     "load_spec": "orchestrator.spec",
     "SweepSpec": "orchestrator.spec",
     "SpecError": "orchestrator.spec",
-    "ResultStore": "orchestrator.store",
+    "ResultStore": "orchestrator.results",
     "SweepLocked": "orchestrator.lock",
     "ResourceError": "orchestrator.spec",
     "TrialStatus": "results_schema",

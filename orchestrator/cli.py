@@ -14,6 +14,7 @@ from orchestrator.plan import TrialSpec, expand
 from orchestrator.progress import format_duration
 from orchestrator.spec import ResourceError, SpecError, SweepSpec, load_spec
 from results_schema import StoreError, TrialStatus
+from workloads import TABLES
 
 if TYPE_CHECKING:
     from orchestrator.launcher import LaunchReport
@@ -171,7 +172,7 @@ def compact(store: Path, sweeps: tuple[str, ...]) -> None:
         for sweep in sweeps or stored_sweeps(store):
             try:
                 with sweep_lock(store, sweep):
-                    before, after = compact_sweep(store, sweep)
+                    before, after = compact_sweep(store, sweep, TABLES)
             except SweepLocked as error:
                 click.echo(f"skipped: {error}", err=True)
                 continue
@@ -212,7 +213,7 @@ def status(store: Path) -> None:
 
     try:
         check_store(store)
-        damaged = unreadable_parts(store)
+        damaged = unreadable_parts(store, TABLES)
         statuses = sweep_statuses(store, skip={path for path, _ in damaged})
     except StoreError as error:
         raise UserError(str(error)) from None

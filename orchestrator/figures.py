@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.store import StoredSweep, check_store, record_figures, stored_sweeps
+from orchestrator.results import StoredSweep
+from orchestrator.store import check_store, record_figures, stored_sweeps
 from results_schema import FIGURES_DIR
 from workloads import REGISTRY
 

@@ -24,9 +24,10 @@ from types import ModuleType
 
 from orchestrator import __version__
 from orchestrator.checkpoints import default_checkpoint_storage, drop_checkpoints, resumable_checkpoints, tune_root
+from orchestrator.job import Stage
 from orchestrator.lock import sweep_lock
 from orchestrator.plan import Batch, TrialSpec, Unit, expand, plan, unit_id
-from orchestrator.preparation import PreparedResult, Stage, prepared_states
+from orchestrator.preparation import PreparedResult, prepared_states
 from orchestrator.progress import ProgressLine
 from orchestrator.spec import ResourceError, SweepSpec, load_spec
 from orchestrator.status import read_trials, sweep_standing
@@ -44,6 +45,7 @@ from orchestrator.store import (
 )
 from orchestrator.writer import FitCounts, FlushPolicy, StoreWriter
 from results_schema import MARKER_FILE, StoreError, TrialStatus
+from workloads import TABLES
 
 DEFAULT_STORE = "sbsweep-store"
 
@@ -149,7 +151,7 @@ def launch(
                     except ResourceError as error:
                         raise ResourceError(error.key, error.message) from None
                 _prepare_store(store, spec, conflict, say)
-                clean_uncommitted(store, spec.name)
+                clean_uncommitted(store, spec.name, TABLES)
                 if not local and not checkpoint_storage:
                     say("note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "
                         "pass --checkpoint-storage s3://bucket/prefix (or a shared mount) so every node reaches them")
@@ -176,7 +178,7 @@ def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Call
     try:
         open_store(store)
         if conflict:
-            say(f"--overwrite: removed {remove_sweep(store, spec.name)} stored trials of sweep '{spec.name}'")
+            say(f"--overwrite: removed {remove_sweep(store, spec.name, TABLES)} stored trials of sweep '{spec.name}'")
         save_sweep(store, spec.name, spec.stored_form())
     except OSError as error:
         raise StoreError(f"{store}: cannot write the store ({error.strerror or error})") from None

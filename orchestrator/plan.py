@@ -30,26 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.preparation import Stage
+from orchestrator.job import Stage, TrialSpec
 from orchestrator.spec import SweepSpec, grid_points, resolve_config
-
-
-@dataclass(frozen=True)
-class TrialSpec:
-    """One trial, fully resolved: everything needed to run it again, on any worker."""
-
-    trial_id: str
-    """'<sweep>-<config_hash>'"""
-    sweep: str
-    experiment: str
-    config_hash: str
-    """sha256 (16 hex digits) of {experiment, its version, config}"""
-    config: dict[str, Any]
-    """every field of the experiment's config, defaults included, seed included"""
-    prepared_id: str | None = None
-    """the shared state this trial needs first (preparation.py), None if its experiment has none"""
-    stage: Stage = Stage.TRIAL
-    """TRIAL, or PREPARE for the job that computes a prepared state (its trial_id is the prepared_id)"""
 
 
 def config_hash(experiment: str, config: dict[str, Any], version: int) -> str:

@@ -1,7 +1,8 @@
 """Prepared states: what some trials need computed once before they run (theta* of Experiment 4,
 the autoencoders of Experiment 5), shared by every trial whose prepared fields agree.
 
-A preparation runs as a job of its own, through the same batches as trials (stage PREPARE), and
+A preparation runs as a job of its own (job.TrialSpec with stage Stage.PREPARE), through the
+same batches as trials, and
 its outcome is a `PreparedResult`: the state's bytes, or why it could not be computed. The
 launcher asks `prepared_states` for every state a set of trials needs; states the store already
 holds are not computed again (their ids hash the experiment and the prepared fields alone), and
@@ -13,26 +14,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.job import Stage, TrialSpec
 from orchestrator.rows import concat_tables, unfinished_trial
 from orchestrator.store import prepared_ids, read_prepared, superseded_rows, write_flush
 from results_schema import TrialStatus
+from workloads import TABLES
 
 if TYPE_CHECKING:
-    from orchestrator.plan import TrialSpec
     from orchestrator.spec import SweepSpec
-
-
-class Stage(StrEnum):
-    """What a job of a batch computes."""
-
-    PREPARE = "prepare"
-    """a prepared state (the job's trial_id is its prepared_id)"""
-    TRIAL = "trial"
-    """a trial's rows"""
 
 
 @dataclass(frozen=True)
@@ -88,6 +80,6 @@ def prepared_states(
         for trial in blocked:
             failed = outcomes.get(trial.prepared_id, PreparedResult(trial.prepared_id, status=TrialStatus.CRASHED, error="it was not computed"))
             rows.append(unfinished_trial(trial, f"its prepared state {trial.prepared_id} failed: {failed.error}", failed.status))
-        write_flush(store, spec.name, concat_tables(rows), superseded_rows(store, spec.name, [t.trial_id for t in blocked]))
+        write_flush(store, spec.name, concat_tables(rows), TABLES, superseded_rows(store, spec.name, [t.trial_id for t in blocked]))
     runnable = [t for t in trials if not t.prepared_id or t.prepared_id in ready]
     return runnable, {pid: read_prepared(store, pid) for pid in {t.prepared_id for t in runnable if t.prepared_id}}

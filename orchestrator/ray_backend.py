@@ -28,8 +28,9 @@ from ray import tune
 from ray.tune.progress_reporter import TrialProgressCallback
 
 from orchestrator.checkpoints import BatchProgress, load_checkpoint, save_checkpoint
+from orchestrator.job import Stage
 from orchestrator.plan import Batch, unit_id
-from orchestrator.preparation import PreparedResult, Stage
+from orchestrator.preparation import PreparedResult
 from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes
 from orchestrator.spec import Execution, ResourceError, Resources, SweepSpec
 from orchestrator.writer import StoreWriter

@@ -10,16 +10,14 @@ import json
 import traceback
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from orchestrator import __version__
+from orchestrator.job import TrialSpec
 from orchestrator.provenance import code_version
 from results_schema import TRIALS, TrialStatus, to_arrow
-
-if TYPE_CHECKING:
-    from orchestrator.plan import TrialSpec
 
 
 @cache

@@ -52,7 +52,7 @@ class SweepStatus:
 
 def read_trials(store: Path, sweeps: list[str] | None = None, skip: Collection[Path] = ()) -> pd.DataFrame:
     """The trials rows a standing needs (STANDING_COLUMNS), of every sweep or of `sweeps`."""
-    return read_table(store, TRIALS.name, columns=STANDING_COLUMNS, sweeps=sweeps, skip=skip)
+    return read_table(store, TRIALS, columns=STANDING_COLUMNS, sweeps=sweeps, skip=skip)
 
 
 def sweep_standing(trials: pd.DataFrame, sweep: str, expected_ids: Collection[str] | None = None, experiment: str | None = None) -> SweepStatus:

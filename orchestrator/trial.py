@@ -1,6 +1,6 @@
 """Run one trial (or a pack of them) and turn what it computed into the store's rows. No Ray here.
 
-The Ray trainable (trainable.py) runs batches of units through `run_unit`; tests and a serial run
+The Ray trainable (ray_backend.py) runs batches of units through `run_unit`; tests and a serial run
 call `run_trial` directly. A trial is a function of its TrialSpec alone: same spec, same rows (up to the
 provenance columns: times, host, device).
 """

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestrator.results import StoredSweep
 from orchestrator.status import read_trials, sweep_standing
-from orchestrator.store import StoredSweep, check_store
+from orchestrator.store import check_store
 from results_schema import TrialStatus
 from workloads import REGISTRY, Experiment
 from workloads.claims import RESAMPLES, Claim, Verdict, hashable, varying_fields, verdict

@@ -24,12 +24,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestrator.job import Stage
 from orchestrator.plan import Batch, TrialSpec
-from orchestrator.preparation import PreparedResult, Stage
+from orchestrator.preparation import PreparedResult
 from orchestrator.progress import ProgressLine
 from orchestrator.rows import concat_tables, unfinished_trial
 from orchestrator.store import write_flush, write_prepared
 from results_schema import TRIALS, TrialStatus
+from workloads import TABLES
 
 FLUSH_MAX_ROWS = 1_000_000
 """Rows (all tables together) past which the buffer is flushed before its time: bounds memory."""
@@ -188,7 +190,7 @@ class StoreWriter:
         for trial_id in trial_ids:
             if trial_id in self.superseded:
                 old.setdefault(self.superseded[trial_id], set()).add(trial_id)
-        write_flush(self.store, self.sweep, tables, old)
+        write_flush(self.store, self.sweep, tables, TABLES, old)
         # Forgotten only once committed: a flush that fails part-way is retried trial by trial,
         # and each retry must still remove the old row (else a trial is stored twice).
         for trial_id in trial_ids:

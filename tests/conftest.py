@@ -72,11 +72,12 @@ def stored_sweep(tmp_path: Path, sweep_text: str, write_sweep) -> tuple[Path, st
     from orchestrator.spec import load_spec
     from orchestrator.store import open_store, write_trial
     from orchestrator.trial import run_trial
+    from workloads import TABLES
 
     spec = load_spec(write_sweep(sweep_text))
     store = open_store(tmp_path / "store")
     for trial in expand(spec):
-        write_trial(store, run_trial(trial))
+        write_trial(store, run_trial(trial), TABLES)
     return store, spec.name
 
 

@@ -19,6 +19,7 @@ from orchestrator.spec import SpecError, load_spec, parse_yaml, validate_spec
 from orchestrator.store import open_store, save_sweep, write_trial
 from orchestrator.trial import run_trial
 from results_schema import MARKER_FILE, SCHEMA_VERSION
+from workloads import TABLES
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def populated_store(tmp_path, write_sweep) -> Path:
     """A store holding one real trial of the 'tiny' sweep, and that sweep's spec."""
     spec = load_spec(write_sweep(TINY_SWEEP, name="tiny.yaml"))
     store = open_store(tmp_path / "store")
-    write_trial(store, run_trial(expand(spec)[0], torch.device("cpu")))
+    write_trial(store, run_trial(expand(spec)[0], torch.device("cpu")), TABLES)
     save_sweep(store, spec.name, spec.stored_form())
     return store
 
@@ -190,17 +191,18 @@ from orchestrator.spec import load_spec
 from orchestrator.store import open_store, write_trial
 from orchestrator.trial import run_trial
 from results_schema import CURVES, to_arrow
+from workloads import TABLES
 
 store = open_store(Path(sys.argv[1]))
 first, second = expand(load_spec(sys.argv[2]))[:2]
-write_trial(store, run_trial(first, torch.device("cpu")))
+write_trial(store, run_trial(first, torch.device("cpu")), TABLES)
 big = run_trial(second, torch.device("cpu"))
 noise = np.random.default_rng(0).random(50_000)
 big["curves"] = to_arrow(CURVES, [{"trial_id": second.trial_id, "step": i, "loss": float(x)} for i, x in enumerate(noise)])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a write past the limit fails like a full disk
 resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 try:
-    write_trial(store, big)
+    write_trial(store, big, TABLES)
 except OSError as error:
     print("write failed:", error.errno)
 """
@@ -216,9 +218,9 @@ def test_a_write_that_runs_out_of_space_leaves_earlier_trials_intact_and_no_half
     done = subprocess.run([sys.executable, "-c", FULL_DISK_SCRIPT, str(store), str(write_sweep())], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("write failed: 27")  # EFBIG: the file could not grow
-    trials = read_table(store, "trials")
+    trials = read_table(store, TABLES["trials"])
     assert len(trials) == 1 and trials["status"].iloc[0] == "ok"
-    assert len(read_table(store, "curves")) == 5
+    assert len(read_table(store, TABLES["curves"])) == 5
     assert not [p for p in store.rglob(".tmp*")]
 
 
@@ -234,6 +236,7 @@ LIMITED_DRIVER_SCRIPT = """
 import json, logging, resource, signal, sys
 import ray
 from orchestrator import launch
+from workloads import TABLES
 
 ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk

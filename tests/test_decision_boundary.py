@@ -9,7 +9,7 @@ import torch
 from conftest import stored_sweep, verdicts_of
 
 from orchestrator.figures import draw_figures
-from orchestrator.store import StoredSweep
+from orchestrator.results import StoredSweep
 from workloads import REGISTRY
 from workloads.signals import box_grid
 

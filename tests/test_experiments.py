@@ -13,7 +13,7 @@ from orchestrator.plan import expand
 from orchestrator.spec import SpecError, load_spec
 from orchestrator.store import open_store, save_sweep, write_trial
 from orchestrator.trial import run_trial
-from workloads import REGISTRY
+from workloads import REGISTRY, TABLES
 from workloads.learning_order.config import LearningOrderConfig
 from workloads.learning_order.trial import amplitudes_for
 from workloads.manifold_regression.config import ManifoldRegressionConfig
@@ -116,7 +116,7 @@ def test_each_new_table_round_trips_through_pandas_and_the_figures_come_from_the
     written = {}
     for trial in expand(spec):
         rows = run_trial(trial)
-        write_trial(store, rows)
+        write_trial(store, rows, TABLES)
         for name in tables:
             written.setdefault(name, []).append(rows[name].to_pandas())
     for name in tables:
@@ -130,14 +130,14 @@ def test_each_new_table_round_trips_through_pandas_and_the_figures_come_from_the
 def test_figure_labels_read_L_4_not_4_0_in_a_store_shared_with_an_experiment_without_L(tmp_path):
     import json
 
-    from orchestrator.store import StoredSweep
+    from orchestrator.results import StoredSweep
     from results_schema import TRIALS, to_arrow
 
     store = open_store(tmp_path / "store")
     sweeps = (("cls", "manifold_classification", {"seed": 0, "k": 50, "L": 4}), ("pt", "perturbation", {"seed": 0, "delta": 0.5}))
     for sweep, experiment, config in sweeps:
         row = dict(trial_id=f"{sweep}-1", sweep=sweep, experiment=experiment, seed=0, status="crashed", config_json=json.dumps(config))
-        write_trial(store, {TRIALS.name: to_arrow(TRIALS, [row])})
+        write_trial(store, {TRIALS.name: to_arrow(TRIALS, [row])}, TABLES)
     rows = StoredSweep(store, "cls").trials  # config fields come from each trial's config_json: ints stay ints
     assert f"L = {rows['L'].iloc[0]}, k = {rows['k'].iloc[0]}" == "L = 4, k = 50"
     assert "L" not in StoredSweep(store, "pt").trials  # an axis a sweep lacks is no column of it

@@ -11,7 +11,7 @@ import torch
 from conftest import stored_sweep, verdicts_of
 
 from orchestrator.figures import draw_figures
-from orchestrator.store import StoredSweep
+from orchestrator.results import StoredSweep
 from workloads.claims import spearman
 from workloads.spectrum import radial_spectrum
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import verdicts_of
 
 from orchestrator.cli import cli
-from orchestrator.store import StoredSweep
+from orchestrator.results import StoredSweep
 from workloads import REGISTRY
 from workloads.noise_regression.trial import digits, inputs_of, prepare, problem
 

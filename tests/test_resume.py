@@ -26,6 +26,7 @@ from orchestrator.cli import cli
 from orchestrator.plan import expand
 from orchestrator.spec import load_spec
 from orchestrator.trial import run_trial
+from workloads import TABLES
 
 SIX_TRIALS = """\
 name: six
@@ -232,7 +233,7 @@ def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_pa
 
     store = open_store(tmp_path / "store")
     trial = expand(load_spec(write_sweep()))[0]
-    write_trial(store, run_trial(trial))
+    write_trial(store, run_trial(trial), TABLES)
     [part] = (store / "curves" / trial.sweep).glob("*.parquet")
     part.write_bytes(part.read_bytes()[:-20])
     result = CliRunner().invoke(cli, ["status", str(store)])
@@ -247,9 +248,9 @@ def test_status_counts_what_it_can_read_beside_an_unreadable_trials_part_and_nam
     spec = load_spec(write_sweep())
     save_sweep(store, spec.name, spec.stored_form())
     first, second = expand(spec)[:2]
-    write_trial(store, run_trial(first))
+    write_trial(store, run_trial(first), TABLES)
     before = set((store / "trials" / spec.name).glob("*.parquet"))
-    write_trial(store, run_trial(second))
+    write_trial(store, run_trial(second), TABLES)
     [part] = set((store / "trials" / spec.name).glob("*.parquet")) - before
     part.write_bytes(part.read_bytes()[:-20])
     result = CliRunner().invoke(cli, ["status", str(store)])

@@ -45,7 +45,7 @@ def test_the_contract_declares_the_documented_and_provenance_columns():
 def test_a_trial_written_to_the_store_reads_back_through_plain_pandas(tmp_path, trial_tables):
     trial, tables = trial_tables
     store = open_store(tmp_path / "store")
-    write_trial(store, tables)
+    write_trial(store, tables, TABLES)
     script = (
         "import sys, pandas as pd\n"
         f"t = pd.read_parquet({str(store / 'trials')!r}); c = pd.read_parquet({str(store / 'curves')!r})\n"
@@ -71,11 +71,11 @@ def test_rows_carry_their_provenance(tmp_path, trial_tables):
 def test_a_trial_stored_again_replaces_its_row_and_never_duplicates(tmp_path, trial_tables):
     trial, tables = trial_tables
     store = open_store(tmp_path / "store")
-    write_trial(store, unfinished_trial(trial, "RuntimeError: worker lost"))  # crashed, then run again
-    write_trial(store, tables)
-    assert len(read_table(store, "trials")) == 1 and read_table(store, "trials")["status"].tolist() == ["ok"]
+    write_trial(store, unfinished_trial(trial, "RuntimeError: worker lost"), TABLES)  # crashed, then run again
+    write_trial(store, tables, TABLES)
+    assert len(read_table(store, TABLES["trials"])) == 1 and read_table(store, TABLES["trials"])["status"].tolist() == ["ok"]
     assert len(pd.read_parquet(store / "trials")) == 1  # plain pandas sees it once too
-    assert len(read_table(store, "curves")) == tables["curves"].num_rows
+    assert len(read_table(store, TABLES["curves"])) == tables["curves"].num_rows
     assert not [p for p in store.rglob("*") if p.name.startswith(".tmp")]
 
 
@@ -85,31 +85,31 @@ def test_rows_of_a_flush_that_never_committed_are_not_read_and_are_cleaned_up(tm
     (store / "curves" / trial.sweep).mkdir(parents=True)
     orphan = store / "curves" / trial.sweep / "0000000000000badf00d.parquet"
     pq.write_table(tables["curves"], orphan)  # a launch killed before it wrote the flush's trials part
-    write_trial(store, unfinished_trial(trial, "RuntimeError: worker lost"))  # some committed flush of that sweep
-    assert read_table(store, "curves").empty
+    write_trial(store, unfinished_trial(trial, "RuntimeError: worker lost"), TABLES)  # some committed flush of that sweep
+    assert read_table(store, TABLES["curves"]).empty
     assert stored_trial_ids(store) == set() and stored_trial_ids(store, status=None) == {trial.trial_id}
-    assert clean_uncommitted(store, trial.sweep) == 1 and not orphan.exists()
+    assert clean_uncommitted(store, trial.sweep, TABLES) == 1 and not orphan.exists()
 
 
 def test_a_truncated_part_file_is_reported_by_name_not_read_as_fewer_rows(tmp_path, trial_tables):
     trial, tables = trial_tables
     store = open_store(tmp_path / "store")
-    write_trial(store, tables)
+    write_trial(store, tables, TABLES)
     [part] = (store / "trials" / trial.sweep).glob("*.parquet")
     part.write_bytes(part.read_bytes()[:100])
     with pytest.raises(StoreError, match=part.name):
-        read_table(store, "trials")
+        read_table(store, TABLES["trials"])
 
 
 def test_a_crashed_trial_is_recorded_with_its_reason_and_does_not_count_as_finished(tmp_path, trial_tables):
     trial, _ = trial_tables
     store = open_store(tmp_path / "store")
-    write_trial(store, unfinished_trial(trial, "Traceback ...\nRuntimeError: worker lost\n"))
-    row = read_table(store, "trials").iloc[0]
+    write_trial(store, unfinished_trial(trial, "Traceback ...\nRuntimeError: worker lost\n"), TABLES)
+    row = read_table(store, TABLES["trials"]).iloc[0]
     assert row["status"] == "crashed" and row["error"] == "RuntimeError: worker lost"
     assert stored_trial_ids(store) == set() and stored_trial_ids(store, status=None) == {trial.trial_id}
     assert finished_trial_ids(store) == set()  # a relaunch runs it again
-    write_trial(store, unfinished_trial(trial, "loss became nan at step 3", TrialStatus.DIVERGED))
+    write_trial(store, unfinished_trial(trial, "loss became nan at step 3", TrialStatus.DIVERGED), TABLES)
     assert finished_trial_ids(store) == {trial.trial_id}  # it would diverge again: a relaunch leaves it
 
 
@@ -160,7 +160,7 @@ def many_trials(tmp_path, write_sweep, count: int = 6) -> list[dict]:
 def test_a_flush_stores_many_trials_as_one_part_file_per_table(tmp_path, write_sweep):
     results = many_trials(tmp_path, write_sweep)
     store = open_store(tmp_path / "store")
-    write_flush(store, "tiny", concat_tables(results))
+    write_flush(store, "tiny", concat_tables(results), TABLES)
     assert sorted(p.relative_to(store).parts[0] for p in store.rglob("*.parquet")) == ["curves", "manifold_classification", "trials"]
     assert len(pd.read_parquet(store / "trials")) == 6 and len(pd.read_parquet(store / "curves")) == sum(r["curves"].num_rows for r in results)
 
@@ -169,15 +169,15 @@ def test_compaction_merges_a_sweeps_parts_and_changes_no_row(tmp_path, write_swe
     results = many_trials(tmp_path, write_sweep)
     store = open_store(tmp_path / "store")
     for pair in (results[0:2], results[2:4], results[4:6]):
-        write_flush(store, "tiny", concat_tables(pair))
-    before = {name: read_table(store, name).sort_values(["trial_id"] + (["step"] if name == "curves" else []), ignore_index=True)
+        write_flush(store, "tiny", concat_tables(pair), TABLES)
+    before = {name: read_table(store, TABLES[name]).sort_values(["trial_id"] + (["step"] if name == "curves" else []), ignore_index=True)
               for name in ("trials", "curves")}
-    assert compact(store, "tiny") == (3, 1)
+    assert compact(store, "tiny", TABLES) == (3, 1)
     for name, rows in before.items():
         assert len(list((store / name / "tiny").glob("*.parquet"))) == 1
         after = pd.read_parquet(store / name).sort_values(["trial_id"] + (["step"] if name == "curves" else []), ignore_index=True)
         pd.testing.assert_frame_equal(after, rows)
-    assert compact(store, "tiny") == (1, 1)  # nothing left to merge
+    assert compact(store, "tiny", TABLES) == (1, 1)  # nothing left to merge
 
 
 class Crash(BaseException):
@@ -194,7 +194,7 @@ def test_a_compaction_killed_at_any_file_operation_never_shows_a_row_twice_and_t
     results = many_trials(tmp_path, write_sweep, count=4)
     original = open_store(tmp_path / "original")
     for pair in (results[0:2], results[2:4]):
-        write_flush(original, "tiny", concat_tables(pair))
+        write_flush(original, "tiny", concat_tables(pair), TABLES)
     curves_rows = sum(r["curves"].num_rows for r in results)
     real = {"replace": os.replace, "unlink": os.unlink}
     crash_points = 0
@@ -212,18 +212,18 @@ def test_a_compaction_killed_at_any_file_operation_never_shows_a_row_twice_and_t
         monkeypatch.setattr(os, "replace", lambda *a, **k: operation("replace", *a, **k))
         monkeypatch.setattr(os, "unlink", lambda *a, **k: operation("unlink", *a, **k))
         try:
-            compact(store, "tiny")
+            compact(store, "tiny", TABLES)
             finished = True
         except Crash:
             finished = False
         finally:
             monkeypatch.undo()
         for name, rows in (("trials", 4), ("curves", curves_rows)):
-            assert len(read_table(store, name)) == rows, (crash_at, name)
+            assert len(read_table(store, TABLES[name])) == rows, (crash_at, name)
             plain = pd.read_parquet(store / name)
             keys = ["trial_id", "step"] if name == "curves" else ["trial_id"]
             assert not plain.duplicated(keys).any() and len(plain) <= rows, (crash_at, name)
-        clean_uncommitted(store, "tiny")
+        clean_uncommitted(store, "tiny", TABLES)
         assert len(pd.read_parquet(store / "trials")) == 4 and len(pd.read_parquet(store / "curves")) == curves_rows
         assert not [p for p in store.rglob("*.parquet") if p.name.startswith((".", "_"))]  # nothing staged or half-written left
         if finished:
@@ -250,10 +250,10 @@ def test_readers_beside_a_writer_that_flushes_and_compacts_never_see_a_trial_twi
     def writer() -> None:
         for flush in range(60):
             rows = [dict(trial_id=f"t-{flush}-{i}", sweep="s", experiment="knn", seed=0, status="ok") for i in range(3)]
-            write_flush(store, "s", {TRIALS.name: to_arrow(TRIALS, rows)})
+            write_flush(store, "s", {TRIALS.name: to_arrow(TRIALS, rows)}, TABLES)
             written.append(3 * (flush + 1))
             if flush % 7 == 6:
-                compact(store, "s")
+                compact(store, "s", TABLES)
         done.set()
 
     thread = threading.Thread(target=writer)
@@ -264,7 +264,7 @@ def test_readers_beside_a_writer_that_flushes_and_compacts_never_see_a_trial_twi
     try:
         while not done.is_set():
             before = written[-1] if written else 0
-            ids = read_table(store, "trials", columns=["trial_id"])["trial_id"]
+            ids = read_table(store, TABLES["trials"], columns=["trial_id"])["trial_id"]
             assert ids.is_unique and len(ids) >= before
             reads += 1
             try:
@@ -276,7 +276,7 @@ def test_readers_beside_a_writer_that_flushes_and_compacts_never_see_a_trial_twi
     finally:
         thread.join()
     assert reads >= 10 and plain_reads >= 5
-    assert len(read_table(store, "trials")) == 180 == len(pd.read_parquet(store / "trials"))
+    assert len(read_table(store, TABLES["trials"])) == 180 == len(pd.read_parquet(store / "trials"))
 
 
 def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tmp_path, monkeypatch):
@@ -295,7 +295,7 @@ def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tm
     store = open_store(tmp_path / "store")
     save_sweep(store, "s", {"name": "s"})
     write_prepared(store, "prepared-x", b"state")
-    write_trial(store, {TRIALS.name: to_arrow(TRIALS, [dict(trial_id="s-1", sweep="s", experiment="knn", seed=0, status="ok")])})
+    write_trial(store, {TRIALS.name: to_arrow(TRIALS, [dict(trial_id="s-1", sweep="s", experiment="knn", seed=0, status="ok")])}, TABLES)
     published = [target for kind, target in events if kind == "replace"]
     assert len(published) == 4  # the marker, the spec, the prepared state, the trials part
     for target in published:
@@ -309,14 +309,14 @@ def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, 
     """A crashed trial is rerun; the flush with its new rows fails writing its second part (a write
     error at the file layer, once); the per-trial retry must still remove the old row, and the
     failed flush's first part must go."""
-    import orchestrator.store as store_module
+    import orchestrator.store.parts as store_module
     from orchestrator.progress import ProgressLine
     from orchestrator.store import superseded_rows
     from orchestrator.writer import FlushPolicy, StoreWriter
 
     store = open_store(tmp_path / "store")
     first, second = expand(load_spec(write_sweep()))[:2]
-    write_trial(store, unfinished_trial(first, "the worker died", TrialStatus.CRASHED))
+    write_trial(store, unfinished_trial(first, "the worker died", TrialStatus.CRASHED), TABLES)
     superseded = {trial_id: part for part, ids in superseded_rows(store, first.sweep, [first.trial_id]).items() for trial_id in ids}
     writer = StoreWriter(store, first.sweep, [], superseded, ProgressLine(first.sweep, 2), FlushPolicy())
     writer.buffer = [run_trial(first), run_trial(second)]
@@ -333,10 +333,10 @@ def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, 
     monkeypatch.setattr(store_module.pq, "write_table", full_disk_once)
     writer.flush()
     assert failed  # the first write did fail part-way
-    trials = read_table(store, "trials")
+    trials = read_table(store, TABLES["trials"])
     assert sorted(trials["trial_id"]) == sorted([first.trial_id, second.trial_id])  # each once
     assert set(trials["status"]) == {"ok"}
-    assert sorted(read_table(store, "curves")["trial_id"].unique()) == sorted([first.trial_id, second.trial_id])
+    assert sorted(read_table(store, TABLES["curves"])["trial_id"].unique()) == sorted([first.trial_id, second.trial_id])
     # Plain pandas too: the failed flush's parts written before the failure went with it, so no table
     # holds a trial twice, nor rows of a trial the trials table lacks.
     for table in ("trials", "manifold_classification"):

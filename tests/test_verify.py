@@ -49,7 +49,7 @@ def add_trial(store: Path, sweep: str, experiment: str, seed: int, status: str =
         arrow[experiment] = to_arrow(TABLES[experiment], [dict(trial_id=trial_id, sweep=sweep, **config, **results)])
         for name, rows in (tables or {}).items():
             arrow[name] = to_arrow(TABLES[name], [dict(trial_id=trial_id, **r) for r in rows])
-    write_trial(store, arrow)
+    write_trial(store, arrow, TABLES)
 
 
 def learning_order(store: Path, sweep: str = "lo", lower_first: bool = True, unreached: int = 0, norms_grow: bool = True) -> None:
@@ -375,7 +375,7 @@ def test_verify_reads_what_real_trials_write(store):
             config = {"amplitudes": amplitudes, "seed": seed, "frequencies": [1, 3, 6], "n_points": 32, "width": 16, "depth": 2,
                       "steps": 60, "learning_rate": 1e-2, "eval_every_steps": 20, "power_iterations": 2, "function_steps": [20]}
             digest = config_hash("learning_order", config, 2)
-            write_trial(store, run_trial(TrialSpec(f"real-{digest}", "real", "learning_order", digest, config)))
+            write_trial(store, run_trial(TrialSpec(f"real-{digest}", "real", "learning_order", digest, config)), TABLES)
     verdicts = [v for v in verify_store(store) if v.claim_id == "C1"]
     assert [(v.sweep, v.group, v.trials, v.seeds) for v in verdicts] == [
         ("real", "amplitudes: equal", 2, 2), ("real", "amplitudes: increasing", 2, 2)

@@ -9,14 +9,16 @@ import io
 
 import pandas as pd
 
+from orchestrator.job import Stage
 from orchestrator.plan import expand, plan
-from orchestrator.preparation import PreparedResult, Stage
+from orchestrator.preparation import PreparedResult
 from orchestrator.progress import ProgressLine
 from orchestrator.rows import unfinished_trial
 from orchestrator.spec import load_spec
 from orchestrator.store import open_store, prepared_ids, read_table
 from orchestrator.writer import FlushPolicy, StoreWriter
 from results_schema import TrialStatus
+from workloads import TABLES
 
 
 class Clock:
@@ -44,7 +46,7 @@ def test_a_trial_reported_twice_by_a_retried_batch_is_stored_once(tmp_path, writ
     writer.take_rows(rows)
     writer.flush()
     assert writer.counts.duplicates == 1
-    assert read_table(writer.store, "trials")["trial_id"].tolist() == [trials[0].trial_id]
+    assert read_table(writer.store, TABLES["trials"])["trial_id"].tolist() == [trials[0].trial_id]
 
 
 def test_flushes_grow_further_apart_as_a_launch_runs(tmp_path, write_sweep):
@@ -63,7 +65,7 @@ def test_flushes_grow_further_apart_as_a_launch_runs(tmp_path, write_sweep):
     assert gaps[0] == 120.0  # early on: a report waits flush_every_s and goes with the next tick after
     assert gaps == sorted(gaps) and gaps[-1] >= 0.2 * flushed_at[-2] and gaps[-1] > 3 * gaps[0]  # later: a fifth of the launch's time
     assert len(flushed_at) < 80 / 4
-    assert len(read_table(writer.store, "trials")) + sum(len(t["trials"]) for t in writer.buffer) == 80
+    assert len(read_table(writer.store, TABLES["trials"])) + sum(len(t["trials"]) for t in writer.buffer) == 80
 
 
 def test_a_batch_lost_past_its_retries_crashes_only_what_it_had_not_reported(tmp_path, write_sweep):
@@ -73,7 +75,7 @@ def test_a_batch_lost_past_its_retries_crashes_only_what_it_had_not_reported(tmp
     writer.take_rows(unfinished_trial(reported, "loss became nan", TrialStatus.DIVERGED))
     writer.batch_failed(0, "Traceback ...\nRayActorError: the worker died")
     writer.flush()
-    stored = read_table(writer.store, "trials").set_index("trial_id")
+    stored = read_table(writer.store, TABLES["trials"]).set_index("trial_id")
     assert stored.loc[reported.trial_id, "status"] == TrialStatus.DIVERGED
     assert all(stored.loc[t.trial_id, "status"] == TrialStatus.CRASHED for t in lost)
     assert all("RayActorError: the worker died" in stored.loc[t.trial_id, "error"] for t in lost)
@@ -89,4 +91,4 @@ def test_prepared_states_are_stored_once_and_a_lost_preparation_says_why(tmp_pat
     assert prepared_ids(writer.store) == {"prepared-ok"}
     assert (writer.store / "prepared" / "prepared-ok.pt").read_bytes() == b"theta"
     assert writer.prepared["prepared-abc"] == PreparedResult("prepared-abc", status=TrialStatus.CRASHED, error="RayActorError: the worker died")
-    assert read_table(writer.store, "trials").empty and isinstance(read_table(writer.store, "trials"), pd.DataFrame)
+    assert read_table(writer.store, TABLES["trials"]).empty and isinstance(read_table(writer.store, TABLES["trials"]), pd.DataFrame)

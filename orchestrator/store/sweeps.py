@@ -1,0 +1,123 @@
+"""A store's sweeps as a whole: the spec each was launched with (and whether a new one may join
+it), the prepared states trials share, the figures drawn from a sweep, and removing a sweep."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from orchestrator.spec import RESOLVED_KEY, VERSION_KEY
+from orchestrator.store.files import write_atomic
+from orchestrator.store.parts import sweep_dir
+from orchestrator.store.reading import read_table
+from results_schema import FIGURES_DIR, PREPARED_DIR, SWEEPS_DIR, TRIALS, StoreError, Table
+
+GROWABLE_SPEC_KEYS = ("description", "grid", "seeds", "resources", "execution")
+"""Spec keys a stored sweep may change on a later launch: they add trials or change how they run,
+never what an already stored trial means. Any other change needs a new name or --overwrite."""
+
+
+def saved_sweep(store: Path, name: str) -> dict[str, Any] | None:
+    """The spec stored for sweep `name` by its last launch, or None."""
+    path = store / SWEEPS_DIR / f"{name}.json"
+    try:
+        return json.loads(path.read_text()) if path.exists() else None
+    except (OSError, ValueError) as error:
+        raise StoreError(f"{path}: unreadable sweep spec ({error})") from None
+
+
+def spec_conflict(store: Path, name: str, spec: dict[str, Any]) -> str | None:
+    """Why `spec` cannot join the stored sweep of the same name (None if it can).
+
+    A sweep may grow (more grid values, seeds) or change resources; changing what its trials
+    compute (experiment, fixed workload values) would mix two experiments under one name.
+    """
+    stored = saved_sweep(store, name)
+    if stored is None:
+        return None
+    stored_version, version = stored.get(VERSION_KEY, 1), spec.get(VERSION_KEY, 1)
+    if stored_version != version:
+        return (f"sweep '{name}' is already stored, computed by version {stored_version} of experiment '{spec.get('experiment')}', "
+                f"whose code now computes version {version} (other numbers from the same config)")
+    stored, spec = {k: v for k, v in stored.items() if k != VERSION_KEY}, {k: v for k, v in spec.items() if k != VERSION_KEY}
+    if RESOLVED_KEY not in stored:  # saved before specs kept their resolved config: compare what both have
+        spec = {k: v for k, v in spec.items() if k != RESOLVED_KEY}
+    changed = sorted(k for k in set(stored) | set(spec) if k not in GROWABLE_SPEC_KEYS and stored.get(k) != spec.get(k))
+    if changed != [RESOLVED_KEY]:  # a change written in the spec is the one to name
+        changed = [k for k in changed if k != RESOLVED_KEY]
+    if not changed:
+        return None
+    details = []
+    for key in changed:
+        old, new = stored.get(key), spec.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            details += [f"{key}.{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        else:
+            details.append(f"{key}: {old!r} -> {new!r}")
+    if changed == [RESOLVED_KEY]:
+        return f"sweep '{name}' is already stored, and the experiment's code has changed its fields or defaults since ({'; '.join(details)})"
+    return f"sweep '{name}' is already stored with a different spec ({'; '.join(details)})"
+
+
+def remove_sweep(store: Path, name: str, declared: Mapping[str, Table]) -> int:
+    """Delete every stored trial of sweep `name` (in every `declared` table), its figures and its
+    spec; return the count.
+
+    The trials folder goes first: the sweep's trials stop counting as stored before their other
+    rows go, so a crash half way leaves only uncommitted parts, which no reader reads.
+    """
+    count = len(read_table(store, TRIALS, columns=["trial_id"], sweeps=[name]))
+    for table in sorted(declared, key=lambda n: n != TRIALS.name):
+        shutil.rmtree(sweep_dir(store, table, name), ignore_errors=True)
+    figures = store / FIGURES_DIR
+    for figure in drawn_figures(figures, name):
+        (figures / figure).unlink(missing_ok=True)
+    _figures_record(figures, name).unlink(missing_ok=True)
+    (store / SWEEPS_DIR / f"{name}.json").unlink(missing_ok=True)
+    return count
+
+
+def _figures_record(figures: Path, sweep: str) -> Path:
+    return figures / f".{sweep}.figures.json"
+
+
+def record_figures(figures: Path, sweep: str, paths: list[Path]) -> None:
+    """Note which files in the folder `figures` were drawn from `sweep` (so --overwrite removes
+    them with it): file names alone, since a sweep's figures are named by experiment, not sweep."""
+    names = sorted(set(drawn_figures(figures, sweep)) | {p.name for p in paths})
+    write_atomic(_figures_record(figures, sweep), json.dumps(names).encode())
+
+
+def drawn_figures(figures: Path, sweep: str) -> list[str]:
+    """The names of the files in `figures` drawn from `sweep` (record_figures)."""
+    try:
+        return list(json.loads(_figures_record(figures, sweep).read_text()))
+    except (OSError, ValueError):
+        return []
+
+
+def write_prepared(store: Path, prepared_id: str, data: bytes) -> None:
+    """Keep a prepared state (e.g. theta*) under its content-addressed id, atomically."""
+    (store / PREPARED_DIR).mkdir(exist_ok=True)
+    write_atomic(store / PREPARED_DIR / f"{prepared_id}.pt", data)
+
+
+def prepared_ids(store: Path) -> set[str]:
+    """Ids of the prepared states the store holds."""
+    return {p.stem for p in (store / PREPARED_DIR).glob("*.pt") if not p.name.startswith(".")}
+
+
+def read_prepared(store: Path, prepared_id: str) -> bytes:
+    """The bytes of a stored prepared state."""
+    return (store / PREPARED_DIR / f"{prepared_id}.pt").read_bytes()
+
+
+def save_sweep(store: Path, name: str, spec: dict[str, Any]) -> None:
+    """Keep the resolved spec of a launch beside its results (sweeps/<name>.json)."""
+    (store / SWEEPS_DIR).mkdir(exist_ok=True)
+    write_atomic(store / SWEEPS_DIR / f"{name}.json", json.dumps(spec, indent=2, sort_keys=True).encode())
+
+
