@@ -20,7 +20,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 from orchestrator import __version__
 from orchestrator.checkpoints import default_checkpoint_storage, drop_checkpoints, resumable_checkpoints, tune_root
@@ -161,7 +160,7 @@ def launch(
                 if restart or conflict:  # --overwrite: the replaced sweep's checkpoints go with its trials
                     drop_checkpoints(root)
                 start = time.perf_counter()
-                counts = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped), ray_backend)
+                counts = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped))
                 fit_s = time.perf_counter() - start
         else:
             _prepare_store(store, spec, conflict, say)
@@ -184,8 +183,10 @@ def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, say: Call
         raise StoreError(f"{store}: cannot write the store ({error.strerror or error})") from None
 
 
-def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine, ray_backend: ModuleType) -> FitCounts:
+def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine) -> FitCounts:
     """Run `todo` on the connected Ray: the prepared states they need first, then the trials."""
+    from orchestrator import ray_backend  # imported already by launch, which connected the Ray
+
     resume_from = resumable_checkpoints(root)
     width = ray_backend.slots(spec.resources, spec.execution.max_concurrent_trials)
     policy = FlushPolicy(spec.execution.flush_every_s, spec.execution.flush_growth)

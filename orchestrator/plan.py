@@ -41,7 +41,8 @@ def config_hash(experiment: str, config: dict[str, Any], version: int) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _prepared_config(prepared_fields: tuple[str, ...], config: dict[str, Any]) -> dict[str, Any]:
+def prepared_config(prepared_fields: tuple[str, ...], config: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `config` a trial's prepared state depends on: what its id hashes, and its job's config."""
     return {field: config[field] for field in prepared_fields}
 
 
@@ -55,7 +56,7 @@ def expand(spec: SweepSpec) -> list[TrialSpec]:
             digest = config_hash(spec.experiment, config, version)
             prepared_id = None
             if prepared_fields:
-                prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', _prepared_config(prepared_fields, config), version)}"
+                prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', prepared_config(prepared_fields, config), version)}"
             trials.append(TrialSpec(f"{spec.name}-{digest}", spec.name, spec.experiment, digest, config, prepared_id))
     return trials
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.job import Stage, TrialSpec
+from orchestrator.plan import prepared_config
 from orchestrator.rows import concat_tables, unfinished_trial
 from orchestrator.store import prepared_ids, read_prepared, superseded_rows, write_flush
 from results_schema import TrialStatus
@@ -57,7 +58,7 @@ def preparation_jobs(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec
         if trial.prepared_id and trial.prepared_id not in jobs:
             jobs[trial.prepared_id] = dataclasses.replace(
                 trial, trial_id=trial.prepared_id, config_hash=trial.prepared_id.removeprefix("prepared-"),
-                config={field: trial.config[field] for field in fields}, prepared_id=None, stage=Stage.PREPARE,
+                config=prepared_config(fields, trial.config), prepared_id=None, stage=Stage.PREPARE,
             )
     return list(jobs.values())
 
@@ -71,7 +72,8 @@ def prepared_states(
     Returns the trials that can run and the states they need, by id. The others (their state
     failed) are stored here as failed, with the state's status and reason.
     """
-    jobs = [job for job in preparation_jobs(spec, trials) if job.trial_id not in prepared_ids(store)]
+    stored = prepared_ids(store)
+    jobs = [job for job in preparation_jobs(spec, trials) if job.trial_id not in stored]
     outcomes = compute(jobs) if jobs else {}
     ready = prepared_ids(store)
     blocked = [t for t in trials if t.prepared_id and t.prepared_id not in ready]

@@ -66,9 +66,10 @@ class FlushPolicy:
     growth: float = 0.0
     max_rows: int = FLUSH_MAX_ROWS
 
-    def due(self, waited_s: float, launch_s: float, rows: int) -> bool:
-        """Whether rows that have waited `waited_s`, `launch_s` into the launch, go out now."""
-        return rows >= self.max_rows or waited_s >= max(self.every_s, self.growth * launch_s)
+    def due(self, waited_s: float, launch_s: float) -> bool:
+        """Whether rows that have waited `waited_s`, `launch_s` into the launch, go out now (a
+        buffer past max_rows goes at once, as it fills: StoreWriter.take_rows)."""
+        return waited_s >= max(self.every_s, self.growth * launch_s)
 
 
 class StoreWriter:
@@ -160,7 +161,7 @@ class StoreWriter:
         if self.buffered_since is None:
             return
         now = self.clock()
-        if self.policy.due(now - self.buffered_since, now - self.started, self.buffered_rows):
+        if self.policy.due(now - self.buffered_since, now - self.started):
             self.flush()
 
     def flush(self) -> None:

@@ -98,19 +98,19 @@ def read_table(
         return [path for path in committed_parts(store, name, sweeps) if path not in skip]
 
     for attempt in range(READ_ATTEMPTS):
+        if attempt:
+            time.sleep(0.01 * 2 ** (attempt - 1))
         files: list[Path] | None = None
         try:
             files = listing()
             return _read_parts(files, table, columns).to_pandas()
-        except (ChangedWhileRead, StoreError) as error:
-            if isinstance(error, StoreError) and files is not None and _listing_or_none(listing) == files:
-                raise  # the same parts as before, and one of them unreadable: damaged, not changing
-            if attempt == READ_ATTEMPTS - 1:
-                if isinstance(error, StoreError):
-                    raise
-                raise StoreError(f"{store}: table '{name}' kept changing while it was read; read it again") from None
-            time.sleep(0.01 * 2**attempt)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+        except ChangedWhileRead:
+            continue
+        except StoreError:
+            # The same parts as before, and one of them unreadable: damaged, not changing.
+            if attempt == READ_ATTEMPTS - 1 or (files is not None and _listing_or_none(listing) == files):
+                raise
+    raise StoreError(f"{store}: table '{name}' kept changing while it was read; read it again")
 
 
 def _listing_or_none(listing: Callable[[], list[Path]]) -> list[Path] | None:
