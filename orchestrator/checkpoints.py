@@ -1,8 +1,11 @@
 """Where Tune keeps a sweep's checkpoints, what one holds, and how they are found again.
 
-Tune's storage (by default `STORE/_tune`, on a cluster any URI every node reaches):
+Tune's storage (by default `STORE/_tune`, on a cluster any URI every node reaches; a storage
+named by the user holds each store's checkpoints under the store's id, so stores sharing one
+storage never read or delete each other's):
 
-    <checkpoint storage>/<sweep>/launch-<time>/batch-<index>/checkpoint_<n>/
+    STORE/_tune/<sweep>/launch-<time>/batch-<index>/checkpoint_<n>/
+    <checkpoint storage>/<store id>/<sweep>/launch-<time>/batch-<index>/checkpoint_<n>/
         batch.json    {"unit": unit id or null, "step": n or null, "reported": [trial ids]}
         state.pt      the unit's training state at `step` (weights, Adam's moments, rows so far)
 
@@ -27,22 +30,25 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from orchestrator.paths import inside
+from results_schema import check_sweep_name
+
 TUNE_DIR = "_tune"
 BATCH_FILE = "batch.json"
 STATE_FILE = "state.pt"
 
 
-def tune_root(checkpoint_storage: str, sweep: str) -> str:
-    """Where Tune keeps the experiments (and so the checkpoints) of every launch of `sweep`.
-
-    `checkpoint_storage` is a local path or a URI pyarrow understands (s3://bucket/prefix, gs://).
-    """
-    return f"{checkpoint_storage.rstrip('/')}/{sweep}"
-
-
-def default_checkpoint_storage(store: Path) -> str:
-    """Tune's storage when none is given: inside the store, which only a single machine can share."""
-    return str(store / TUNE_DIR)
+def tune_root(store: Path, store_id: str, sweep: str, checkpoint_storage: str | None = None) -> str:
+    """Where Tune keeps the experiments (and so the checkpoints) of every launch of `sweep` into
+    `store`: STORE/_tune/<sweep> (checked to stay inside the store), or
+    <checkpoint_storage>/<store_id>/<sweep> in a storage the user names: a local path or a URI
+    pyarrow understands (s3://bucket/prefix, gs://)."""
+    check_sweep_name(sweep)
+    if not checkpoint_storage:
+        return str(inside(store, store / TUNE_DIR / sweep))
+    if "://" not in checkpoint_storage:
+        checkpoint_storage = str(Path(checkpoint_storage).expanduser().absolute())  # Tune needs absolute paths
+    return f"{checkpoint_storage.rstrip('/')}/{store_id}/{sweep}"
 
 
 def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
@@ -53,17 +59,34 @@ def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
 
 
 def _checkpoint_dirs(root: str) -> list[tuple[pafs.FileSystem, str]]:
-    """(filesystem, path) of every checkpoint folder under a sweep's Tune root."""
+    """(filesystem, path) of every checkpoint folder under a sweep's Tune root: on a local disk,
+    only real folders that stay under the root (a link is never followed out of it)."""
     fs, base = _filesystem(root)
     if fs.get_file_info(base).type != pafs.FileType.Directory:
         return []
+    local = isinstance(fs, pafs.LocalFileSystem)
     found = []
-    for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
-        parts = info.path[len(base) :].strip("/").split("/")
-        # launch-<time>/batch-<index>/checkpoint_<n>
-        if info.type == pafs.FileType.Directory and len(parts) == 3 and parts[2].startswith("checkpoint_"):
-            found.append((fs, info.path))
+    for launch in fs.get_file_info(pafs.FileSelector(base)):
+        if not _real_dir(fs, launch, base, local) or not launch.base_name.startswith("launch-"):
+            continue
+        for batch in fs.get_file_info(pafs.FileSelector(launch.path)):
+            if not _real_dir(fs, batch, base, local):
+                continue
+            for checkpoint in fs.get_file_info(pafs.FileSelector(batch.path)):
+                if checkpoint.base_name.startswith("checkpoint_") and _real_dir(fs, checkpoint, base, local):
+                    found.append((fs, checkpoint.path))
     return found
+
+
+def _real_dir(fs: pafs.FileSystem, info: pafs.FileInfo, base: str, local: bool) -> bool:
+    """Whether `info` is a folder sbsweep may enter and delete: on a local disk, not a link and
+    inside `base` once resolved."""
+    if info.type != pafs.FileType.Directory:
+        return False
+    if not local:
+        return True
+    path = Path(info.path)
+    return not path.is_symlink() and path.resolve().is_relative_to(Path(base).resolve())
 
 
 def _uri(fs: pafs.FileSystem, path: str) -> str:
@@ -97,9 +120,9 @@ def drop_checkpoints(root: str, keep_units: set[str] | None = None) -> None:
     if fs.get_file_info(base).type != pafs.FileType.Directory:
         return
     kept = {path.split("/")[-3] for _, path in _checkpoint_dirs(root)}
+    local = isinstance(fs, pafs.LocalFileSystem)
     for info in fs.get_file_info(pafs.FileSelector(base)):
-        name = info.path.rstrip("/").split("/")[-1]
-        if info.type == pafs.FileType.Directory and name.startswith("launch-") and name not in kept:
+        if _real_dir(fs, info, base, local) and info.base_name.startswith("launch-") and info.base_name not in kept:
             with contextlib.suppress(OSError):
                 fs.delete_dir(info.path)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +17,7 @@ from orchestrator import __version__
 from orchestrator.plan import TrialSpec, expand
 from orchestrator.progress import format_duration
 from orchestrator.spec import ResourceError, SpecError, SweepSpec, load_spec
-from results_schema import StoreError, TrialStatus
+from results_schema import StoreError, TrialStatus, check_sweep_name
 from workloads import TABLES
 
 if TYPE_CHECKING:
@@ -30,20 +34,60 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
-def store_option(fn):  # type: ignore[no-untyped-def]
-    """The --store option, shared by every command that writes a store."""
+INTERRUPTED_EXIT = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it)."""
+
+
+def _default_store() -> Path:
+    return Path(os.environ.get("SBSWEEP_STORE", DEFAULT_STORE))
+
+
+def store_option(command: Any) -> Any:
+    """--store STORE: the store a command writes or reads (default $SBSWEEP_STORE, else ./sbsweep-store)."""
     return click.option(
-        "--store",
-        type=click.Path(path_type=Path),
-        default=lambda: os.environ.get("SBSWEEP_STORE", DEFAULT_STORE),
-        show_default=f"$SBSWEEP_STORE or ./{DEFAULT_STORE}",
-        help="Result store directory (created if absent).",
-    )(fn)
+        "--store", "store_option", type=click.Path(path_type=Path), default=None, metavar="STORE",
+        help=f"The result store (default: $SBSWEEP_STORE, else ./{DEFAULT_STORE}).",
+    )(command)
 
 
 def store_argument(command: Any) -> Any:
-    """STORE, the store a command reads: $SBSWEEP_STORE, else ./sbsweep-store, as launch's --store."""
-    return click.argument("store", type=click.Path(path_type=Path), required=False, envvar="SBSWEEP_STORE", default=DEFAULT_STORE)(command)
+    """STORE as an argument or as --store, for every command that reads a store: one of the two,
+    default $SBSWEEP_STORE, else ./sbsweep-store (as launch's --store)."""
+
+    @functools.wraps(command)
+    def with_store(*args: Any, store: Path | None, store_option: Path | None, **kwargs: Any) -> Any:
+        if store is not None and store_option is not None and store.absolute() != store_option.absolute():
+            raise UserError(f"the store is given twice: {store} and --store {store_option}; give one")
+        return command(*args, store=store or store_option or _default_store(), **kwargs)
+
+    with_store = click.argument("store", type=click.Path(path_type=Path), required=False, default=None)(with_store)
+    return store_option(with_store)
+
+
+def json_option(command: Any) -> Any:
+    """--json: print what the command prints as a table as one JSON object instead."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (one object) instead of a table.")(command)
+
+
+def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn what cannot be done with the store (StoreError, an OSError such as a read-only or full
+    disk) into one line naming the file, exit code 2, instead of a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except StoreError as error:
+            raise UserError(str(error)) from None
+        except OSError as error:
+            where = error.filename or kwargs.get("store") or ""
+            raise UserError(f"{where}: {error.strerror or error}") from None
+
+    return run
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -61,6 +105,14 @@ def cli() -> None:
     """
 
 
+def _sweep_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """--sweep values, each checked to be a sweep name (never a path) before anything is read."""
+    try:
+        return tuple(check_sweep_name(name, "--sweep") for name in names)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+
+
 @cli.command()
 @click.argument("sweep_file", type=click.Path(path_type=Path, dir_okay=False))
 @store_option
@@ -75,8 +127,8 @@ def cli() -> None:
     "--checkpoint-storage",
     default=lambda: os.environ.get("SBSWEEP_CHECKPOINT_STORAGE"),
     metavar="URI",
-    help="Where Tune keeps checkpoints: a path or s3://bucket/prefix that every node reaches "
-    "(default: $SBSWEEP_CHECKPOINT_STORAGE, else STORE/_tune, fine on one machine).",
+    help="Where Tune keeps checkpoints: a path or s3://bucket/prefix that every node reaches; each store's go under "
+    "its id there (default: $SBSWEEP_CHECKPOINT_STORAGE, else STORE/_tune, fine on one machine).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace a stored sweep of the same name whose spec differs (its trials are deleted).")
 @click.option("--restart", is_flag=True, help="Run unfinished trials from step 0, discarding their checkpoints (stored trials are kept).")
@@ -85,9 +137,10 @@ def cli() -> None:
     help="Also rerun trials stored as diverged (by default a relaunch skips them: they would diverge again).",
 )
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Draw the sweep's figure when it ends.")
+@json_option
 def launch(
     sweep_file: Path,
-    store: Path,
+    store_option: Path | None,
     overrides: tuple[str, ...],
     dry_run: bool,
     address: str | None,
@@ -97,6 +150,7 @@ def launch(
     restart: bool,
     retry_failed: bool,
     plot: bool,
+    as_json: bool,
 ) -> None:
     """Run a sweep: every grid point x seed, in batches of Ray Tune trials, results into the store.
 
@@ -104,19 +158,25 @@ def launch(
     again, and trials an interruption cut off resume from their last checkpoint. A sweep may
     grow between launches (grid values, seeds, resources); changing what its trials compute
     needs a new name or --overwrite. A second launch of a sweep that is running into the same
-    store is refused. Every check runs before anything is written.
+    store is refused. Every check runs before anything is written. Ctrl-C stores the trials
+    already finished, prints the command that resumes, and exits 130.
+
+    \b
+    Exit codes: 0 every trial of the sweep ok, 1 one is not (diverged, crashed, not stored),
+    2 a bad sweep file, store or argument (nothing written), 130 interrupted.
 
     \b
     Example:
         sbsweep launch sweeps/manifold_cpu.yaml
         sbsweep launch sweeps/smoke.yaml --set workload.steps=100 --dry-run
     """
+    store = store_option or _default_store()
     try:
         spec = load_spec(sweep_file, overrides)
     except SpecError as error:
         raise UserError(str(error)) from None
     if dry_run:
-        _print_grid(spec, expand(spec))
+        _print_grid(spec, expand(spec), as_json)
         return
 
     from orchestrator.launcher import SweepConflict  # lazy: brings pandas and pyarrow
@@ -132,6 +192,14 @@ def launch(
         raise UserError(str(error)) from None
     except ResourceError as error:
         raise UserError(f"{sweep_file}: {error}") from None
+    except OSError as error:
+        raise UserError(f"{error.filename or store}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        again = ["sbsweep", "launch", str(sweep_file), "--store", str(store), *[a for o in overrides for a in ("--set", o)]]
+        if checkpoint_storage:
+            again += ["--checkpoint-storage", checkpoint_storage]
+        click.echo(f"\ninterrupted: the trials that finished are stored; launch again to resume: {shlex.join(again)}", err=True)
+        sys.exit(INTERRUPTED_EXIT)
     if report.ran:
         retried = f", {report.retries} retried after a crash" if report.retries else ""
         retried += f", {report.duplicates} reported twice and dropped" if report.duplicates else ""
@@ -140,9 +208,12 @@ def launch(
             f"(Ray start {report.ray_start_s:.1f}s{retried})",
             err=True,
         )
-    _print_summary(report)
-    for path in report.figures:
-        click.echo(f"figure: {path}")
+    if as_json:
+        _echo_json(_report_data(report))
+    else:
+        _print_summary(report)
+        for path in report.figures:
+            click.echo(f"figure: {path}")
     if not report.ok:
         sys.exit(1)
 
@@ -150,103 +221,146 @@ def launch(
 @cli.command()
 @store_argument
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
-def compact(store: Path, sweeps: tuple[str, ...]) -> None:
-    """Merge each sweep's small part files into one per table.
+@json_option
+@one_line_errors
+def compact(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
+    """Merge each sweep's small part files into one per table, and repair the store.
 
-    A launch writes tens of part files per table however long it runs, and never merges them; a
-    sweep resumed many times, or written by many short launches, gains more. Merging keeps reads
-    fast and the file count low; the rows do not change. A sweep that is being launched right now
-    is left alone. sbsweep's own readers read through a compaction; a plain pandas reader running
-    at that moment may miss the merged rows (never read one twice): read again after it.
+    A launch merges its sweep's part files when it ends; a launch that was killed, or a sweep
+    written by many short launches, can leave many. Merging keeps reads fast and the file count
+    low; the rows do not change. Every sweep not being launched right now is repaired too: what a
+    crash left is finished or removed, and a flush with a part missing or unreadable is set aside
+    in STORE/_damaged (its trials run again on the sweep's next launch). sbsweep's own readers
+    read through a compaction; a plain pandas reader running at that moment may miss the merged
+    rows (never read one twice): read again after it.
 
     \b
     Example:
         sbsweep compact sbsweep-store
     """
     from orchestrator.lock import SweepLocked, sweep_lock
-    from orchestrator.store import check_store, stored_sweeps
+    from orchestrator.store import check_store, repair_sweep, stored_sweeps
     from orchestrator.store import compact as compact_sweep
 
-    try:
-        check_store(store)
-        for sweep in sweeps or stored_sweeps(store):
-            try:
-                with sweep_lock(store, sweep):
-                    before, after = compact_sweep(store, sweep, TABLES)
-            except SweepLocked as error:
-                click.echo(f"skipped: {error}", err=True)
-                continue
-            click.echo(f"{sweep}: {before} part file(s) per table -> {after}")
-    except StoreError as error:
-        raise UserError(str(error)) from None
+    chosen = _sweep_names(sweeps)
+    check_store(store)
+    names = stored_sweeps(store)
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise UserError(f"{store}: no sweep(s) {', '.join(map(repr, unknown))} stored (stored: {', '.join(names) or 'none'})")
+    results = []
+    for sweep in names:
+        try:
+            with sweep_lock(store, sweep):
+                repair = repair_sweep(store, sweep, TABLES, thorough=sweep in (chosen or names))
+                merged = compact_sweep(store, sweep, TABLES) if sweep in (chosen or names) else None
+        except SweepLocked as error:
+            click.echo(f"skipped: {error}", err=True)
+            results.append({"sweep": sweep, "skipped": str(error)})
+            continue
+        for line in repair.lines(store):
+            click.echo(line, err=True)
+        if merged is not None:
+            results.append({"sweep": sweep, "parts_before": merged[0], "parts_after": merged[1],
+                            "repaired_files": repair.files_removed, "set_aside_flushes": sorted(repair.set_aside)})
+            if not as_json:
+                click.echo(f"{sweep}: {merged[0]} part file(s) per table -> {merged[1]}")
+    if as_json:
+        _echo_json({"store": str(store), "sweeps": results})
 
 
 @cli.command()
 @store_argument
 @click.option("--sweep", default=None, help="Only this sweep (default: every sweep in the store).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where to write the figures (default: STORE/figures).")
-def plot(store: Path, sweep: str | None, out: Path | None) -> None:
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Draw the figures into this folder instead of STORE/figures (figure files only; nothing there is deleted).",
+)
+@json_option
+@one_line_errors
+def plot(store: Path, sweep: str | None, out: Path | None, as_json: bool) -> None:
     """Draw the paper's figures (PNG and PDF) from a store alone.
 
     \b
     Example:
         sbsweep plot sbsweep-store --sweep manifold_cpu
     """
-    _plot(store, sweep, out)
+    from orchestrator.figures import draw_figures  # lazy: matplotlib is slow to import
+
+    if sweep is not None:
+        _sweep_names((sweep,))
+    paths = draw_figures(store, sweep, out)
+    if not paths:
+        raise UserError(f"{store}: no trials{f' of sweep {sweep!r}' if sweep else ''} to plot")
+    if as_json:
+        _echo_json({"store": str(store), "figures": [str(path) for path in paths]})
+        return
+    for path in paths:
+        click.echo(f"figure: {path}")
 
 
 @cli.command()
 @store_argument
-def status(store: Path) -> None:
+@json_option
+@one_line_errors
+def status(store: Path, as_json: bool) -> None:
     """Show each sweep's done / failed / missing trial counts, failures, and damaged files.
 
     Missing trials are running, pending, or were cut off: `sbsweep launch` on the same sweep file
-    runs them. A part file of the store that cannot be read is named, the counts leave it out,
-    and the exit code is 1.
+    runs them. A flush of the store that cannot be trusted (a part of it missing, unreadable, or
+    of another schema) is named, the counts leave it out (its trials count as missing), and the
+    exit code is 1: launching its sweep again sets it aside and reruns its trials.
 
     \b
     Example:
         sbsweep status sbsweep-store
     """
     from orchestrator.status import sweep_statuses
-    from orchestrator.store import check_store, unreadable_parts
+    from orchestrator.store import check_store, damaged_parts
 
-    try:
-        check_store(store)
-        damaged = unreadable_parts(store, TABLES)
-        statuses = sweep_statuses(store, skip={path for path, _ in damaged})
-    except StoreError as error:
-        raise UserError(str(error)) from None
-    if statuses:
+    check_store(store)
+    damaged = damaged_parts(store, TABLES)
+    statuses = sweep_statuses(store, skip={path for path, _ in damaged})
+    rows = [
+        {
+            "sweep": s.sweep, "experiment": s.experiment, "trials": s.expected,
+            **{status.value: s.counts.get(status, 0) for status in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.CRASHED)},
+            "missing": s.missing,
+        }
+        for s in statuses
+    ]
+    if as_json:
+        _echo_json({
+            "store": str(store), "sweeps": rows,
+            "failures": [{"sweep": s.sweep, "trial_id": t, "status": st.value, "error": e} for s in statuses for t, st, e in s.failures],
+            "damaged": [{"part": str(path), "reason": reason} for path, reason in damaged],
+        })
+    elif statuses:
         import pandas as pd
 
-        table = pd.DataFrame(
-            {
-                "sweep": s.sweep, "experiment": s.experiment, "trials": "?" if s.expected is None else s.expected,
-                **{status.value: s.counts.get(status, 0) for status in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.CRASHED)},
-                "missing": "?" if s.missing is None else s.missing,
-            }
-            for s in statuses
-        )
-        click.echo(table.to_string(index=False))
+        click.echo(pd.DataFrame([{k: "?" if v is None else v for k, v in row.items()} for row in rows]).to_string(index=False))
         if damaged:
-            click.echo("(counted without the unreadable part files below: their trials count as missing)")
+            click.echo("(counted without the damaged flushes below: their trials count as missing)")
         for s in statuses:
-            for trial_id, status, error in s.failures:
-                click.echo(f"{status.value} {trial_id}: {error}")
+            for trial_id, trial_status, error in s.failures:
+                click.echo(f"{trial_status.value} {trial_id}: {error}")
     elif not damaged:
         click.echo(f"{store}: no sweeps stored yet")
-    for path, reason in damaged:
-        click.echo(f"unreadable part file {path}: {reason}")
+    if not as_json:
+        for path, reason in damaged:
+            click.echo(f"damaged flush {path}: {reason}")
     if damaged:
-        click.echo(f"{len(damaged)} unreadable part file(s): delete them and launch the sweep again to rerun those trials", err=True)
+        sweeps = sorted({path.parent.name for path, _ in damaged})
+        click.echo(f"{len(damaged)} damaged flush(es): launch {', '.join(map(repr, sweeps))} again: it sets them aside in "
+                   f"{store / '_damaged'} and reruns their trials", err=True)
         sys.exit(1)
 
 
 @cli.command()
 @store_argument
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only this sweep (repeatable; default: every sweep in the store).")
-@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON (one object with 'holds' and 'verdicts').")
+@json_option
+@one_line_errors
 def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     """Check the paper's claims on a store: statistic, value, 95% interval over seeds, verdict.
 
@@ -286,14 +400,10 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
         sbsweep verify sbsweep-store
         sbsweep verify sbsweep-store --sweep learning_order_cpu --json
     """
-    import json
-
     from orchestrator.verify import all_hold, exit_code, report_lines, verify_store
 
-    try:
-        verdicts = verify_store(store, sweeps)
-    except StoreError as error:
-        raise UserError(str(error)) from None
+    sweeps = _sweep_names(sweeps)
+    verdicts = verify_store(store, sweeps)
     unknown = sorted(set(sweeps) - {v.sweep for v in verdicts})
     if unknown:
         raise UserError(f"{store}: no trials of sweep(s) {', '.join(map(repr, unknown))} that a claim covers")
@@ -309,7 +419,8 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
 
 
 @cli.command()
-def experiments() -> None:
+@json_option
+def experiments(as_json: bool) -> None:
     """List the experiments a sweep file can name, with their config keys, defaults and meaning.
 
     Each key is printed as it would be written under `workload:` in a sweep file.
@@ -319,11 +430,20 @@ def experiments() -> None:
         sbsweep experiments
     """
     import dataclasses
-    import json
 
     from workloads import REGISTRY
     from workloads.config import field_docs
 
+    if as_json:
+        _echo_json({
+            experiment.name: {
+                "summary": experiment.summary, "figures": list(experiment.figures),
+                "keys": {f.name: {"default": list(f.default) if isinstance(f.default, tuple) else f.default,
+                                  "meaning": field_docs(experiment.config).get(f.name, "")} for f in dataclasses.fields(experiment.config)},
+            }
+            for experiment in REGISTRY.values()
+        })
+        return
     for experiment in REGISTRY.values():
         click.echo(f"{experiment.name}: {experiment.summary} ({', '.join(experiment.figures)})")
         docs = field_docs(experiment.config)
@@ -332,10 +452,14 @@ def experiments() -> None:
             click.echo(f"  {f'{field.name}: {value}':<30} # {docs.get(field.name, '')}".rstrip())
 
 
-def _print_grid(spec: SweepSpec, trials: list[TrialSpec]) -> None:
+def _print_grid(spec: SweepSpec, trials: list[TrialSpec], as_json: bool = False) -> None:
     """The dry run's listing: the count, then the first trials, what varies first."""
     import pandas as pd
 
+    if as_json:
+        _echo_json({"sweep": spec.name, "experiment": spec.experiment, "trials": len(trials),
+                    "first": [{"trial_id": t.trial_id, **t.config} for t in trials[:DRY_RUN_ROWS]]})
+        return
     click.echo(f"sweep '{spec.name}' ({spec.experiment}): {len(trials)} trials")
     rows = pd.DataFrame([{"trial_id": t.trial_id, **t.config} for t in trials[:DRY_RUN_ROWS]])
     first = ["trial_id", *spec.grid, "seed"]
@@ -344,29 +468,31 @@ def _print_grid(spec: SweepSpec, trials: list[TrialSpec]) -> None:
         click.echo(f"... and {len(trials) - DRY_RUN_ROWS} more")
 
 
+def _report_data(report: LaunchReport) -> dict[str, Any]:
+    """A launch's report as JSON-able data (launch --json)."""
+    return {
+        "sweep": report.sweep, "experiment": report.experiment, "store": str(report.store), "trials": report.trials,
+        "skipped": report.skipped, "ran": report.ran, "ok": report.ok,
+        "statuses": {status.value: count for status, count in report.statuses.items()},
+        "failures": [{"trial_id": t, "status": s.value, "error": e} for t, s, e in report.failures],
+        "unstored": report.unstored, "storage_error": report.storage_error,
+        "batches": report.batches, "retries": report.retries, "fit_s": report.fit_s, "figures": [str(p) for p in report.figures],
+    }
+
+
 def _print_summary(report: LaunchReport) -> None:
     """Print where the sweep stands after a launch, and how to read the store."""
     click.echo(f"\nsweep '{report.sweep}': {report.trials} trials")
     for status in TrialStatus:
         click.echo(f"  {status.value:<11}{report.statuses.get(status, 0):>6}")
+    if report.unstored:
+        click.echo(f"  {report.unstored} trial(s) could not be stored: {report.storage_error}; free space (or make the store "
+                   f"writable) and launch again to rerun them")
     for trial_id, status, error in report.failures[:10]:
         click.echo(f"  {status.value} {trial_id}: {error}")
     if len(report.failures) > 10:
         click.echo(f"  ... and {len(report.failures) - 10} more (sbsweep status {report.store})")
     click.echo(f"store: {report.store}   (pandas: pd.read_parquet('{report.store / 'trials'}'))")
-
-
-def _plot(store: Path, sweep: str | None, out: Path | None) -> None:
-    from orchestrator.figures import draw_figures  # lazy: matplotlib is slow to import
-
-    try:
-        paths = draw_figures(store, sweep, out)
-    except StoreError as error:
-        raise UserError(str(error)) from None
-    if not paths:
-        raise UserError(f"{store}: no trials{f' of sweep {sweep!r}' if sweep else ''} to plot")
-    for path in paths:
-        click.echo(f"figure: {path}")
 
 
 def main() -> None:

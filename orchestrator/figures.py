@@ -6,23 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator.results import StoredSweep
-from orchestrator.store import check_store, record_figures, stored_sweeps
-from results_schema import FIGURES_DIR
+from orchestrator.store import check_store, figures_folder, record_figures, stored_sweeps
+from results_schema import check_sweep_name
 from workloads import REGISTRY
 
 
 def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = None) -> list[Path]:
-    """Draw the figure(s) of every sweep in the store (or of one sweep); return the files written."""
+    """Draw the figure(s) of every sweep in the store (or of one sweep) into the store's figures
+    folder (or `out_dir`, a folder the user names); return the files written."""
     check_store(store)
-    out_dir = out_dir or store / FIGURES_DIR
+    out_dir = out_dir or figures_folder(store)
     paths: list[Path] = []
-    for name in [sweep] if sweep else stored_sweeps(store):
+    for name in [check_sweep_name(sweep)] if sweep else stored_sweeps(store):
         data = StoredSweep(store, name)
         if data.trials.empty or data.experiment not in REGISTRY:
             continue
         drawn = REGISTRY[data.experiment].draw(data, out_dir) + verdict_figure(data, out_dir)
         if drawn:
-            record_figures(out_dir, name, drawn)
+            record_figures(store, out_dir, name, drawn)
         paths += drawn
     return paths
 

@@ -19,6 +19,9 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestrator.paths import inside, regular_file
+from results_schema import check_sweep_name
+
 LOCKS_DIR = ".locks"
 
 
@@ -56,12 +59,17 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
     """Hold the launch lock of `sweep` in `store`; raise SweepLocked at once if another process
     holds it. The first thing a launch does: it may create the store's folder to put the lock in,
     and what it created goes again if it is refused or when it ends with the folder still empty,
-    so a refused launch leaves the directory as it found it. The lock file is removed on release."""
+    so a refused launch leaves the directory as it found it. The lock file is removed on release.
+    A name that is not a sweep's, or a lock folder that leads outside the store, is refused
+    (StoreError) before anything is created."""
+    check_sweep_name(sweep)
+    if store.exists():
+        inside(store, store / LOCKS_DIR)
     created_store = _make_dir(store)
-    directory = store / LOCKS_DIR
+    directory = inside(store, store / LOCKS_DIR)
     created_locks = _make_dir(directory)
     mine = [d for d, created in ((directory, created_locks), (store, created_store)) if created]
-    path = directory / f"{sweep}.lock"
+    path = regular_file(directory / f"{sweep}.lock")
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

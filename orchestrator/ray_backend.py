@@ -47,16 +47,41 @@ REPORT_EVERY_S = 2.0
 """Seconds between a batch's reports while it runs trials: each is a round trip to the driver."""
 
 
-def _quiet_ray() -> None:
+QUIET_ENVIRONMENT = {
     # Ray Tune's default console output is pages of tables per trial; sbsweep prints its own
     # progress line instead. The old output engine honours verbose=0 (RAY_NOTES §6).
-    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    "RAY_AIR_NEW_OUTPUT": "0",
     # Tune's JSON/CSV/TensorBoard loggers would copy every result, rows included, to disk.
-    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    for name in ("ray", "ray.tune", "ray.train"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    # Ctrl-C raises KeyboardInterrupt in the driver (Tune's own handler would end the run as if
+    # it had finished), so a launch can store what finished and say how to resume.
+    "TUNE_DISABLE_SIGINT_HANDLER": "1",
+    "RAY_DEDUP_LOGS": "0",
+}
+QUIET_LOGGERS = ("ray", "ray.tune", "ray.train")
 
+
+@contextmanager
+def _quiet_ray() -> Iterator[None]:
+    """Silence Ray and Tune for the length of a launch, then give back the environment variables
+    and logger levels as they were: a notebook that launches goes on as before."""
+    saved_environment = {key: os.environ.get(key) for key in QUIET_ENVIRONMENT}
+    saved_levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    for key, value in QUIET_ENVIRONMENT.items():
+        if key != "RAY_DEDUP_LOGS" or key not in os.environ:
+            os.environ[key] = value
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for key, value in saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 class _SilentTrialProgress(TrialProgressCallback):
@@ -73,24 +98,25 @@ def ray_cluster(address: str | None, num_cpus: int | None) -> Iterator[bool]:
     """Connect to `address` (or RAY_ADDRESS), else start a private local Ray; yield whether the
     cluster is local (so its nodes are all there is): one we started, or one the calling process
     had already connected when no address was given. On leaving, disconnect from what we
-    connected to (a Ray we started stops with it); a Ray the caller had connected stays."""
-    _quiet_ray()
+    connected to (a Ray we started stops with it); a Ray the caller had connected stays. Ray's
+    and Tune's environment variables and loggers are quiet meanwhile, and restored after."""
     address = address or os.environ.get("RAY_ADDRESS")
     started = connected = False
-    if not ray.is_initialized():
-        common: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
-        if address:
-            ray.init(address=address, **common)
-        else:
-            # address="local" never attaches to someone else's Ray running on this machine.
-            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **common)
-            started = True
-        connected = True
-    try:
-        yield started or not address
-    finally:
-        if connected:
-            ray.shutdown()
+    with _quiet_ray():
+        if not ray.is_initialized():
+            common: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+            if address:
+                ray.init(address=address, **common)
+            else:
+                # address="local" never attaches to someone else's Ray running on this machine.
+                ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **common)
+                started = True
+            connected = True
+        try:
+            yield started or not address
+        finally:
+            if connected:
+                ray.shutdown()
 
 
 def ray_request(resources: Resources) -> dict[str, float]:
@@ -240,8 +266,9 @@ def run_tune(spec: SweepSpec, batches: list[Batch], root: str, stage: Stage, wri
         )
         tuner.fit()
     finally:
+        # Also when Ctrl-C stops the run: the trials that finished are stored before it ends.
         writer.progress.close()
-    writer.flush()
+        writer.flush()
 
 
 class _WriterCallback(tune.Callback):

@@ -3,6 +3,7 @@ One answer for `launch` (its report), `status` and `verify`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,8 @@ import pandas as pd
 from orchestrator.plan import expand
 from orchestrator.spec import RESOLVED_KEY, VERSION_KEY, SpecError, validate_spec
 from orchestrator.store import check_store, read_table, saved_sweep
-from results_schema import SWEEPS_DIR, TRIALS, TrialStatus
+from orchestrator.store.sweeps import store_folder
+from results_schema import SWEEP_NAME_PATTERN, SWEEPS_DIR, TRIALS, TrialStatus
 
 STANDING_COLUMNS = ["trial_id", "sweep", "experiment", "status", "error"]
 """The trials columns a sweep's standing is computed from (read_trials)."""
@@ -78,7 +80,8 @@ def sweep_statuses(store: Path, skip: Collection[Path] = ()) -> list[SweepStatus
     missing)."""
     check_store(store)
     trials = read_trials(store, skip=skip)
-    names = sorted(set(trials["sweep"]) | {p.stem for p in (store / SWEEPS_DIR).glob("*.json")})
+    specs = {p.stem for p in store_folder(store, SWEEPS_DIR).glob("*.json") if re.fullmatch(SWEEP_NAME_PATTERN, p.stem)}
+    names = sorted(set(trials["sweep"]) | specs)
     return [sweep_standing(trials, name, *_expected(store, name)) for name in names]
 
 
@@ -88,7 +91,9 @@ def _expected(store: Path, name: str) -> tuple[set[str] | None, str | None]:
     if not raw:
         return None, None
     version = raw.get(VERSION_KEY, 1)
-    written = {k: v for k, v in raw.items() if k not in (RESOLVED_KEY, VERSION_KEY)}  # the spec less what the store adds
+    # The spec less what the store adds, and less how it ran (resources, execution: no trial id
+    # depends on them, and a key an earlier sbsweep had there must not hide the count).
+    written = {k: v for k, v in raw.items() if k not in (RESOLVED_KEY, VERSION_KEY, "resources", "execution")}
     try:
         spec = validate_spec(written, str(store / SWEEPS_DIR / f"{name}.json"))
     except SpecError:

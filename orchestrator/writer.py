@@ -2,13 +2,12 @@
 them to the store in flushes. No Ray here: ray_backend.py forwards Tune's callbacks to a
 StoreWriter, and tests drive one directly.
 
-Rows arrive as the batches report them and wait in a buffer; when the buffer has waited its
-interval (or sooner, when it holds FLUSH_MAX_ROWS rows) it goes to the store as one part file per
-table (store.write_flush) and is dropped. The interval is `flush_every_s`, or `flush_growth` times
-the launch's time so far if that is longer: a launch of ten hours writes tens of flushes, so the
-store stays a few files per table without merging parts under a reader (store.compact). The
-driver holds at most a flush's worth of rows, whatever the sweep's size. Only the driver writes
-the store; workers never need its disk.
+Rows arrive as the batches report them and wait in a buffer; when the buffer has waited
+`flush_every_s` (or sooner, when it holds FLUSH_MAX_ROWS rows) it goes to the store as one part
+file per table (store.write_flush) and is dropped. So a finished trial reaches every reader of
+the store within about `flush_every_s` whatever the launch's length, and the launch merges its
+parts when it ends (store.compact). The driver holds at most a flush's worth of rows, whatever
+the sweep's size. Only the driver writes the store; workers never need its disk.
 """
 
 from __future__ import annotations
@@ -49,12 +48,18 @@ class FitCounts:
     """trials reported a second time (by a retried batch) and dropped"""
     flushes: int = 0
     """flushes written to the store"""
+    unstored: int = 0
+    """trials whose rows could not be written (recorded crashed where a row could still be)"""
+    storage_error: str | None = None
+    """the first error that kept rows from the store (a full disk, a read-only store), one line"""
 
     def __iadd__(self, other: FitCounts) -> FitCounts:
         self.batches += other.batches
         self.retries += other.retries
         self.duplicates += other.duplicates
         self.flushes += other.flushes
+        self.unstored += other.unstored
+        self.storage_error = self.storage_error or other.storage_error
         return self
 
 
@@ -62,14 +67,13 @@ class FitCounts:
 class FlushPolicy:
     """When the buffer goes to the store (see the module docstring)."""
 
-    every_s: float = 30.0
-    growth: float = 0.0
+    every_s: float = 60.0
     max_rows: int = FLUSH_MAX_ROWS
 
-    def due(self, waited_s: float, launch_s: float) -> bool:
-        """Whether rows that have waited `waited_s`, `launch_s` into the launch, go out now (a
-        buffer past max_rows goes at once, as it fills: StoreWriter.take_rows)."""
-        return waited_s >= max(self.every_s, self.growth * launch_s)
+    def due(self, waited_s: float) -> bool:
+        """Whether rows that have waited `waited_s` go out now (a buffer past max_rows goes at
+        once, as it fills: StoreWriter.take_rows)."""
+        return waited_s >= self.every_s
 
 
 class StoreWriter:
@@ -85,7 +89,6 @@ class StoreWriter:
     ) -> None:
         self.store, self.sweep, self.batches, self.superseded, self.progress, self.policy = store, sweep, batches, superseded, progress, policy
         self.clock = clock
-        self.started = self.clock()
         self.buffer: list[dict[str, pa.Table]] = []
         self.buffered_rows = 0
         self.buffered_since: float | None = None
@@ -137,7 +140,8 @@ class StoreWriter:
             self.statuses.update(TrialStatus(s) for s in tables[TRIALS.name].column("status").to_pylist())
             self.buffer.append(tables)
             self.buffered_rows += sum(table.num_rows for table in tables.values())
-            self.buffered_since = self.buffered_since or self.clock()
+            if self.buffered_since is None:
+                self.buffered_since = self.clock()
             if self.buffered_rows >= self.policy.max_rows:
                 self.flush()
         self._draw()
@@ -160,8 +164,7 @@ class StoreWriter:
         """Called between Tune's steps: flush if the buffer's time has come."""
         if self.buffered_since is None:
             return
-        now = self.clock()
-        if self.policy.due(now - self.buffered_since, now - self.started):
+        if self.policy.due(self.clock() - self.buffered_since):
             self.flush()
 
     def flush(self) -> None:
@@ -179,7 +182,9 @@ class StoreWriter:
                     try:
                         self._write(one)
                     except OSError as error:
-                        self._store_crashed(one, f"could not store results: {error}")
+                        self.counts.unstored += 1
+                        self.counts.storage_error = self.counts.storage_error or os_error_line(error)
+                        self._store_crashed(one, f"could not store results: {os_error_line(error)}")
 
     def _draw(self) -> None:
         ok = self.statuses[TrialStatus.OK]
@@ -206,6 +211,12 @@ class StoreWriter:
         trial = TrialSpec(row["trial_id"], row["sweep"], row["experiment"], row["config_hash"], config, row["prepared_id"])
         with contextlib.suppress(OSError):  # nothing can be written: the trial stays missing, and runs on the next launch
             self._write(unfinished_trial(trial, error))
+
+
+def os_error_line(error: OSError) -> str:
+    """An OSError as one line that names the file and the cause: "No space left on device: PATH"."""
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
 
 
 def _split_by_trial(tables: dict[str, pa.Table]) -> list[dict[str, pa.Table]]:

@@ -16,7 +16,10 @@ Layout: `<store>/sbsweep_store.json` (the marker, with the schema version),
 `<store>/<table>/<sweep>/<flush>.parquet` (part files: each holds the rows of many trials, written
 together in one flush), `<store>/sweeps/<sweep>.json` (the resolved spec of each launch),
 `<store>/prepared/` (state several trials share). Files and folders whose names start with `.`
-or `_` are not data (pandas skips them too).
+or `_` are not data (pandas skips them too): `_staging/` holds files being written, `_damaged/`
+flushes set aside, `_tune/` checkpoints, `.locks/` the launch locks. A table's folders hold
+nothing but committed part files and, for an instant after a crash, parts of a flush that never
+committed (the next launch or compaction removes them).
 
 A flush commits when its trials part exists: a trial is in the store exactly when its trials row
 is, its rows in the other tables are in the parts of the same flush, and only trials that ended
@@ -26,6 +29,7 @@ ok have rows in the other tables.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -36,9 +40,19 @@ another version is refused. Version 2: part files per flush under a folder per s
 typed status (ok / diverged / crashed). Version 3: each experiment's config fields and results
 in a table of its own, so that adding an experiment adds a table and changes no other."""
 
+SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+"""Sweep names become folder and file names in the store: letters, digits, '_', '.', '-',
+starting with a letter or digit, so never a path, '..', a hidden or an internal ('_') name."""
+
 MARKER_FILE = "sbsweep_store.json"
 SWEEPS_DIR = "sweeps"
 FIGURES_DIR = "figures"
+STAGING_DIR = "_staging"
+"""Files on their way into the store (written, then renamed into place) wait here, outside every
+table's folder, so no reader of a table (pandas, pyarrow, DuckDB, polars) ever sees one."""
+DAMAGED_DIR = "_damaged"
+"""Flushes set aside because a part of theirs was missing, unreadable or of a foreign schema: kept
+for inspection, no longer part of the store (their trials count as missing and run again)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,14 @@ class TrialStatus(enum.StrEnum):
 
 class StoreError(Exception):
     """The store cannot be used as asked: not a store, another schema version, or a bad file."""
+
+
+def check_sweep_name(name: object, where: str = "sweep") -> str:
+    """`name` if it is a sweep name (SWEEP_NAME_PATTERN); StoreError otherwise, whoever gave it (an
+    argument, a folder or a file of the store)."""
+    if not isinstance(name, str) or not re.fullmatch(SWEEP_NAME_PATTERN, name):
+        raise StoreError(f"{where} {name!r} is not a sweep name (letters, digits, '_', '.', '-'; no path parts)")
+    return name
 
 
 def to_arrow(table: Table, rows: list[dict[str, object]]) -> pa.Table:

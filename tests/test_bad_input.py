@@ -263,7 +263,7 @@ def test_a_trial_whose_rows_cannot_be_stored_crashes_alone_while_the_sweep_goes_
     trials = pd.read_parquet(store / "trials")
     by_eval = trials.set_index(trials["config_json"].map(lambda c: json.loads(c)["eval_every_steps"]))
     error = by_eval.loc[1, "error"]
-    assert by_eval.loc[1, "status"] == "crashed" and error.startswith("could not store results: [Errno 27]") and "File too large" in error
+    assert by_eval.loc[1, "status"] == "crashed" and error.startswith("could not store results: ") and "File too large" in error
     assert by_eval.loc[100, "status"] == "ok"
     assert len(pd.read_parquet(store / "curves")) == 4000 // 100 + 1  # only the stored trial's curve
     assert not [p for p in store.rglob(".tmp*")]

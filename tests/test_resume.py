@@ -33,7 +33,7 @@ name: six
 experiment: manifold_classification
 grid: {k: [3, 10, 20], L: [0, 6]}
 workload: {width: 16, depth: 2, n_points: 64, steps: 600, eval_every_steps: 200}
-execution: {batch_size: 3, flush_every_s: 0, flush_growth: 0}
+execution: {batch_size: 3, flush_every_s: 0}
 """
 
 ONE_LONG_TRIAL = """\
@@ -238,7 +238,9 @@ def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_pa
     part.write_bytes(part.read_bytes()[:-20])
     result = CliRunner().invoke(cli, ["status", str(store)])
     assert result.exit_code == 1
-    assert f"unreadable part file {part}" in result.output
+    [trials_part] = (store / "trials" / trial.sweep).glob("*.parquet")
+    assert f"damaged flush {trials_part}: {part}: " in result.output  # the flush, and its part that cannot be read
+    assert f"launch '{trial.sweep}' again" in result.output
 
 
 def test_status_counts_what_it_can_read_beside_an_unreadable_trials_part_and_names_it(write_sweep, tmp_path):
@@ -257,7 +259,7 @@ def test_status_counts_what_it_can_read_beside_an_unreadable_trials_part_and_nam
     assert result.exit_code == 1
     [row] = [line.split() for line in result.output.splitlines() if line.split()[:1] == [spec.name]]
     assert row[:6] == [spec.name, "manifold_classification", "4", "1", "0", "0"] and row[6] == "3"  # 1 ok read, 3 missing
-    assert f"unreadable part file {part}" in result.output and "counted without the unreadable part files" in result.output
+    assert f"damaged flush {part}: {part}: unreadable part file" in result.output and "counted without the damaged flushes" in result.output
 
 
 @pytest.mark.parametrize("tear", ["truncate", "delete"])

@@ -297,11 +297,13 @@ def test_every_commit_reaches_the_disk_before_its_rename_and_the_folder_after(tm
     write_prepared(store, "prepared-x", b"state")
     write_trial(store, {TRIALS.name: to_arrow(TRIALS, [dict(trial_id="s-1", sweep="s", experiment="knn", seed=0, status="ok")])}, TABLES)
     published = [target for kind, target in events if kind == "replace"]
-    assert len(published) == 4  # the marker, the spec, the prepared state, the trials part
+    assert len(published) == 4  # the marker, the spec, the prepared state, the trials part (no other table has rows)
     for target in published:
         at = events.index(("replace", target))
         before, after = events[at - 1], events[at + 1]
-        assert before[0] == "fsync" and Path(before[1]).name.startswith(".tmp-") and Path(before[1]).name.endswith(Path(target).name)
+        staged = Path(before[1])  # written in the store's staging folder, outside every table's folder
+        assert before[0] == "fsync" and staged.name.startswith("tmp-") and staged.name.endswith(Path(target).name)
+        assert store / "_staging" in staged.parents
         assert after == ("fsync", str(Path(target).parent))
 
 

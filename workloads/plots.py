@@ -26,10 +26,13 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
-    """Write `fig` as `stem`.png and `stem`.pdf under `out_dir`; return both paths."""
+    """Write `fig` as `stem`.png and `stem`.pdf under `out_dir`; return both paths. A link found
+    where a figure goes is replaced, never written through: a figure is a file of its own."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"]
     for path in paths:
+        if path.is_symlink():
+            path.unlink()
         fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return paths

@@ -10,21 +10,26 @@ the caller passes their declarations (workloads.TABLES). orchestrator.results re
 the experiments declare it (ResultStore, StoredSweep).
 """
 
-from orchestrator.store.files import STORE_FORMAT, check_store, check_store_path, open_store
+from orchestrator.paths import inside
+from orchestrator.store.files import STORE_FORMAT, check_store, check_store_path, open_store, store_id
 from orchestrator.store.parts import (
     clean_uncommitted,
     committed_flushes,
     compact,
+    damaged_flushes,
     new_flush_id,
+    set_aside,
     stored_sweeps,
     superseded_rows,
     write_flush,
     write_trial,
 )
-from orchestrator.store.reading import finished_trial_ids, read_table, stored_trial_ids, unreadable_parts
+from orchestrator.store.reading import damaged_parts, finished_trial_ids, read_table, stored_trial_ids
+from orchestrator.store.repair import Repair, repair_store, repair_sweep
 from orchestrator.store.sweeps import (
     GROWABLE_SPEC_KEYS,
     drawn_figures,
+    figures_folder,
     prepared_ids,
     read_prepared,
     record_figures,
@@ -36,8 +41,9 @@ from orchestrator.store.sweeps import (
 )
 
 __all__ = [
-    "GROWABLE_SPEC_KEYS", "STORE_FORMAT", "check_store", "check_store_path", "clean_uncommitted", "committed_flushes", "compact",
-    "drawn_figures", "finished_trial_ids", "new_flush_id", "open_store", "prepared_ids", "read_prepared", "read_table",
-    "record_figures", "remove_sweep", "save_sweep", "saved_sweep", "spec_conflict", "stored_sweeps", "stored_trial_ids",
-    "superseded_rows", "unreadable_parts", "write_flush", "write_prepared", "write_trial",
+    "GROWABLE_SPEC_KEYS", "STORE_FORMAT", "Repair", "check_store", "check_store_path", "clean_uncommitted", "committed_flushes",
+    "compact", "damaged_flushes", "damaged_parts", "drawn_figures", "figures_folder", "finished_trial_ids", "inside", "new_flush_id",
+    "open_store", "prepared_ids", "read_prepared", "read_table", "record_figures", "remove_sweep", "repair_store", "repair_sweep",
+    "save_sweep", "saved_sweep", "set_aside", "spec_conflict", "store_id", "stored_sweeps", "stored_trial_ids", "superseded_rows",
+    "write_flush", "write_prepared", "write_trial",
 ]

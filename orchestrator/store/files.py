@@ -1,23 +1,27 @@
-"""The store's directory: its marker (format and schema version), the checks that refuse what is
-not a store, and the one way anything in it is committed: atomically and durably."""
+"""The store's directory: its marker (format, schema version, id), the checks that refuse what is
+not a store, the one check every path inside it passes (it stays inside), and the one way
+anything in it is committed: atomically and durably."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from orchestrator.lock import LOCKS_DIR
-from results_schema import MARKER_FILE, SCHEMA_VERSION, StoreError
+from orchestrator.paths import inside, regular_file
+from results_schema import MARKER_FILE, SCHEMA_VERSION, STAGING_DIR, StoreError, check_sweep_name
 
 STORE_FORMAT = "sbsweep-store"
 
 
 def _marker(store: Path) -> dict[str, Any] | None:
-    path = store / MARKER_FILE
+    path = regular_file(store / MARKER_FILE)
     if not path.exists():
         return None
     try:
@@ -64,7 +68,8 @@ def check_store_path(store: Path) -> Path:
 
 
 def open_store(store: Path) -> Path:
-    """Make `store` ready for writing (check_store_path, then create if absent); return its path."""
+    """Make `store` ready for writing (check_store_path, then create if absent, with a store id
+    in its marker); return its path."""
     store = check_store_path(store)
     if (store / MARKER_FILE).exists():
         return store
@@ -72,24 +77,61 @@ def open_store(store: Path) -> Path:
 
     try:
         store.mkdir(parents=True, exist_ok=True)
-        write_atomic(
-            store / MARKER_FILE,
-            json.dumps({"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION, "created_by": __version__}, indent=2).encode(),
-        )
+        marker = {"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION, "created_by": __version__, "store_id": uuid.uuid4().hex}
+        write_atomic(store, store / MARKER_FILE, json.dumps(marker, indent=2).encode())
     except OSError as error:
         raise StoreError(f"{store}: cannot create store ({error.strerror or error})") from None
     return store
 
 
-def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Have `write` fill a hidden temporary file beside `path`, then rename it over `path`.
+def store_id(store: Path) -> str:
+    """The store's own id (its marker's store_id): what keeps its checkpoints apart from another
+    store's in a checkpoint storage they share. A store made before ids were given one gets it
+    here, once, under a lock, so two launches never give it two."""
+    check_store(store)
+    marker = _marker(store) or {}
+    if isinstance(marker.get("store_id"), str) and re.fullmatch(r"[0-9a-f]{32}", marker["store_id"]):
+        return marker["store_id"]
+    locks = inside(store, store / LOCKS_DIR)
+    locks.mkdir(exist_ok=True)
+    fd = os.open(regular_file(locks / "marker.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        marker = _marker(store) or {}
+        if not (isinstance(marker.get("store_id"), str) and re.fullmatch(r"[0-9a-f]{32}", marker["store_id"])):
+            marker["store_id"] = uuid.uuid4().hex
+            write_atomic(store, store / MARKER_FILE, json.dumps(marker, indent=2).encode())
+        return marker["store_id"]
+    finally:
+        os.close(fd)
 
-    Readers see the old file or the new one, never part of one: a crash mid-write leaves only a
-    `.tmp-*` file, which every reader skips. The file's bytes reach the disk before the rename
-    that publishes them, and the rename before this returns (the folder is synced after it): a
-    power loss cannot leave a published name on an empty or partial file.
+
+def staging_path(store: Path, sweep: str | None = None) -> Path:
+    """Where files wait before they are renamed into place: `_staging/<sweep>/` for a sweep's
+    files (only a launch or compaction of that sweep, holding its lock, writes or cleans there),
+    `_staging/` for the store's own (its marker, shared prepared states). Not created here."""
+    return inside(store, store / STAGING_DIR / check_sweep_name(sweep)) if sweep else inside(store, store / STAGING_DIR)
+
+
+def staging_dir(store: Path, sweep: str | None = None) -> Path:
+    """staging_path, created if absent."""
+    directory = staging_path(store, sweep)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def replace_atomically(store: Path, path: Path, write: Callable[[Path], None], sweep: str | None = None) -> None:
+    """Have `write` fill a temporary file in the store's staging folder (staging_dir), then
+    rename it over `path`.
+
+    Readers see the old file or the new one, never part of one, and never the temporary file: it
+    lies outside every table's folder, where no reader looks, and a crash mid-write leaves it
+    there for the next launch or compaction to remove. The file's bytes reach the disk before
+    the rename that publishes them, and the rename before this returns (the folder is synced
+    after it): a power loss cannot leave a published name on an empty or partial file.
     """
-    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+    regular_file(path)
+    tmp = staging_dir(store, sweep) / f"tmp-{uuid.uuid4().hex}-{path.name}"
     try:
         write(tmp)
         fsync(tmp)
@@ -108,8 +150,8 @@ def fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Commit `data` as the file `path` (replace_atomically)."""
-    replace_atomically(path, lambda tmp: tmp.write_bytes(data))
+def write_atomic(store: Path, path: Path, data: bytes, sweep: str | None = None) -> None:
+    """Commit `data` as the file `path` of `store` (replace_atomically)."""
+    replace_atomically(store, path, lambda tmp: tmp.write_bytes(data), sweep)
 
 

@@ -13,7 +13,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from orchestrator.store.files import check_store
-from orchestrator.store.parts import ChangedWhileRead, all_parts, committed_parts
+from orchestrator.store.parts import ChangedWhileRead, check_schema, committed_parts, committed_trials_parts, damaged_flushes, stored_sweeps
 from results_schema import TRIALS, StoreError, Table, TrialStatus
 
 READ_ATTEMPTS = 5
@@ -21,40 +21,44 @@ READ_ATTEMPTS = 5
 trial's row dropped) before it calls the store damaged."""
 
 
-def stored_trial_ids(store: Path, status: TrialStatus | None = TrialStatus.OK, sweeps: list[str] | None = None) -> set[str]:
-    """Ids of the trials committed to the store (only those with `status`, unless None)."""
-    trials = read_table(store, TRIALS, columns=["trial_id", "status"], sweeps=sweeps)
+def stored_trial_ids(
+    store: Path, status: TrialStatus | None = TrialStatus.OK, sweeps: list[str] | None = None, skip: Collection[Path] = (),
+) -> set[str]:
+    """Ids of the trials committed to the store (only those with `status`, unless None), leaving
+    out the trials parts in `skip`."""
+    trials = read_table(store, TRIALS, columns=["trial_id", "status"], sweeps=sweeps, skip=skip)
     if status is not None:
         trials = trials[trials["status"] == status.value]
     return set(trials["trial_id"])
 
 
-def finished_trial_ids(store: Path, sweeps: list[str] | None = None) -> set[str]:
-    """Trials a relaunch need not run: stored ok, or diverged (it would diverge again).
+def finished_trial_ids(store: Path, sweeps: list[str] | None = None, skip: Collection[Path] = ()) -> set[str]:
+    """Trials a relaunch need not run: stored ok, or diverged (it would diverge again), leaving
+    out the trials parts in `skip`.
 
     A crashed trial (its worker died, or its rows could not be written) is not finished.
     """
-    trials = read_table(store, TRIALS, columns=["trial_id", "status"], sweeps=sweeps)
+    trials = read_table(store, TRIALS, columns=["trial_id", "status"], sweeps=sweeps, skip=skip)
     return set(trials.loc[trials["status"].map(lambda s: TrialStatus(s).finished), "trial_id"])
 
 
-def unreadable_parts(store: Path, declared: Mapping[str, Table]) -> list[tuple[Path, str]]:
-    """Every part file of every `declared` table that Parquet cannot read, with the reason (a part that a
-    compaction or a rerun trial changed while it was checked is read again, not reported)."""
+def damaged_parts(store: Path, declared: Mapping[str, Table]) -> list[tuple[Path, str]]:
+    """The trials part of every committed flush that a reader cannot trust (a part of it missing,
+    unreadable or of another schema: parts.damaged_flushes, every part read whole), with the
+    reason. A flush that a compaction or a rerun trial changed while it was checked is checked
+    again, not reported."""
     bad = []
-    for name in declared:
-        for sweep_dir in sorted((store / name).iterdir()) if (store / name).is_dir() else []:
-            for path in all_parts(sweep_dir):
-                for attempt in range(READ_ATTEMPTS):
-                    try:
-                        pq.read_table(path, schema=declared[name].schema)
-                        break
-                    except FileNotFoundError:
-                        break  # gone since the listing: nothing to read, nothing damaged
-                    except (pa.ArrowException, OSError) as error:
-                        if attempt == READ_ATTEMPTS - 1:
-                            bad.append((path, str(error).splitlines()[0]))
-                        time.sleep(0.01 * 2**attempt)
+    for sweep in stored_sweeps(store):
+        for attempt in range(READ_ATTEMPTS):
+            damaged = damaged_flushes(store, sweep, declared, thorough=True)
+            try:
+                flushes = committed_trials_parts(store, sweep)
+            except (StoreError, ChangedWhileRead):
+                flushes = {}
+            if set(damaged) <= set(flushes) or attempt == READ_ATTEMPTS - 1:
+                break  # every flush found damaged is still committed: damaged, not changing
+            time.sleep(0.01 * 2**attempt)
+        bad += [(flushes.get(flush, Path(store, TRIALS.name, sweep, f"{flush}.parquet")), why) for flush, why in sorted(damaged.items())]
     return bad
 
 
@@ -63,6 +67,8 @@ def _read_parts(files: list[Path], table: Table, columns: list[str] | None) -> p
     fails, one by one to name the part that does: raising ChangedWhileRead for one that is gone."""
     if not files:
         return table.schema.empty_table().select(columns or table.column_names)
+    for path in files:
+        check_schema(path, table)
     try:
         return pads.dataset([str(p) for p in files], schema=table.schema, format="parquet").to_table(columns=columns)
     except (pa.ArrowException, OSError):
