@@ -21,20 +21,33 @@ import itertools
 import json
 import math
 import re
+import typing
+from collections import Counter
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
+from results_schema import SWEEP_NAME_PATTERN
 from workloads import REGISTRY, Experiment
 from workloads.config import parse_config, to_data
 
-SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-"""Sweep names become file names in the store: letters, digits, '_', '.', '-', no path parts."""
-
 DEFAULT_MAX_TRIALS = 100_000
+MAX_INT64 = 2**63 - 1
+"""The largest whole number the store's 64-bit integer columns hold (seeds, and every whole
+config value)."""
+MAX_SWEEP_FILE_BYTES = 1_000_000
+"""A sweep file is a page of YAML; a bigger one is refused before it is parsed."""
+MAX_YAML_NODES = 200_000
+"""Values a sweep file may hold once its aliases (*name) are expanded: a few aliases can otherwise
+expand to billions ('billion laughs') and take the machine's memory."""
+MAX_AXIS_VALUES = 10_000_000
+"""The most values a range ({linspace: ...}) may make: more would take the memory before max_trials
+could refuse the sweep."""
+MAX_SHOWN_CHARS = 80
+"""An error quotes at most this much of a bad value, so it stays one readable line."""
 
 
 def one_line(text: str) -> str:
@@ -64,15 +77,44 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
+RESOURCE_UNIT = 1e-4
+"""Ray counts resources in units of 0.0001: a smaller non-zero amount is refused when the first
+trial is scheduled, so the sweep file's check refuses it first."""
+
+
+def _resource_amount(key: str, amount: float) -> float:
+    if amount < 0:
+        raise ValueError(f"{key} cannot be negative, got {amount!r}")
+    if 0 < amount < RESOURCE_UNIT:
+        raise ValueError(f"{key} is counted by Ray in units of {RESOURCE_UNIT:g}: use 0 or at least {RESOURCE_UNIT:g}, got {amount!r}")
+    return amount
+
+
 class Resources(_Strict):
     """What each trial asks Ray for. Fractional GPUs let several trials share one device."""
 
-    cpu: float = Field(1.0, gt=0)
+    cpu: float = Field(1.0, gt=0, le=1e6)
     """CPUs per trial; torch in the trial uses this many threads (at least 1)"""
-    gpu: float = Field(0.0, ge=0)
+    gpu: float = Field(0.0, ge=0, le=1e6)
     """GPUs per trial; 0.25 packs four trials on one GPU"""
     custom: dict[str, float] = Field(default_factory=dict)
     """Ray custom resources per trial, e.g. {big_memory: 1}"""
+
+    @field_validator("cpu", "gpu")
+    @classmethod
+    def _countable(cls, amount: float, info: ValidationInfo) -> float:
+        return _resource_amount(str(info.field_name), amount)
+
+    @field_validator("custom")
+    @classmethod
+    def _custom(cls, custom: dict[str, float]) -> dict[str, float]:
+        for name, amount in custom.items():
+            if not name or name in ("CPU", "GPU", "cpu", "gpu", "memory", "object_store_memory"):
+                raise ValueError(f"custom resource {name!r} is not a custom resource's name (CPUs and GPUs are resources.cpu and resources.gpu)")
+            if amount > 1e6:
+                raise ValueError(f"custom resource {name!r}: {amount!r} is more than any node has")
+            _resource_amount(f"custom resource {name!r}", amount)
+        return custom
 
 
 class Execution(_Strict):
@@ -97,13 +139,10 @@ class Execution(_Strict):
     batch_size: int | None = Field(None, gt=0)
     """trials per batch (one Ray Tune trial runs a batch, one unit after another); null sizes
     batches from an estimate of each trial's work: about 30 s each, at most 400 per sweep"""
-    flush_every_s: float = Field(30.0, ge=0)
-    """seconds finished trials wait in the driver before the first flush writes them together (one
-    part file per table); later flushes wait longer, see flush_growth"""
-    flush_growth: float = Field(0.2, ge=0, le=1)
-    """each flush waits at least this fraction of the launch's time so far (and flush_every_s), so
-    a launch of any length writes tens of flushes, not thousands, and nothing has to merge them
-    under a reader; a killed driver loses at most that share of the launch's finished work"""
+    flush_every_s: float = Field(60.0, ge=0, le=86_400)
+    """seconds finished trials wait in the driver before a flush writes them together (one part
+    file per table): every reader sees a finished trial within about this long, and a killed
+    driver loses at most this much finished work; the launch merges its parts when it ends"""
     compile: Literal["default", "reduce-overhead", "max-autotune"] | None = None
     """torch.compile the net's forward pass with this mode ('reduce-overhead' adds CUDA graphs on
     a GPU); null runs eagerly. Results equal the eager ones up to float rounding"""
@@ -128,8 +167,8 @@ class SweepSpec(_Strict):
     description: str = ""
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     """axis name -> values; axis names are fields of the experiment's config"""
-    seeds: list[int] = Field(default_factory=lambda: [0])
-    """every grid point runs once per seed"""
+    seeds: list[Annotated[int, Field(ge=0, le=MAX_INT64)]] = Field(default_factory=lambda: [0])
+    """every grid point runs once per seed (whole numbers from 0 to 2^63 - 1: the store keeps them as 64-bit integers)"""
     workload: dict[str, Any] = Field(default_factory=dict)
     """fixed config values for every trial; unset fields take the experiment's defaults"""
     resources: Resources = Field(default_factory=Resources)
@@ -185,12 +224,42 @@ def _line_index(node: yaml.Node, prefix: str, lines: dict[str, int], source: str
             _line_index(item, f"{prefix}[{i}]", lines, source)
 
 
+def _expanded_size(root: yaml.Node, source: str) -> int:
+    """How many values the document holds once its aliases are expanded; a SpecError for an alias
+    inside its own anchor (a value that contains itself). Each shared node is counted once per
+    use but walked once, so this is fast however far aliases expand."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in on_path:
+            raise SpecError(source, "", "a YAML alias refers to the value it is part of (a value that contains itself)", node.start_mark.line + 1)
+        on_path.add(id(node))
+        children = [child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode) else (
+            node.value if isinstance(node, yaml.SequenceNode) else [])
+        total = 1 + sum(size(child) for child in children)
+        on_path.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
-    """YAML text -> (data, {dotted key: line}). Syntax errors become a SpecError with the line."""
+    """YAML text -> (data, {dotted key: line}). Syntax errors become a SpecError with the line;
+    so do a file too large, aliases that expand past MAX_YAML_NODES values or contain themselves,
+    and nesting too deep to read."""
+    if len(text) > MAX_SWEEP_FILE_BYTES:
+        raise SpecError(source, "", f"{len(text)} characters: a sweep file is at most {MAX_SWEEP_FILE_BYTES}")
     try:
         root = yaml.compose(text, Loader=_SweepLoader)
         lines: dict[str, int] = {}
         if root is not None:
+            expanded = _expanded_size(root, source)
+            if expanded > MAX_YAML_NODES:
+                raise SpecError(source, "", f"its aliases (*name) expand to {expanded} values, more than the {MAX_YAML_NODES} a sweep file may hold")
             _line_index(root, "", lines, source)
         return yaml.load(text, Loader=_SweepLoader), lines
     except yaml.MarkedYAMLError as error:
@@ -201,7 +270,22 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
             raise SpecError(source, "", f"YAML tag not allowed in a sweep file: {error.problem}", line) from None
         raise SpecError(source, "", f"YAML syntax error: {error.problem or error}", line) from None
     except yaml.YAMLError as error:
-        raise SpecError(source, "", f"YAML error: {error}") from None
+        raise SpecError(source, "", f"YAML error: {shorten(str(error))}") from None
+    except RecursionError:
+        raise SpecError(source, "", "values nested too deeply to read") from None
+
+
+def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """`text` cut to `limit` characters (with '...'), so an error quoting it stays one short line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown(value: Any) -> str:
+    """A user's value as an error quotes it: its repr, shortened."""
+    try:
+        return shorten(repr(value))
+    except RecursionError:
+        return "<a value that contains itself>"
 
 
 # --- overrides ----------------------------------------------------------------------------------
@@ -271,7 +355,9 @@ class _Context:
         elif first["type"] == "missing":
             message = "required key is missing"
         elif "input" in first and first["type"] not in {"dict_type", "model_type"}:
-            message = f"{message}, got {first['input']!r}"
+            message = f"{shorten(message)}, got {shown(first['input'])}"
+        else:
+            message = shorten(message, 4 * MAX_SHOWN_CHARS)
         more = len(error.errors()) - 1
         return self.error(key, message + (f" (and {more} more error{'s' * (more > 1)})" if more else ""))
 
@@ -295,6 +381,13 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
         nested = {"resources": list(Resources.model_fields), "execution": list(Execution.model_fields)}
         loc0 = error.errors()[0]["loc"][0] if error.errors()[0]["loc"] else ""
         raise context.from_validation(error, (), nested.get(str(loc0), list(SweepSpec.model_fields))) from None
+    n_trials = len(spec.seeds) * math.prod(len(values) for values in spec.grid.values())
+    if n_trials > spec.execution.max_trials:  # before anything is expanded: a product can be astronomically large
+        raise context.error(
+            "execution.max_trials",
+            f"the sweep expands to {n_trials} trials, more than max_trials={spec.execution.max_trials}; "
+            f"raise it (--set execution.max_trials={n_trials}) if you mean it",
+        )
     spec = _validate_workload(spec, context)
     _validate_trials(spec, context)
     return spec
@@ -316,8 +409,9 @@ def _axis_values(axis: str, values: Any, context: _Context) -> Any:
         raise context.error(key, "an axis is a list of values, or one of {linspace: [start, stop, num]}, {logspace: [start, stop, num]}")
     kind, bounds = next(iter(values.items()))
     numbers = isinstance(bounds, list) and len(bounds) == 3 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
-    if not numbers or not all(math.isfinite(b) for b in bounds) or not isinstance(bounds[2], int) or bounds[2] < 1:
-        raise context.error(f"{key}.{kind}", f"needs [start, stop, num]: two finite numbers and a count of at least 1, got {bounds!r}")
+    if not numbers or not all(math.isfinite(b) for b in bounds) or not isinstance(bounds[2], int) or not 1 <= bounds[2] <= MAX_AXIS_VALUES:
+        raise context.error(
+            f"{key}.{kind}", f"needs [start, stop, num]: two finite numbers and a count from 1 to {MAX_AXIS_VALUES}, got {shown(bounds)}")
     start, stop, num = bounds
     # numpy.linspace's arithmetic, step by step, so the values are the ones numpy would give.
     step = (stop - start) / (num - 1) if num > 1 else 0.0
@@ -329,15 +423,8 @@ def _axis_values(axis: str, values: Any, context: _Context) -> Any:
 
 
 def _validate_trials(spec: SweepSpec, context: _Context) -> None:
-    """Checks that need the expanded grid: its size and the experiment's cross-field rules."""
+    """Checks that need the expanded grid: the experiment's cross-field rules."""
     points = grid_points(spec.grid)
-    n_trials = len(spec.seeds) * len(points)
-    if n_trials > spec.execution.max_trials:
-        raise context.error(
-            "execution.max_trials",
-            f"the sweep expands to {n_trials} trials, more than max_trials={spec.execution.max_trials}; "
-            f"raise it (--set execution.max_trials={n_trials}) if you mean it",
-        )
     if spec.execution.pack > 1 and not spec.experiment_entry.trains_one_net:
         raise context.error("execution.pack", f"experiment '{spec.experiment}' cannot be packed (it trains no net per trial); use 1")
     if spec.execution.compile and not spec.experiment_entry.trains_one_net:
@@ -346,6 +433,23 @@ def _validate_trials(spec: SweepSpec, context: _Context) -> None:
     for point in points:  # the seed never makes a config impossible: one seed checks them all
         for field, why in constraints(config_type(**resolve_config(spec, point, spec.seeds[0]))).items():
             raise context.error(f"grid.{field}" if field in spec.grid else f"workload.{field}", why)
+
+
+@cache
+def _axis_adapter(config_type: type, axis: str) -> TypeAdapter:
+    """A validator of a whole axis of `config_type`'s field `axis`: a list of that field's type,
+    strict as parse_config is."""
+    field_type = typing.get_type_hints(config_type, include_extras=True)[axis]
+    return TypeAdapter(list[field_type], config=ConfigDict(strict=True, allow_inf_nan=False))  # type: ignore[valid-type]
+
+
+def _check_int64(value: Any, key: str, context: _Context) -> None:
+    """A SpecError unless every whole number in `value` fits the store's 64-bit integer columns."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_int64(item, f"{key}[{i}]", context)
+    elif isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT64 - 1 <= value <= MAX_INT64:
+        raise context.error(key, f"{shown(value)} does not fit a 64-bit integer (at most {MAX_INT64})")
 
 
 def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
@@ -361,8 +465,11 @@ def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
         fixed = to_data(parse_config(config_type, spec.workload))
     except ValidationError as error:
         raise context.from_validation(error, ("workload",), fields) from None
-    if len(spec.seeds) != len(set(spec.seeds)):
-        raise context.error("seeds", f"duplicate seeds in {spec.seeds}")
+    for field in spec.workload:
+        _check_int64(fixed[field], f"workload.{field}", context)
+    duplicate_seeds = sorted(seed for seed, count in Counter(spec.seeds).items() if count > 1)
+    if duplicate_seeds:
+        raise context.error("seeds", f"duplicate seeds {shorten(str(duplicate_seeds))}")
     if not spec.seeds:
         raise context.error("seeds", "needs at least one seed")
     grid: dict[str, list[Any]] = {}
@@ -374,16 +481,20 @@ def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
             raise context.error(key, f"'{axis}' is both a grid axis and a fixed workload value; keep one")
         if not values:
             raise context.error(key, "an axis needs at least one value")
-        grid[axis] = []
-        for i, value in enumerate(values):
-            try:
-                grid[axis].append(to_data(parse_config(config_type, {**spec.workload, axis: value}))[axis])
-            except ValidationError as error:
-                raise context.error(f"{key}[{i}]", f"{error.errors()[0]['msg']}, got {value!r}") from None
-        canonical = [json.dumps(v, sort_keys=True) for v in grid[axis]]
-        duplicates = sorted({v for v in canonical if canonical.count(v) > 1})
+        try:  # one validation of the whole axis: linear in its length, whatever it holds
+            grid[axis] = json.loads(json.dumps(_axis_adapter(config_type, axis).dump_python(
+                _axis_adapter(config_type, axis).validate_json(json.dumps(values, allow_nan=True), strict=True), mode="json")))
+        except ValidationError as error:
+            first = error.errors()[0]
+            index = first["loc"][0] if first["loc"] else 0
+            value = values[index] if isinstance(index, int) and index < len(values) else None
+            raise context.error(f"{key}[{index}]", f"{shorten(first['msg'])}, got {shown(value)}") from None
+        for i, value in enumerate(grid[axis]):
+            _check_int64(value, f"{key}[{i}]", context)
+        seen = Counter(json.dumps(v, sort_keys=True) for v in grid[axis])
+        duplicates = sorted(v for v, count in seen.items() if count > 1)
         if duplicates:
-            raise context.error(key, f"duplicate values {', '.join(duplicates)}")
+            raise context.error(key, f"duplicate values {shorten(', '.join(duplicates), 4 * MAX_SHOWN_CHARS)}")
     return spec.model_copy(update={"workload": {k: fixed[k] for k in spec.workload}, "grid": grid})
 
 
