@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,8 @@ from orchestrator.store import (
     check_store_path,
     compact,
     damaged_flushes,
+    drawn_figures,
+    figures_folder,
     finished_trial_ids,
     open_store,
     prepared_ids,
@@ -148,6 +150,8 @@ def launch(
         conflict = spec_conflict(store, spec.name, spec.stored_form()) if existed else None
         if conflict and not overwrite:
             raise SweepConflict(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
+        if conflict:  # what --overwrite will delete is checked now, before Ray starts or anything is written
+            drawn_figures(figures_folder(store), spec.name)
         done: set[str] = set()
         damaged: dict[str, str] = {}
         if existed and not conflict:
@@ -163,6 +167,7 @@ def launch(
             f"{f', {skipped} already stored' if skipped else ''}; store {store}")
         counts, ray_start_s, fit_s = FitCounts(), 0.0, 0.0
         if todo:
+            held.enter_context(environment_kept())
             from orchestrator import ray_backend  # lazy: Ray is slow to import, and a launch with nothing to run needs none
 
             ray_start = time.perf_counter()
@@ -194,6 +199,20 @@ def launch(
             duplicates=counts.duplicates, unstored=counts.unstored, storage_error=counts.storage_error, ray_start_s=ray_start_s,
             fit_s=fit_s, figures=_draw(store, spec.name) if plot else [],
         )
+
+
+@contextmanager
+def environment_kept() -> Iterator[None]:
+    """Give the process's environment variables back as they were: importing Ray, ray.init and
+    the launch's quiet settings (RAY_AIR_NEW_OUTPUT, RAY_AUTH_MODE, PYTHONBREAKPOINT, ...) change
+    them, and a notebook that launches must go on as before."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
 
 
 def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, damaged: dict[str, str], say: Callable[[str], None]) -> None:

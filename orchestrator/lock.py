@@ -100,3 +100,20 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
         path.unlink(missing_ok=True)  # while still holding it, so no one locks a file about to vanish
         os.close(fd)
         _remove_if_empty(*mine)
+
+
+def is_locked(store: Path, sweep: str) -> bool:
+    """Whether a process holds `sweep`'s lock in `store` now (a launch or a compaction of it).
+    Creates nothing: a reader of a store it may not write asks too."""
+    path = store / LOCKS_DIR / f"{check_sweep_name(sweep)}.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False  # no lock file: nobody holds it (a holder's file exists for as long as it holds it)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)

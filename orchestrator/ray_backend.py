@@ -63,9 +63,8 @@ QUIET_LOGGERS = ("ray", "ray.tune", "ray.train")
 
 @contextmanager
 def _quiet_ray() -> Iterator[None]:
-    """Silence Ray and Tune for the length of a launch, then give back the environment variables
-    and logger levels as they were: a notebook that launches goes on as before."""
-    saved_environment = {key: os.environ.get(key) for key in QUIET_ENVIRONMENT}
+    """Silence Ray and Tune for the length of a launch, then give back the logger levels as they
+    were (the launcher gives back the environment: launcher.environment_kept)."""
     saved_levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
     for key, value in QUIET_ENVIRONMENT.items():
         if key != "RAY_DEDUP_LOGS" or key not in os.environ:
@@ -75,11 +74,6 @@ def _quiet_ray() -> Iterator[None]:
     try:
         yield
     finally:
-        for key, value in saved_environment.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         for name, level in saved_levels.items():
             logging.getLogger(name).setLevel(level)
 
@@ -99,7 +93,7 @@ def ray_cluster(address: str | None, num_cpus: int | None) -> Iterator[bool]:
     cluster is local (so its nodes are all there is): one we started, or one the calling process
     had already connected when no address was given. On leaving, disconnect from what we
     connected to (a Ray we started stops with it); a Ray the caller had connected stays. Ray's
-    and Tune's environment variables and loggers are quiet meanwhile, and restored after."""
+    and Tune's loggers are quiet meanwhile, and restored after."""
     address = address or os.environ.get("RAY_ADDRESS")
     started = connected = False
     with _quiet_ray():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -33,8 +34,9 @@ class ResultStore:
     committed (a launch killed while writing), and checked against this sbsweep's schema.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser().absolute()
+    def __init__(self, path: str | Path | None = None) -> None:
+        """Open the store at `path` (default: $SBSWEEP_STORE, else ./sbsweep-store, as the CLI)."""
+        self.path = Path(path if path is not None else os.environ.get("SBSWEEP_STORE", "sbsweep-store")).expanduser().absolute()
         check_store(self.path)
 
     @property

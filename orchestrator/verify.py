@@ -14,9 +14,9 @@ import pandas as pd
 
 from orchestrator.results import StoredSweep
 from orchestrator.status import read_trials, sweep_standing
-from orchestrator.store import check_store
-from results_schema import TrialStatus
-from workloads import REGISTRY, Experiment
+from orchestrator.store import check_store, damaged_flushes, stored_sweeps
+from results_schema import StoreError, TrialStatus
+from workloads import REGISTRY, TABLES, Experiment
 from workloads.claims import RESAMPLES, Claim, Verdict, hashable, varying_fields, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
@@ -28,6 +28,12 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
     that ended ok, with a verdict per value of each grid axis the claim does not use (see
     `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict."""
     check_store(store)
+    for sweep in sweeps or stored_sweeps(store):
+        # A verdict is never drawn from a sweep with a flush that cannot be trusted, even one its
+        # claims would not read: the counts behind "n seeds" would be wrong.
+        for flush, why in damaged_flushes(store, sweep, TABLES).items():
+            raise StoreError(f"{why} (sweep '{sweep}', flush {flush}); `sbsweep status` lists what is damaged, and launching '{sweep}' "
+                             "again sets it aside and reruns its trials")
     trials = read_trials(store, list(sweeps) or None)
     ok = trials[trials["status"] == TrialStatus.OK]
     verdicts: list[Verdict] = []

@@ -129,3 +129,61 @@ def test_every_command_that_reads_a_store_defaults_to_sbsweep_store_from_the_env
         assert result.exit_code == 0, result.output
     missing = CliRunner(env={"SBSWEEP_STORE": str(tmp_path / "nowhere")}).invoke(cli, [command])
     assert missing.exit_code == 2 and "nowhere" in missing.output  # the variable's store, named
+
+
+@pytest.fixture
+def small_store(tmp_path):
+    """A store with two real tiny trials (a flush each) and their sweep's spec, written in this process."""
+    from conftest import TINY_SWEEP
+
+    from orchestrator.plan import expand
+    from orchestrator.spec import load_spec
+    from orchestrator.store import open_store, save_sweep, write_trial
+    from orchestrator.trial import run_trial
+    from workloads import TABLES
+
+    sweep = tmp_path / "tiny.yaml"
+    sweep.write_text(TINY_SWEEP)
+    spec = load_spec(sweep)
+    store = open_store(tmp_path / "store")
+    for trial in expand(spec)[:2]:
+        write_trial(store, run_trial(trial), TABLES)
+    save_sweep(store, spec.name, spec.stored_form())
+    return store
+
+
+@pytest.mark.parametrize("command", ["status", "verify", "plot", "compact"])
+def test_every_command_that_reads_a_store_takes_it_as_an_argument_or_as_store_and_refuses_two(command, small_store, tmp_path):
+    as_argument, as_option = invoke(command, str(small_store)), invoke(command, "--store", str(small_store))
+    assert as_argument.exit_code == as_option.exit_code and as_argument.exit_code in (0, 1, 3), as_argument.output
+    two = invoke(command, str(small_store), "--store", str(tmp_path / "other"))
+    assert two.exit_code == 2 and "the store is given twice" in two.output and len(two.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [["status"], ["verify"], ["compact"], ["plot"], ["experiments"], ["launch", "{sweep}", "--dry-run"]])
+def test_every_command_that_prints_a_table_prints_one_json_object_with_json(args, small_store):
+    import json
+
+    args = [a.format(sweep=small_store.parent / "tiny.yaml") for a in args]
+    result = invoke(*args, *([] if args[0] in ("experiments", "launch") else [str(small_store)]), "--json")
+    assert result.exit_code in (0, 1, 3), result.output
+    data = json.loads(result.output)
+    assert isinstance(data, dict) and data
+
+
+def test_a_store_the_command_cannot_write_is_one_line_naming_the_file(small_store):
+    """`plot` and `compact` on a store they cannot write (a disk that refuses every write: the
+    process's file size limit set to 0, as a full disk) exit 2 with one line, no traceback."""
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))\n"
+        "from orchestrator.cli import main\n"
+        "sys.argv = ['sbsweep'] + sys.argv[1:]\n"
+        "main()\n"
+    )
+    for args in (["plot", str(small_store)], ["compact", str(small_store)]):  # compact has two flushes to merge
+        done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "File too large" in done.stderr and str(small_store) in done.stderr

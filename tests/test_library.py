@@ -24,14 +24,27 @@ from orchestrator.store import open_store
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_a_notebook_launches_a_sweep_and_reads_the_store_as_dataframes(local_ray, write_sweep, tmp_path):
-    report = launch(write_sweep(), store=tmp_path / "store", overrides=["seeds=[0, 1]"], plot=False, echo=lambda line: None)
+def logging_state() -> dict:
+    import logging
+
+    names = ["", *logging.root.manager.loggerDict]
+    return {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
+            for name in names if not isinstance(logging.root.manager.loggerDict.get(name), logging.PlaceHolder)}
+
+
+def test_a_notebook_launches_a_sweep_and_reads_the_store_as_dataframes(local_ray, write_sweep, tmp_path, monkeypatch):
+    monkeypatch.setenv("SBSWEEP_STORE", str(tmp_path / "store"))  # the notebook's store, as the CLI would take it
+    environment, loggers = dict(os.environ), logging_state()
+    report = launch(write_sweep(), overrides=["seeds=[0, 1]"], plot=False, echo=lambda line: None)
+    assert dict(os.environ) == environment  # Ray's and Tune's settings for the launch are given back
+    assert {name: state for name, state in logging_state().items() if name in loggers} == loggers
+    assert report.store == tmp_path / "store"
     assert isinstance(report, LaunchReport) and report.ok
     assert (report.trials, report.ran, report.skipped) == (8, 8, 0)
     assert report.statuses == {TrialStatus.OK: 8} and report.failures == []
     assert 1 <= report.batches < 8  # tiny trials share batches
-    store = ResultStore(tmp_path / "store")
-    assert store.sweeps == ["tiny"]
+    store = ResultStore()
+    assert store.path == tmp_path / "store" and store.sweeps == ["tiny"]
     trials = store.table("trials", sweep="tiny")
     pd.testing.assert_frame_equal(trials, pd.read_parquet(tmp_path / "store" / "trials"))
     assert len(store.table("curves")) == 8 * 5

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from orchestrator.lock import is_locked
 from orchestrator.paths import inside, regular_file
 from orchestrator.store.files import fsync, replace_atomically, staging_dir, staging_path
 from results_schema import DAMAGED_DIR, TRIALS, StoreError, Table, TrialStatus, check_sweep_name
@@ -202,7 +203,8 @@ folders one after the other, so it accepts a listing only when the count was eve
 across it: it never takes an instant of a move for the store."""
 LISTING_ATTEMPTS = 8
 """Listings tried while a compaction moves parts (about 1.3 s in all), before a reader takes the
-one it has: a count left odd by a compaction that was killed changes no more."""
+one it has. A count left odd by a compaction that was killed is seen as such at once: nobody
+holds the sweep's lock, so nothing moves."""
 
 
 def _generation(store: Path, sweep: str) -> int:
@@ -224,7 +226,7 @@ def _stable_listing(store: Path, table: str, sweep: str) -> tuple[dict[str, Path
         before = _generation(store, sweep)
         flushes = committed_trials_parts(store, sweep)
         found = flushes if table == TRIALS.name else {flush_of(p): p for p in all_parts(store, table, sweep) if flush_of(p) in flushes}
-        if before % 2 == 0 and _generation(store, sweep) == before:
+        if _generation(store, sweep) == before and (before % 2 == 0 or not is_locked(store, sweep)):
             break
         time.sleep(0.005 * 2**attempt)
     return flushes, found
