@@ -242,6 +242,7 @@ ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=Fal
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk
 resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))  # the driver only: Ray's processes run already
 report = launch(sys.argv[1], store=sys.argv[2], plot=False)
+print(json.dumps({"unstored": report.unstored, "storage_error": report.storage_error}))
 print(json.dumps({status.value: count for status, count in report.statuses.items()}))
 """
 
@@ -260,6 +261,8 @@ def test_a_trial_whose_rows_cannot_be_stored_crashes_alone_while_the_sweep_goes_
     done = subprocess.run([sys.executable, "-c", LIMITED_DRIVER_SCRIPT, str(sweep), str(store)], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == {"ok": 1, "crashed": 1}
+    said = json.loads(done.stdout.splitlines()[-2])  # the launch's summary names the disk's error and what it cost
+    assert said["unstored"] == 1 and "File too large" in said["storage_error"]
     trials = pd.read_parquet(store / "trials")
     by_eval = trials.set_index(trials["config_json"].map(lambda c: json.loads(c)["eval_every_steps"]))
     error = by_eval.loc[1, "error"]
