@@ -385,22 +385,25 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,
     averaging seeds first, with one verdict per value of every grid axis the claim does not
     itself use (a sweep over fourier_scale gets C1 per scale); rho is Spearman's. Each verdict
-    carries a 95% bootstrap interval
-    over the seeds: pass when it lies wholly on the claim's side of the threshold, fail when
-    wholly on the other, inconclusive in between; with one seed there is no interval and the
-    verdict rests on the value alone. A claim whose experiment is not in the store is "no
-    data", not a pass.
+    carries a 95% jackknife-t interval over the seeds (each seed left out in turn, Student's t
+    with seeds - 1 degrees of freedom): pass when it lies wholly on the claim's side of the
+    threshold, fail when wholly on the other, inconclusive in between. With fewer than 3 seeds
+    a verdict is unreplicated, neither pass nor fail, and each seed's own value is shown;
+    "seeds agree" counts the seeds whose own value lies on the verdict's side. A claim whose
+    experiment is not in the store is "no data", not a pass. `sbsweep decide` adds seeds
+    until the undecided claims are decided.
 
     \b
     Exit codes: 0 every verdict with data passed, 1 one failed, 3 none failed but one is
-    inconclusive (2: a bad store or sweep name).
+    inconclusive, 4 none failed or is inconclusive but one is unreplicated, 5 no claim has
+    data (2: a bad store or sweep name).
 
     \b
     Example:
         sbsweep verify sbsweep-store
         sbsweep verify sbsweep-store --sweep learning_order_cpu --json
     """
-    from orchestrator.verify import all_hold, exit_code, report_lines, verify_store
+    from orchestrator.verify import all_hold, counts, exit_code, report_lines, verify_store
 
     sweeps = _sweep_names(sweeps)
     verdicts = verify_store(store, sweeps)
@@ -409,11 +412,111 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
         raise UserError(f"{store}: no trials of sweep(s) {', '.join(map(repr, unknown))} that a claim covers")
     holds = all_hold(verdicts)
     if as_json:
-        report = {"store": str(store), "holds": holds, "exit_code": exit_code(verdicts), "verdicts": [v.as_dict() for v in verdicts]}
-        click.echo(json.dumps(report, indent=2))
+        report = {"store": str(store), "holds": holds, "exit_code": exit_code(verdicts), "counts": counts(verdicts),
+                  "verdicts": [v.as_dict() for v in verdicts]}
+        _echo_json(report)
     else:
         click.echo("\n".join(report_lines(verdicts)))
     code = exit_code(verdicts)
+    if code:
+        sys.exit(code)
+
+
+def _duration_s(text: str | None) -> float | None:
+    """'90', '90s', '30m', '2h' as seconds."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise UserError(f"--time {text!r}: a duration is a number of seconds, or of minutes or hours: 90s, 30m, 2h") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise UserError(f"--time {text!r}: a duration is more than 0")
+    return seconds
+
+
+@cli.command()
+@store_argument
+@click.option("--seeds", "budget_seeds", type=click.IntRange(min=1), default=None, help="Budget: at most this many seeds added to each sweep.")
+@click.option("--time", "budget_time", default=None, metavar="DURATION", help="Budget: no new round of seeds after this long (90s, 30m, 2h).")
+@click.option("--seeds-per-look", type=click.IntRange(min=1), default=2, show_default=True, help="Seeds added to each undecided sweep between looks.")
+@click.option("--max-looks", type=click.IntRange(min=1, max=50), default=None,
+              help="The most looks (judgements) of the run, fixed before the first: each uses a (1 - 0.05/K) interval "
+              "(default: 1 + seeds / seeds-per-look, or 4 with a time budget alone).")
+@click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only the claims of this sweep (repeatable; default: every sweep).")
+@click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
+@click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
+@json_option
+@one_line_errors
+def decide(store: Path, budget_seeds: int | None, budget_time: str | None, seeds_per_look: int, max_looks: int | None,
+           sweeps: tuple[str, ...], address: str | None, num_cpus: int | None, as_json: bool) -> None:
+    """Add seeds until every claim is decided, or the budget is spent.
+
+    While some verdicts are inconclusive or unreplicated, launch --seeds-per-look more seeds of
+    exactly the sweeps those verdicts read, then judge again. Every look's interval is at
+    (1 - 0.05/K), K the run's most looks, so the chance of ever declaring a claim on the wrong
+    side of its threshold stays at most 0.05 over all the looks together. Each look is stored
+    (pd.read_parquet(STORE / "decisions")). Interrupted, the same command resumes the run.
+
+    \b
+    Exit codes: as verify's (0 every verdict passed, 1 one failed, 3 inconclusive,
+    4 unreplicated, 5 no data), 2 a bad argument, 130 interrupted.
+
+    \b
+    Example:
+        sbsweep decide sbsweep-store --seeds 6
+        sbsweep decide sbsweep-store --time 2h --max-looks 5 --sweep manifold_cpu
+    """
+    from contextlib import ExitStack
+
+    from orchestrator.decide import DecideConflict
+    from orchestrator.decide import decide as decide_claims
+    from orchestrator.launcher import environment_kept
+    from orchestrator.launcher import launch as launch_spec
+    from orchestrator.verify import counts, exit_code
+
+    if budget_seeds is None and budget_time is None:
+        raise UserError("decide needs a budget: --seeds N (seeds added to each sweep at most), --time DURATION, or both")
+    chosen = _sweep_names(sweeps)
+    say = lambda line: click.echo(line, err=True)  # noqa: E731
+    with ExitStack() as held:
+        connected: list[bool] = []
+
+        def launch_sweep(spec: SweepSpec) -> object:
+            if not connected:  # Ray starts for the first launch, and serves every later one
+                from orchestrator import ray_backend
+
+                held.enter_context(environment_kept())
+                held.enter_context(ray_backend.ray_cluster(address, num_cpus))
+                connected.append(True)
+            return launch_spec(spec, store, echo=say)
+
+        try:
+            report = decide_claims(store, budget_seeds=budget_seeds, budget_s=_duration_s(budget_time), seeds_per_look=seeds_per_look,
+                                   max_looks=max_looks, sweeps=chosen, launch_sweep=launch_sweep, echo=say)
+        except DecideConflict as error:
+            raise UserError(str(error)) from None
+        except KeyboardInterrupt:
+            again = ["sbsweep", "decide", str(store), *(["--seeds", str(budget_seeds)] if budget_seeds else []),
+                     *(["--time", budget_time] if budget_time else []), "--seeds-per-look", str(seeds_per_look),
+                     *(["--max-looks", str(max_looks)] if max_looks else []), *[a for s in chosen for a in ("--sweep", s)]]
+            click.echo(f"\ninterrupted: the looks so far and the trials that finished are stored; run again to resume: {shlex.join(again)}",
+                       err=True)
+            sys.exit(INTERRUPTED_EXIT)
+    code = exit_code(report.verdicts)
+    if as_json:
+        _echo_json({"store": str(store), "run_id": report.run_id, "looks": report.looks, "confidence": report.confidence,
+                    "stopped": report.why_stopped, "added_seeds": report.added, "seconds": report.spent_s, "exit_code": code,
+                    "counts": counts(report.verdicts), "verdicts": [v.as_dict() for v in report.verdicts]})
+    else:
+        from orchestrator.verify import report_lines
+
+        click.echo("\n".join(report_lines(report.verdicts, report.confidence)))
+        added = ", ".join(f"{sweep} +{len(seeds)}" for sweep, seeds in sorted(report.added.items())) or "none"
+        click.echo(f"\ndecide run {report.run_id}: {report.looks} look(s) at {100 * report.confidence:.2f}% each; seeds added: {added}; "
+                   f"{format_duration(report.spent_s)}; stopped: {report.why_stopped}")
     if code:
         sys.exit(code)
 

@@ -17,7 +17,7 @@ from orchestrator.status import read_trials, sweep_standing
 from orchestrator.store import check_store, damaged_flushes, stored_sweeps
 from results_schema import StoreError, TrialStatus
 from workloads import REGISTRY, TABLES, Experiment
-from workloads.claims import RESAMPLES, Claim, Verdict, hashable, varying_fields, verdict
+from workloads.claims import CONFIDENCE, MIN_SEEDS, OUTCOMES, Claim, Verdict, hashable, varying_fields, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
 """Every claim `sbsweep verify` checks, in the order it prints them (the registry's)."""
@@ -110,20 +110,36 @@ def _show(value: object) -> str:
 
 
 INCONCLUSIVE_EXIT = 3
-"""verify's exit code when no verdict fails but one is inconclusive (0: all hold, 1: one fails,
-2: a usage or store error, as every sbsweep command)."""
+"""verify's exit code when no verdict fails but one is inconclusive."""
+UNREPLICATED_EXIT = 4
+"""verify's exit code when no verdict fails or is inconclusive but one is unreplicated."""
+NO_EVIDENCE_EXIT = 5
+"""verify's exit code when no claim has any data: nothing was shown to hold."""
+EXIT_CODES = (
+    (0, "every verdict with data passed"), (1, "a verdict failed"), (2, "a bad store, sweep name or argument"),
+    (INCONCLUSIVE_EXIT, "none failed, one is inconclusive"), (UNREPLICATED_EXIT, "none failed or is inconclusive, one is unreplicated"),
+    (NO_EVIDENCE_EXIT, "no claim has data"),
+)
 
 
 def all_hold(verdicts: list[Verdict]) -> bool:
-    """True when every verdict with data passed (a store with no data at all holds vacuously)."""
-    return all(v.outcome in ("pass", "no data") for v in verdicts)
+    """True when every verdict with data passed, and one did."""
+    return exit_code(verdicts) == 0
 
 
 def exit_code(verdicts: list[Verdict]) -> int:
-    """0 when every verdict with data passed, 1 when one failed, INCONCLUSIVE_EXIT when none failed
-    but one's interval straddles its threshold."""
+    """0 when every verdict with data passed; else the first of: 1 one failed, INCONCLUSIVE_EXIT
+    one is inconclusive, UNREPLICATED_EXIT one is unreplicated, NO_EVIDENCE_EXIT none has data."""
     outcomes = {v.outcome for v in verdicts}
-    return 1 if "fail" in outcomes else INCONCLUSIVE_EXIT if "inconclusive" in outcomes else 0
+    for outcome, code in (("fail", 1), ("inconclusive", INCONCLUSIVE_EXIT), ("unreplicated", UNREPLICATED_EXIT)):
+        if outcome in outcomes:
+            return code
+    return 0 if "pass" in outcomes else NO_EVIDENCE_EXIT
+
+
+def counts(verdicts: list[Verdict]) -> dict[str, int]:
+    """How many verdicts came to each outcome (every outcome named, zeros included)."""
+    return {outcome: sum(v.outcome == outcome for v in verdicts) for outcome in OUTCOMES}
 
 
 def _number(value: float) -> str:
@@ -133,16 +149,27 @@ def _number(value: float) -> str:
 def _interval(verdict: Verdict) -> str:
     if verdict.interval is not None:
         return f"[{verdict.interval[0]:+.3f}, {verdict.interval[1]:+.3f}]"
-    return "-" if verdict.value is None else f"none ({verdict.seeds} seed{'s' if verdict.seeds != 1 else ''})" if verdict.seeds < 2 else "none"
+    return "-" if verdict.value is None else f"none ({verdict.seeds} seed{'s' if verdict.seeds != 1 else ''})"
 
 
-def report_lines(verdicts: list[Verdict]) -> list[str]:
-    """The verdicts as a table (one row each), then what each statistic is and the values behind it."""
+def _agreeing(verdict: Verdict) -> str:
+    defined = [v for v in verdict.per_seed if v is not None]
+    return "-" if verdict.agreeing is None else f"{verdict.agreeing}/{len(defined)}"
+
+
+def _where(verdict: Verdict) -> str:
+    return (verdict.sweep or "") + (f" ({verdict.group})" if verdict.group else "")
+
+
+def report_lines(verdicts: list[Verdict], confidence: float = CONFIDENCE) -> list[str]:
+    """The verdicts as a table (one row each), then what each statistic is and the values behind
+    it, then the count of each outcome; intervals at `confidence`."""
+    level = f"{100 * confidence:g}%"
     table = pd.DataFrame(
         {
             "claim": v.claim_id, "result": v.outcome, "value": "-" if v.value is None else f"{v.value:+.3f}",
-            "95% interval": _interval(v), "threshold": f"{v.comparison} {v.threshold:+g}", "trials": v.trials, "seeds": v.seeds,
-            "sweep": (v.sweep or "-") + (f" ({v.group})" if v.group else ""),
+            f"{level} interval": _interval(v), "seeds agree": _agreeing(v), "threshold": f"{v.comparison} {v.threshold:+g}",
+            "trials": v.trials, "seeds": v.seeds, "sweep": _where(v) or "-",
         }
         for v in verdicts
     )
@@ -151,23 +178,21 @@ def report_lines(verdicts: list[Verdict]) -> list[str]:
     for claim in CLAIMS:
         lines.append(f"{claim.claim_id}: {claim.statement}; statistic: {claim.statistic}")
         for v in (v for v in verdicts if v.claim_id == claim.claim_id and v.sweep):
-            where = v.sweep + (f" ({v.group})" if v.group else "")
             never = {str(k) for k in v.never_crossed}
             values = ", ".join(f"{axis}: {'never' if axis in never else _number(value)}" for axis, value in v.series.items())
-            lines.append(f"  {where}: {v.series_label}: {values}" if values else f"  {where}:")
+            lines.append(f"  {_where(v)}: {v.series_label}: {values}" if values else f"  {_where(v)}:")
+            if v.per_seed and any(x is not None for x in v.per_seed):
+                lines.append("    each seed on its own: " + ", ".join("-" if x is None else f"{x:+.3f}" for x in v.per_seed))
             lines += [f"    note: {note}" for note in v.notes]
-    judged = [v for v in verdicts if v.outcome != "no data"]
-    named = {outcome: [f"{v.claim_id} on {v.sweep}" + (f" ({v.group})" if v.group else "") for v in judged if v.outcome == outcome]
-             for outcome in ("fail", "inconclusive")}
-    empty = [v.claim_id + (f" on {v.sweep}" + (f" ({v.group})" if v.group else "") if v.sweep else "") for v in verdicts if v.outcome == "no data"]
-    held = sum(v.outcome == "pass" for v in judged)
+    tally = counts(verdicts)
+    named = {outcome: [f"{v.claim_id} on {_where(v)}" if v.sweep else v.claim_id for v in verdicts if v.outcome == outcome]
+             for outcome in ("fail", "inconclusive", "unreplicated", "no data")}
     lines.append("")
     lines.append(
-        f"{held} of {len(judged)} verdicts held"
-        + (f"; failed: {', '.join(named['fail'])}" if named["fail"] else "")
-        + (f"; inconclusive: {', '.join(named['inconclusive'])}" if named["inconclusive"] else "")
-        + (f"; no data: {', '.join(empty)}" if empty else "")
-        + ". value: each claim's statistic on the seed means; 95% interval: a bootstrap over the seeds "
-        f"({RESAMPLES} draws), pass or fail only when it lies wholly on one side of the threshold."
+        f"{len(verdicts)} verdicts: {tally['pass']} pass, {tally['fail']} fail, {tally['inconclusive']} inconclusive, "
+        f"{tally['unreplicated']} unreplicated, {tally['no data']} no data"
+        + "".join(f"; {outcome}: {', '.join(names)}" for outcome, names in named.items() if names)
+        + f". value: each claim's statistic on the seed means; {level} interval: jackknife-t over the seeds (each left out in turn, "
+        f"Student's t); pass or fail only when it lies wholly on one side of the threshold; unreplicated: fewer than {MIN_SEEDS} seeds."
     )
     return lines

@@ -128,6 +128,30 @@ CURVES = Table(
     ),
 )
 
+LOOKS = Table(
+    name="decisions",
+    doc="One row per (decide run, look, verdict): how `sbsweep decide` reached each verdict as it added seeds; "
+        "STORE/decisions/<run>.parquet, read with pd.read_parquet(STORE / 'decisions').",
+    columns=(
+        Column("run_id", pa.string(), "the decide run (its start time and a random suffix)"),
+        Column("look", pa.int64(), "0 for the first judgement, then one more after each round of added seeds"),
+        Column("claim_id", pa.string(), "the claim, e.g. 'C1'"),
+        Column("sweep", pa.string(), "the sweep the verdict is about"),
+        Column("grp", pa.string(), "the part of the sweep (e.g. 'amplitudes: equal'); null for the whole sweep"),
+        Column("seeds", pa.int64(), "seeds the verdict rested on at this look"),
+        Column("value", pa.float64(), "the statistic on the seed means"),
+        Column("low", pa.float64(), "the interval's lower end (null: unreplicated)"),
+        Column("high", pa.float64(), "the interval's upper end (null: unreplicated)"),
+        Column("confidence", pa.float64(), "the interval's nominal coverage at every look: 1 - 0.05 / the run's largest number of looks"),
+        Column("outcome", pa.string(), "pass, fail, inconclusive or unreplicated at this look"),
+        Column("agreeing", pa.int64(), "seeds whose own statistic lies on the verdict's side (null where a seed alone gives none)"),
+        Column("decided_at", pa.timestamp("us", tz="UTC"), "when the look was taken"),
+    ),
+)
+DECISIONS_DIR = LOOKS.name
+"""<store>/decisions/: one Parquet file of looks per decide run, and `_<run>.json`, the run's state
+(hidden from readers: pandas skips names starting with '_')."""
+
 GENERIC_TABLES = (TRIALS, CURVES)
 """The tables every store may hold whatever its experiments."""
 

@@ -1,5 +1,5 @@
-"""Each claim's statistic against a value worked out by hand on a tiny table, and the bootstrap
-over seeds: its interval, and the verdicts it leads to (pass, fail, inconclusive)."""
+"""Each claim's statistic against a value worked out by hand on a tiny table, and the jackknife
+over seeds: its interval, and the verdicts it leads to (pass, fail, inconclusive, unreplicated)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,17 @@ def test_ranks_share_their_mean_rank_and_rho_is_the_correlation_of_ranks():
     assert math.isnan(rank_correlation(np.array([1, 2, 3]), np.array([7, 7, 7])))
 
 
-def test_the_interval_of_a_two_seed_mean_spans_what_resampling_two_seeds_can_give():
-    evidence = Evidence(lambda w: float(w[0] @ np.array([0.0, 1.0])), (2,))
-    # Resampled: both seeds 0 (mean 0, a quarter of the draws), one of each (0.5, half), both 1 (1, a quarter).
-    assert evidence.value() == 0.5
-    assert evidence.interval() == ([0.0, 1.0], 1000)
-    assert evidence.interval() == evidence.interval()  # a fixed generator: verify is deterministic
-    assert Evidence(lambda w: 1.0, (1,)).interval() == (None, 0)  # one seed: nothing to resample
+def test_the_jackknife_t_interval_of_a_mean_is_students_t_interval_worked_by_hand():
+    evidence = Evidence(lambda w: float(w[0] @ np.array([0.0, 1.0, 2.0])), (3,))
+    # Left out in turn: means 1.5, 1, 0.5; variance (2/3)(0.25 + 0 + 0.25) = 1/3, the mean's s^2/n
+    # (s = 1); t(0.975, 2 df) = 4.3027: 1 -+ 4.3027 / sqrt(3).
+    assert evidence.value() == 1.0
+    interval, left_out = evidence.interval()
+    assert interval == pytest.approx([1 - 4.302653 / math.sqrt(3), 1 + 4.302653 / math.sqrt(3)], abs=1e-5) and left_out == 3
+    assert evidence.per_seed() == [0.0, 1.0, 2.0]
+    assert Evidence(lambda w: float(w[0] @ np.array([0.0, 1.0])), (2,)).interval() == (None, 0)  # 2 seeds: unreplicated
+    bounded = Evidence(lambda w: float(w[0] @ np.array([0.9, 1.0, 1.0])), (3,), bounds=(-1.0, 1.0))
+    assert bounded.interval()[0][1] == 1.0  # a rank correlation's interval stops at 1
 
 
 def test_a_verdict_whose_interval_straddles_its_threshold_is_inconclusive_and_verify_exits_3(store):
@@ -45,10 +49,27 @@ def test_a_verdict_whose_interval_straddles_its_threshold_is_inconclusive_and_ve
         for inputs, loss in (("manifold", manifold), ("flat", 1.0)):
             add_trial(store, "nr", "noise_regression", seed, inputs=inputs, tables={"curves": [dict(step=s, loss=loss) for s in (0, 100, 200)]})
     [c6] = verdicts_of(store, "C6").values()
-    assert (c6.value, c6.interval, c6.outcome) == (1.0, [0.0, 1.0], "inconclusive")
+    # Left out in turn: seed 0 or 1 out puts the manifold's mean (1.05) above: values 0, 0, 1.
+    assert (c6.value, c6.interval, c6.outcome, c6.agreeing) == (1.0, [0.0, 1.0], "inconclusive", 2)
     result = CliRunner().invoke(cli, ["verify", str(store)])
     assert result.exit_code == 3, result.output
-    assert "0 of 1 verdicts held; inconclusive: C6 on nr;" in result.output
+    assert "1 inconclusive, 0 unreplicated, 15 no data; inconclusive: C6 on nr;" in result.output
+
+
+def test_two_seeds_are_unreplicated_never_pass_and_show_each_seeds_own_value(store):
+    for seed in (0, 1):
+        for L in (0, 4, 10):
+            add_trial(store, "reg", "manifold_regression", seed, L=L, loss=1.0 / (1 + L) + 0.01 * seed)
+    [c2] = verdicts_of(store, "C2").values()
+    assert (c2.value, c2.interval, c2.outcome, c2.per_seed, c2.agreeing) == (pytest.approx(-1.0), None, "unreplicated", [-1.0, -1.0], 2)
+    result = CliRunner().invoke(cli, ["verify", str(store)])
+    assert result.exit_code == 4, result.output  # none failed or is inconclusive, one unreplicated
+    assert "each seed on its own: -1.000, -1.000" in result.output and "2 seeds, an interval needs 3" in result.output
+
+
+def test_a_store_with_no_evidence_at_all_does_not_exit_0(store):
+    result = CliRunner().invoke(cli, ["verify", str(store)])
+    assert result.exit_code == 5 and "0 pass" in result.output
 
 
 def test_c1_and_c1b_by_hand(store):
@@ -64,7 +85,7 @@ def test_c1_and_c1b_by_hand(store):
     c1 = verdicts[("C1", "amplitudes: equal")]
     # k = 1 reaches 0.5 at step 200, k = 2 at 100, k = 3 never (ranked at 201): ranks 2, 1, 3 against 1, 2, 3.
     assert c1.series == {"1": 200.0, "2": 100.0, "3": 201.0} and c1.never_crossed == [3]
-    assert c1.value == pytest.approx(0.5) and c1.outcome == "fail"
+    assert c1.value == pytest.approx(0.5) and c1.outcome == "unreplicated"  # two seeds: no verdict either way
     # The bound 1, 4, 2 against the mean fit 0.133, 0.367, 0.467: ranks 1, 3, 2 against 1, 2, 3.
     c1b = verdicts[("C1b", "amplitudes: equal")]
     assert c1b.value == pytest.approx(0.5) and c1b.series == {"0": pytest.approx(1.0), "100": pytest.approx(4.0), "200": pytest.approx(2.0)}
@@ -81,7 +102,7 @@ def test_c2b_by_hand_clips_the_seed_mean_and_reads_only_the_upper_half_of_the_fr
     [c2b] = verdicts_of(store, "C2b").values()
     # L = 4: 1.5 clips to 1, so (1 + 0.5) / 2 = 0.75 < L = 10's 0.9; unclipped it would be 1.0 and rho 0.5.
     assert c2b.series == {"0": pytest.approx(0.2), "4": pytest.approx(0.75), "10": pytest.approx(0.9)}
-    assert c2b.value == pytest.approx(1.0) and c2b.outcome == "pass"
+    assert c2b.value == pytest.approx(1.0) and c2b.outcome == "unreplicated"
 
 
 def test_c3_by_hand_measures_accuracy_above_each_cells_baseline(store):
@@ -111,7 +132,7 @@ def test_c4_by_hand_follows_the_authors_mean_of_magnitudes_and_reports_the_other
     [c4] = verdicts_of(store, "C4").values()
     # Authors': below 0.5 at delta 2, 1, never (ranked just after 2): ranks 2, 1, 3 -> rho 0.5, a fail.
     assert c4.series == {"10": 2.0, "20": 1.0, "30": pytest.approx(2.0)} and c4.never_crossed == [30]
-    assert c4.value == pytest.approx(0.5) and c4.outcome == "fail"
+    assert c4.value == pytest.approx(0.5) and c4.outcome == "unreplicated"
     # The other reading: 1, 1, 2 -> ranks 1.5, 1.5, 3 -> rho 0.866.
     assert any("magnitude of the direction-mean spectrum (normalized_magnitude): rho = +0.866" in note for note in c4.notes)
 
@@ -162,7 +183,7 @@ def test_c7_by_hand_compares_each_knn_with_the_net_on_the_same_cells(store):
     # k = 150: the net's rho 1, the k-NN's -0.5 -> 1.5; k = 250: the k-NN is flat, no evidence.
     assert c7a.series == {"150": 1.5} and c7a.value == pytest.approx(1.5)
     assert any("k = 250: the k-NN's accuracy is the same at every L" in note for note in c7a.notes)
-    assert "2 and 1 seeds: no interval (it needs 2 in each)" in " ".join(c7a.notes)  # the k-NN has two seeds, the net one
+    assert "2 and 1 seeds, an interval needs 3 in each" in " ".join(c7a.notes) and c7a.outcome == "unreplicated"  # the k-NN 2 seeds, the net 1
     # Shares above frequency 2: net 1/4, K = 1 2/5, K = 5 2/4 -> 0.25 / 0.4.
     c7b = verdicts[("C7b", None)]
     assert c7b.series == {"K = 1": 0.4, "K = 5": 0.5, "net": 0.25} and c7b.value == pytest.approx(0.625)

@@ -90,7 +90,7 @@ def test_the_label_noise_claims_hold_on_a_store_built_to_show_them_and_fail_on_o
     label_noise(store, **build)
     verdicts = verdicts_of(store, "C8a", "C8b")
     assert {claim: v.outcome for (claim, _), v in verdicts.items()} == expected
-    if not build:  # by hand: the best losses 0.101, 0.301, 0.501 rise with beta; (0.05 * 1) / (0.4 * 1)
+    if not build:  # by hand: the best losses 0.102, 0.302, 0.502 (seeds 0.002 apart) rise with beta; (0.05 * 1) / (0.4 * 1)
         assert verdicts[("C8a", None)].value == pytest.approx(1.0)
-        assert verdicts[("C8a", None)].series == {"0": pytest.approx(0.101), "0.5": pytest.approx(0.301), "1": pytest.approx(0.501)}
+        assert verdicts[("C8a", None)].series == {"0": pytest.approx(0.102), "0.5": pytest.approx(0.302), "1": pytest.approx(0.502)}
         assert verdicts[("C8b", None)].value == pytest.approx(0.125)

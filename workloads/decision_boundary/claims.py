@@ -33,8 +33,8 @@ FIT_ACCURACY = 0.95
 at least this share of its training points right (the 5% C5a lets them disagree on)."""
 
 PAIR_SEEDS = 3
-"""Fewest seeds an interval over pairs needs: with two there is one pair, and resampling the two
-seeds can only repeat it."""
+"""Fewest seeds an interval over pairs needs: with two there is one pair, and leaving a seed out
+leaves none."""
 
 
 def seed_pairs(trials: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
@@ -95,7 +95,7 @@ def check(data: SweepData) -> list[Verdict]:
             matrix = matrices.setdefault(point, np.full((len(seeds), len(seeds)), np.nan))
             matrix[seeds.index(int(a["seed"])), seeds.index(int(b["seed"]))] = value
             series[name] = value
-        evidence = Evidence(lambda w, m=list(matrices.values()): pair_mean(m, w[0]), (len(seeds),), min_seeds=PAIR_SEEDS)
+        evidence = Evidence(lambda w, m=list(matrices.values()): pair_mean(m, w[0]), (len(seeds),), min_seeds=PAIR_SEEDS, bounds=(0.0, 1.0))
         result = judge(claim, data.name, trials, evidence, series, [])
         if claim is C5A:
             premise(result, {row["trial_id"]: (int(row["seed"]), float(accuracy[row["trial_id"]])) for pair in pairs for row in pair})

@@ -94,8 +94,9 @@ def knn_against_net(data: SweepData, trials: pd.DataFrame, knn: pd.DataFrame) ->
         def gap(weights: list[np.ndarray], knn_stack=knn_stack, net_stack=net_stack, Ls=Ls) -> float:
             return mean_defined(line_rhos(net_stack.mean(weights[1]), Ls) - line_rhos(knn_stack.mean(weights[0]), Ls))
 
-        result = judge(C7A, data.name, trials, Evidence(gap, (len(knn_stack.seeds), len(net_stack.seeds))), series, notes)
+        result = judge(C7A, data.name, trials, Evidence(gap, (len(knn_stack.seeds), len(net_stack.seeds)), bounds=(-2.0, 2.0)), series, notes)
         result.group = f"K = {int(neighbors)}"
+        result.reads = [data.name, net_sweep]  # the net's seeds count as much as the k-NN's
         verdicts.append(result)
     return verdicts
 

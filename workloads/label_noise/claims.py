@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workloads.claims import MIN_AXIS_VALUES, Claim, Evidence, Verdict, judge, ok_trials, rank_correlation, seed_stack, too_few, verdict
+from workloads.claims import MIN_AXIS_VALUES, RHO_BOUNDS, Claim, Evidence, Verdict, judge, ok_trials, rank_correlation, seed_stack, too_few, verdict
 from workloads.experiment import SweepData
 
 C8A = Claim(
@@ -42,7 +42,7 @@ def check(data: SweepData) -> list[Verdict]:
     if len(amplitudes) < MIN_AXIS_VALUES:
         c8a = verdict(C8A, data.name, trials, series=lowest, notes=notes + [too_few("noise_amplitude", len(amplitudes))])
     else:
-        c8a = judge(C8A, data.name, trials, Evidence(lambda w: rank_correlation(amplitudes, best(w[0])[0]), seeds), lowest, notes)
+        c8a = judge(C8A, data.name, trials, Evidence(lambda w: rank_correlation(amplitudes, best(w[0])[0]), seeds, bounds=RHO_BOUNDS), lowest, notes)
     if len(frequencies) < 2 or len(amplitudes) < 2:
         return [c8a, verdict(C8B, data.name, trials, notes=["needs at least two noise frequencies and two amplitudes"])]
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from workloads.claims import (
     MIN_AXIS_VALUES,
+    RHO_BOUNDS,
     Claim,
     Evidence,
     Verdict,
@@ -78,7 +79,7 @@ def norms_grow(sweep: str, trials: pd.DataFrame, curves: pd.DataFrame, norms: pd
     steps = log_bound.axes[0]
     shown = sorted({int(i) for i in np.linspace(0, len(steps) - 1, 5)})
     series = {str(int(steps[i])): float(np.exp(log_bound.mean()[i])) for i in shown}
-    evidence = Evidence(lambda w: rank_correlation(log_bound.mean(w[0]), fitted.mean(w[0])), (len(log_bound.seeds),))
+    evidence = Evidence(lambda w: rank_correlation(log_bound.mean(w[0]), fitted.mean(w[0])), (len(log_bound.seeds),), bounds=RHO_BOUNDS)
     fit_mean = fitted.mean()
     notes = [f"mean |F(k)|/A {fit_mean[0]:.3f} at step {int(steps[0])}, {fit_mean[-1]:.3f} at step {int(steps[-1])}"]
     return judge(C1B, sweep, trials, evidence, series, notes)

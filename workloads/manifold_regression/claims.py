@@ -5,7 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workloads.claims import MIN_AXIS_VALUES, Claim, Evidence, Verdict, correlate, judge, ok_trials, rank_correlation, seed_stack, too_few, verdict
+from workloads.claims import (
+    MIN_AXIS_VALUES,
+    RHO_BOUNDS,
+    Claim,
+    Evidence,
+    Verdict,
+    correlate,
+    judge,
+    ok_trials,
+    rank_correlation,
+    seed_stack,
+    too_few,
+    verdict,
+)
 from workloads.experiment import SweepData
 
 C2 = Claim(
@@ -49,4 +62,5 @@ def high_frequencies_sooner(data: SweepData, trials: pd.DataFrame) -> Verdict:
     notes = [f"k = {', '.join(str(int(k)) for k in stack.axes[2])}, over {len(stack.axes[1])} eval steps"]
     if len(Ls) < MIN_AXIS_VALUES:
         return verdict(C2B, data.name, trials, series=series, notes=notes + [too_few("L", len(Ls))])
-    return judge(C2B, data.name, trials, Evidence(lambda w: rank_correlation(Ls, filled(w[0])), (len(stack.seeds),)), series, notes)
+    evidence = Evidence(lambda w: rank_correlation(Ls, filled(w[0])), (len(stack.seeds),), bounds=RHO_BOUNDS)
+    return judge(C2B, data.name, trials, evidence, series, notes)

@@ -36,5 +36,5 @@ def check(data: SweepData) -> list[Verdict]:
 
     mean = stack.mean()
     last = {"manifold": float(mean[-1, manifold]), "flat": float(mean[-1, flat])}
-    evidence = Evidence(lambda w: below(w[0]), (len(stack.seeds),))
+    evidence = Evidence(lambda w: below(w[0]), (len(stack.seeds),), bounds=(0.0, 1.0))
     return [judge(C6, data.name, trials, evidence, last, [f"{len(stack.axes[0])} eval steps compared"])]
