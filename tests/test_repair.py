@@ -171,3 +171,15 @@ def test_a_part_of_another_schema_is_named_not_read_as_rows_of_nulls(launched):
     assert status.exit_code == 1 and str(part) in status.output and "not a part of table 'curves'" in status.output
     verify = run("verify", store)
     assert verify.exit_code == 2 and str(part) in verify.output and len(verify.output.strip().splitlines()) == 1
+
+
+def test_compact_sets_a_damaged_flush_aside_in_one_line_instead_of_a_traceback(tmp_path, launched_once):
+    shutil.copytree(launched_once[0], tmp_path / "store")
+    store = tmp_path / "store"
+    part = curves_part_of_one_flush(store)
+    part.write_bytes(part.read_bytes()[:-30])
+    result = run("compact", store)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert "set flush" in result.output and "aside" in result.output
+    status = run("status", store)
+    assert status.exit_code == 0 and status.output.splitlines()[1].split()[-1] == "1"  # its trial counts as missing: a launch reruns it

@@ -202,3 +202,10 @@ def test_an_axis_written_as_a_range_expands_to_numpys_values(write_sweep, axis, 
 def test_a_malformed_range_names_the_axis(write_sweep, axis):
     with pytest.raises(SpecError, match=r"grid\.delta"):
         load_spec(write_sweep(f"name: r\nexperiment: perturbation\ngrid: {{delta: {axis}}}\n"))
+
+
+def test_an_error_quotes_a_huge_value_in_a_few_words_not_megabytes(write_sweep):
+    huge = "x" * 500_000
+    with pytest.raises(SpecError) as caught:
+        load_spec(write_sweep(f"name: x\nexperiment: manifold_classification\ngrid: {{k: [5, {huge}]}}\n"))
+    assert "grid.k[1]" in str(caught.value) and len(str(caught.value)) < 400
