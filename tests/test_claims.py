@@ -14,8 +14,8 @@ from orchestrator.cli import cli
 from orchestrator.store import open_store
 from tests.conftest import verdicts_of
 from tests.test_verify import add_trial
-from workloads.claims import Evidence, rank_correlation, ranks
-from workloads.decision_boundary.claims import pair_mean
+from workloads.claims import Evidence, at_confidence, rank_correlation, ranks
+from workloads.decision_boundary.claims import C5A, pair_mean
 
 
 @pytest.fixture
@@ -149,6 +149,7 @@ def test_c5_by_hand_averages_the_pairs_and_fails_when_a_net_does_not_fit_its_poi
     # Pairs 0-1: 1/4, 0-2: 2/4, 1-2: 1/4 -> mean 1/3.
     assert c5a.series == {"0-1": 0.25, "0-2": 0.5, "1-2": 0.25} and c5a.value == pytest.approx(1 / 3)
     assert c5a.outcome == "fail" and any("premise failed" in note and "seed 2: 0.900" in note for note in c5a.notes)
+    assert at_confidence(C5A, c5a, 0.99).outcome == "fail"  # judged again (decide's looks): the premise still fails it
     assert verdicts[("C5b", None)].value == pytest.approx(1 / 3) and verdicts[("C5b", None)].interval is not None  # 3 seeds: an interval
     matrix = np.array([[np.nan, 0.25, 0.5], [np.nan, np.nan, 0.25], [np.nan, np.nan, np.nan]])
     assert pair_mean([matrix], np.array([0.5, 0.5, 0.0])) == pytest.approx(0.25)  # seed 2 drawn out: the pair 0-1 alone

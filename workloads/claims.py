@@ -127,6 +127,9 @@ class Verdict:
     never_crossed: list[int] = field(default_factory=list)
     """Frequencies that never crossed 0.5 (C1, C4): ranked as crossing just after the last value."""
     notes: list[str] = field(default_factory=list)
+    premise_failed: str | None = None
+    """Why the claim's premise does not hold on this sweep (C5a: a net that does not fit its
+    points): the verdict is then a fail, whatever its statistic and interval."""
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
     """What the value and interval were computed from (to judge again at another confidence);
     not part of the verdict's data."""
@@ -414,6 +417,8 @@ def at_confidence(claim: Claim, result: Verdict, confidence: float) -> Verdict:
         notes.append(f"{UNREPLICATED_NOTE}: the statistic is undefined with a seed left out, so there is no interval")
     else:
         outcome = claim.outcome(*interval)
+    if result.premise_failed:
+        outcome = "fail"
     agreeing = None
     defined = [v for v in result.per_seed if v is not None]
     if defined:

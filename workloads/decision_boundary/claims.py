@@ -109,6 +109,7 @@ def premise(result: Verdict, fitted: dict[str, tuple[int, float]]) -> None:
     shares = ", ".join(f"seed {seed}: {share:.3f}" for seed, share in sorted(fitted.values()))
     if any(share < FIT_ACCURACY for _, share in fitted.values()):
         result.outcome = "fail"
-        result.notes.append(f"premise failed: not every net fits its training points (>= {FIT_ACCURACY}); training accuracy {shares}")
+        result.premise_failed = f"not every net fits its training points (>= {FIT_ACCURACY}); training accuracy {shares}"
+        result.notes.append(f"premise failed: {result.premise_failed}")
     else:
         result.notes.append(f"premise holds: every net fits >= {FIT_ACCURACY} of its training points ({shares})")
