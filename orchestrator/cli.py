@@ -324,7 +324,7 @@ def status(store: Path, as_json: bool) -> None:
     rows = [
         {
             "sweep": s.sweep, "experiment": s.experiment, "trials": s.expected,
-            **{status.value: s.counts.get(status, 0) for status in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.CRASHED)},
+            **{status.value: s.counts.get(status, 0) for status in TrialStatus.storable()},
             "missing": s.missing,
         }
         for s in statuses

@@ -46,8 +46,8 @@ def run_trial(
 ) -> dict[str, pa.Table]:
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
-    A trial whose loss diverges is a result, not a crash: it comes back as a 'diverged' row with
-    the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
+    A trial whose loss diverges (or whose net collapses: training.collapse) is an outcome, not a
+    crash: it comes back as a 'diverged' (or 'collapsed') row with the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
     `checkpointing` is handed to the workload as is: where its state goes is the caller's business.
     `prepared` is the shared state of `trial.prepared_id` (see run_preparation), for workloads
     that need one. `compile_mode` torch.compiles the net (workloads that train one, see Problem).
@@ -132,8 +132,8 @@ def prepare_unit(
     job = unit[0]
     try:
         return PreparedResult(job.trial_id, run_preparation(job, device, torch_threads, checkpointing))
-    except DivergedError as error:
-        return PreparedResult(job.trial_id, status=TrialStatus.DIVERGED, error=str(error))
+    except DivergedError as error:  # a collapsed theta* too: its trials fail with its reason
+        return PreparedResult(job.trial_id, status=TrialStatus(error.status), error=str(error))
     except Exception as error:  # noqa: BLE001 - a preparation's failure fails its trials, not the batch
         return PreparedResult(job.trial_id, status=TrialStatus.CRASHED, error=one_line_error(error))
 
@@ -155,14 +155,14 @@ def run_preparation(
 
 
 def _tables(trial: TrialSpec, outcome: WorkloadResult | DivergedError, provenance: dict[str, Any]) -> dict[str, pa.Table]:
-    """A trial's outcome as its Arrow tables: one trials row if it diverged; else its trials row, a
+    """A trial's outcome as its Arrow tables: one trials row if it diverged or collapsed; else its trials row, a
     row of its experiment's own table (its config and results) and its rows of the other tables.
 
     The summary's keys that are trials columns (loss, steps, parameters) go to the trials row, the
     rest to the experiment's table, whose declaration must name them.
     """
     if isinstance(outcome, DivergedError):
-        row = trial_row(trial, TrialStatus.DIVERGED, str(outcome), parameters=outcome.parameters, **provenance)
+        row = trial_row(trial, TrialStatus(outcome.status), str(outcome), parameters=outcome.parameters, **provenance)
         return {TRIALS.name: to_arrow(TRIALS, [row])}
     experiment = REGISTRY[trial.experiment]
     generic = {key: value for key, value in outcome.summary.items() if key in TRIALS.column_names}

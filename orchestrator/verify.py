@@ -40,10 +40,11 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
     for name, experiment in REGISTRY.items():
         found = []
         for sweep in sorted(set(ok.loc[ok["experiment"] == name, "sweep"])):
-            failed = sweep_standing(trials, sweep).failed
+            standing = sweep_standing(trials, sweep)
+            left_out = ", ".join(f"{count} {status.value}" for status, count in standing.counts.items() if count and status is not TrialStatus.OK)
             for result in check_sweep(experiment, StoredSweep(store, sweep)):
-                if failed:
-                    result.notes.append(f"{failed} failed trial(s) of the sweep left out")
+                if left_out:
+                    result.notes.append(f"trials of the sweep that did not end ok left out: {left_out}")
                 found.append(result)
         claims = experiment.claims.CLAIMS
         checked = {v.claim_id for v in found}

@@ -94,7 +94,8 @@ TRIALS = Table(
         Column("config_hash", pa.string(), "sha256 (first 16 hex digits) of the resolved trial config"),
         Column("seed", pa.int64(), "seed of the trial's random draws"),
         Column("prepared_id", pa.string(), "the shared prepared state the trial used (Experiment 4: theta*), see prepared/; null if none"),
-        Column("status", pa.string(), "'ok'; 'diverged' (the loss became NaN or inf: rerunning would repeat it); 'crashed' (its worker "
+        Column("status", pa.string(), "'ok'; 'diverged' (the loss became NaN or inf: rerunning would repeat it); 'collapsed' (the net "
+               "fitted its target, then its loss climbed back to half its start: a training failure, judged by no claim); 'crashed' (its worker "
                "died, its code raised, or its rows could not be stored: a relaunch reruns it)"),
         Column("error", pa.string(), "why the trial did not end ok (one line); null when ok"),
         Column("loss", pa.float64(), "final training loss of the trial's net (for Experiment 4, of theta*); null if it trains none"),
@@ -167,6 +168,9 @@ class TrialStatus(enum.StrEnum):
     OK = "ok"
     DIVERGED = "diverged"
     """its loss became NaN or inf: deterministic, so a relaunch does not rerun it (unless asked)"""
+    COLLAPSED = "collapsed"
+    """its net fitted the target and lost the fit again (training.collapse): a training failure, not
+    a result, left out of every claim; deterministic, so not rerun (unless asked)"""
     CRASHED = "crashed"
     """its worker died, it raised, or its rows could not be stored: a relaunch reruns it"""
     NOT_STORED = "not stored"
@@ -174,7 +178,7 @@ class TrialStatus(enum.StrEnum):
     @property
     def finished(self) -> bool:
         """Whether a relaunch leaves the trial alone: it ended ok, or would diverge again."""
-        return self in (TrialStatus.OK, TrialStatus.DIVERGED)
+        return self in (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.COLLAPSED)
 
     @classmethod
     def storable(cls) -> tuple[TrialStatus, ...]:

@@ -74,7 +74,7 @@ def test_a_store_with_no_evidence_at_all_does_not_exit_0(store):
 
 def test_c1_and_c1b_by_hand(store):
     # Seed means of |F(k)|/A at steps 0, 100, 200; the seeds sit 0.05 either side of them.
-    means = {1: [0.1, 0.4, 0.6], 2: [0.2, 0.6, 0.6], 3: [0.1, 0.1, 0.2]}
+    means = {1: [0.1, 0.4, 0.6], 2: [0.2, 0.6, 0.6], 3: [0.1, 0.3, 0.7]}
     for seed, offset in ((0, -0.05), (1, 0.05)):
         spectra = [dict(step=100 * i, k=k, amplitude=1.0, magnitude=m + offset, normalized_magnitude=m + offset)
                    for k, curve in means.items() for i, m in enumerate(curve)]
@@ -83,12 +83,49 @@ def test_c1_and_c1b_by_hand(store):
         add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[1, 2, 3], tables={"spectra": spectra, "layer_norms": norms})
     verdicts = verdicts_of(store, "C1", "C1b")
     c1 = verdicts[("C1", "amplitudes: equal")]
-    # k = 1 reaches 0.5 at step 200, k = 2 at 100, k = 3 never (ranked at 201): ranks 2, 1, 3 against 1, 2, 3.
-    assert c1.series == {"1": 200.0, "2": 100.0, "3": 201.0} and c1.never_crossed == [3]
+    # k = 1 reaches 0.5 at step 200, k = 2 at 100, k = 3 at 200: of the pairs (1, 2), (1, 3), (2, 3),
+    # the first is out of order, the second a tie (a half), the third in order: 1.5 / 3.
+    assert c1.series == {"1": 200.0, "2": 100.0, "3": 200.0} and c1.never_crossed == []
     assert c1.value == pytest.approx(0.5) and c1.outcome == "unreplicated"  # two seeds: no verdict either way
-    # The bound 1, 4, 2 against the mean fit 0.133, 0.367, 0.467: ranks 1, 3, 2 against 1, 2, 3.
+    # The upper half of k is k = 3: its fit 0.1, 0.3, 0.7 against the bound 1, 4, 2: ranks 1, 2, 3 against 1, 3, 2.
     c1b = verdicts[("C1b", "amplitudes: equal")]
     assert c1b.value == pytest.approx(0.5) and c1b.series == {"0": pytest.approx(1.0), "100": pytest.approx(4.0), "200": pytest.approx(2.0)}
+    assert c1b.premise_failed is None and any("k = 3 (the upper half)" in note for note in c1b.notes)
+
+
+def test_c1b_fails_where_the_norms_rise_while_only_low_frequencies_are_fitted(store):
+    """The store that fooled the old C1b: the norms grow with every step, the low frequencies are
+    fitted as they do, the high ones never; over every k the fit rose with time, and rho was 1."""
+    for seed in (0, 1, 2):
+        spectra = [dict(step=s, k=k, amplitude=1.0, magnitude=m, normalized_magnitude=m)
+                   for s in range(0, 1100, 100) for k in (5, 10, 40, 50) for m in [min(1.0, s / (100 * k)) if k <= 10 else 0.01 + 0.001 * seed]]
+        norms = [dict(step=s, layer=0, spectral_norm=1 + s / 100 + 0.01 * seed) for s in range(0, 1100, 100)]
+        add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[5, 10, 40, 50], tables={"spectra": spectra, "layer_norms": norms})
+    c1b = verdicts_of(store, "C1b")[("C1b", "amplitudes: equal")]
+    assert c1b.outcome == "fail" and "the higher frequencies are never fitted" in c1b.premise_failed
+
+
+def test_c1_is_inconclusive_not_a_fail_where_every_k_crossed_at_the_same_eval_step(store):
+    for seed in (0, 1, 2):
+        spectra = [dict(step=s, k=k, amplitude=1.0, magnitude=m, normalized_magnitude=m) for s in (0, 100, 200) for k in (1, 2, 3)
+                   for m in [0.0 if s == 0 else 0.9 + 0.01 * seed]]
+        add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[1, 2, 3], tables={"spectra": spectra})
+    c1 = verdicts_of(store, "C1")[("C1", "amplitudes: equal")]
+    assert c1.outcome == "inconclusive" and c1.unresolved and "every k that crossed did so at step 100" in c1.unresolved
+
+
+def test_c9a_fails_where_the_bins_cross_together_within_a_few_eval_steps(store):
+    """The store that fooled the old C9a (rho +0.9): five bins early, fifteen bunched in the last
+    fifth of the run, in order but with no lag between them."""
+    steps = {b: 40 + 20 * b if b < 5 else 160 + 3 * (b - 5) for b in range(20)}
+    for seed in (0, 1, 2):
+        for noise in ("white", "high_frequency"):
+            spectra = [dict(step=s, bin=b, first_index=b, last_index=b, magnitude=m, target_magnitude=1.0, normalized_magnitude=m)
+                       for b in range(20) for s in range(0, 201, 1) for m in [1.0 if s >= steps[b] else 0.1 + 0.001 * seed]]
+            clean = [dict(step=s, clean_loss=0.2) for s in (0, 100, 200)]
+            add_trial(store, "ks", "kernel_spectrum", seed, target_noise=noise, tables={"kernel_spectra": spectra, "clean_curves": clean})
+    c9a = [v for (claim, _), v in verdicts_of(store, "C9a").items()]
+    assert len(c9a) == 2 and all(v.outcome == "fail" and v.value < 0.75 for v in c9a)
 
 
 def test_c2b_by_hand_clips_the_seed_mean_and_reads_only_the_upper_half_of_the_frequencies(store):
@@ -130,11 +167,12 @@ def test_c4_by_hand_follows_the_authors_mean_of_magnitudes_and_reports_the_other
                          mean_magnitude=authors[k][i], normalized_mean_magnitude=authors[k][i]) for k in authors]
             add_trial(store, "pt", "perturbation", seed, delta=delta, frequencies=[10, 20, 30], tables={"perturbation_spectra": rows})
     [c4] = verdicts_of(store, "C4").values()
-    # Authors': below 0.5 at delta 2, 1, never (ranked just after 2): ranks 2, 1, 3 -> rho 0.5, a fail.
+    # Authors': below 0.5 at delta 2, 1, never: (10, 20) in order (20 falls at a smaller delta), (10, 30) and
+    # (20, 30) not (30 never falls): 1 / 3.
     assert c4.series == {"10": 2.0, "20": 1.0, "30": pytest.approx(2.0)} and c4.never_crossed == [30]
-    assert c4.value == pytest.approx(0.5) and c4.outcome == "unreplicated"
-    # The other reading: 1, 1, 2 -> ranks 1.5, 1.5, 3 -> rho 0.866.
-    assert any("magnitude of the direction-mean spectrum (normalized_magnitude): rho = +0.866" in note for note in c4.notes)
+    assert c4.value == pytest.approx(1 / 3) and c4.outcome == "unreplicated"
+    # The other reading: 1, 1, 2 -> (10, 20) a tie (a half), (10, 30) and (20, 30) out of order: 0.5 / 3.
+    assert any("magnitude of the direction-mean spectrum (normalized_magnitude): share of pairs in order 0.167" in note for note in c4.notes)
 
 
 def test_c5_by_hand_averages_the_pairs_and_fails_when_a_net_does_not_fit_its_points(store):
@@ -188,3 +226,17 @@ def test_c7_by_hand_compares_each_knn_with_the_net_on_the_same_cells(store):
     # Shares above frequency 2: net 1/4, K = 1 2/5, K = 5 2/4 -> 0.25 / 0.4.
     c7b = verdicts[("C7b", None)]
     assert c7b.series == {"K = 1": 0.4, "K = 5": 0.5, "net": 0.25} and c7b.value == pytest.approx(0.625)
+
+
+def test_pair_order_counts_pairs_in_order_ties_half_a_never_crossed_pair_left_out_and_a_lag_by_hand():
+    from workloads.claims import pair_order
+
+    never = np.array([False, False, False, True, True])
+    first = np.array([100.0, 100.0, 300.0, 0.0, 0.0])
+    # Pairs: (0, 1) a tie: 1/2; (0, 2), (1, 2) in order; each crossed one before a never-crossed: 6 in order;
+    # (3, 4) neither crossed: left out. 8.5 of 9.
+    assert pair_order(first, never) == pytest.approx(8.5 / 9)
+    assert pair_order(first, never, later=False) == pytest.approx(0.5 / 9)  # the other way round: only the tie's half
+    # With a 10% lag a tie counts nothing, and 105 after 100 is not late enough: (0, 1) 0, (0, 2) 1, (1, 2) 1.
+    assert pair_order(np.array([100.0, 105.0, 300.0]), np.zeros(3, bool), lag=0.1) == pytest.approx(2 / 3)
+    assert np.isnan(pair_order(np.zeros(2), np.ones(2, bool)))

@@ -88,3 +88,12 @@ def test_figure_10_fits_k_nn_per_k_reads_the_maps_spectra_beside_the_nets_and_ve
     assert verdicts[("C7b", None)].value == pytest.approx(net / min(shares.values()))
     [png, _] = draw_figures(store, sweep)
     assert png.name == "figure10_fig10.png" and png.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_an_untrained_net_fails_c7b_on_its_premise_however_smooth_its_spectrum(tmp_path, write_sweep):
+    """The net at the spectrum point trained for one step: its function is smooth because it
+    learned nothing, and C7b (about what training prefers) must not pass on it."""
+    untrained = KNN.replace("grid: {k: [5, 150, 180], L: [0, 2, 4]}", "grid: {k: [5], L: [2]}").replace("steps: 200", "steps: 1")
+    store, _ = stored_sweep(tmp_path, untrained, write_sweep)
+    [c7b] = [v for (claim, _), v in verdicts_of(store, "C7b").items()]
+    assert c7b.outcome == "fail" and c7b.premise_failed and "not every net fits its training points" in c7b.premise_failed

@@ -50,6 +50,12 @@ Student's t with 1 degree of freedom gives intervals too wide to decide anything
 CONFIDENCE = 0.95
 """The interval's nominal coverage (verify's; `decide` uses more per look, see orchestrator/decide.py)."""
 
+FIT_ACCURACY = 0.95
+"""The share of its training points a net must classify right to count as having fitted them: the
+paper's nets fit the manifold "close to perfectly" (Figure 2), and a net that learned little tells
+nothing about what a trained net prefers (Figure 10e). Claims about trained nets' functions take it
+as their premise."""
+
 RHO_BOUNDS = (-1.0, 1.0)
 """Where a rank correlation lies: its interval is clipped to them."""
 
@@ -130,6 +136,9 @@ class Verdict:
     premise_failed: str | None = None
     """Why the claim's premise does not hold on this sweep (C5a: a net that does not fit its
     points): the verdict is then a fail, whatever its statistic and interval."""
+    unresolved: str | None = None
+    """Why the data cannot answer the claim at their resolution (C1: every k crossed at the first
+    eval step): the verdict is then inconclusive, whatever its statistic."""
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
     """What the value and interval were computed from (to judge again at another confidence);
     not part of the verdict's data."""
@@ -315,7 +324,7 @@ def first_crossing(curves: np.ndarray, axis: np.ndarray, below: bool, after_last
 @dataclass(frozen=True)
 class Crossings:
     """When each frequency's seed-mean reading first crosses HALF_MAGNITUDE along an axis (C1's
-    steps, C4's deltas), and the evidence for rho(k, that value)."""
+    steps, C4's deltas, C9a's steps), and the evidence for their order (pair_order)."""
 
     ks: np.ndarray
     """the frequencies (or bins), ascending"""
@@ -324,6 +333,8 @@ class Crossings:
     never: list[int]
     """the k (or bins) that never crossed"""
     evidence: Evidence
+    unresolved: str | None = None
+    """why no order can be read (every k crossed at the same axis value), or None"""
 
     @property
     def series(self) -> dict[str, float]:
@@ -331,10 +342,47 @@ class Crossings:
         return {str(int(k)): float(v) for k, v in zip(self.ks, self.first)}
 
 
-def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_last: float, over: str = "k") -> Crossings:
+def pair_order(first: np.ndarray, never: np.ndarray, later: bool = True, lag: float = 0.0) -> float:
+    """The share of the pairs of positions i < j (ascending k) whose first crossings are in order:
+    j's later than i's (earlier, if not `later`), and, with `lag`, by more than that fraction of
+    the earlier one. A tie counts half (nothing with a lag). A position that never crossed counts
+    as crossing after every other; a pair where neither crossed says nothing of order and is left
+    out. NaN when no pair is left.
+
+    Unlike Spearman's rho, the threshold means the same at any number of k: 0.9 is "nine pairs of
+    ten in order", whether there are 4 frequencies or 40."""
+    in_order = counted = 0.0
+    for i in range(len(first)):
+        for j in range(i + 1, len(first)):
+            if never[i] and never[j]:
+                continue
+            counted += 1
+            if never[i] or never[j]:
+                in_order += float(never[j] == later)
+            elif first[i] == first[j]:
+                in_order += 0.5 if lag == 0 else 0.0
+            elif later:
+                in_order += float(first[j] > first[i] * (1 + lag) or (lag == 0 and first[j] > first[i]))
+            else:
+                in_order += float(first[j] * (1 + lag) < first[i] or (lag == 0 and first[j] < first[i]))
+    return in_order / counted if counted else float("nan")
+
+
+def unresolved(crossed: np.ndarray, never: np.ndarray, axis: str, what: str) -> str | None:
+    """Why an order cannot be read from the crossings (None if it can): every k that crossed did so
+    at the same `axis` value, so the grid of `axis` values is too coarse to order them."""
+    values = crossed[~never]
+    if len(values) < 2 or len(set(values.tolist())) > 1:
+        return None
+    return (f"unresolved: every {what} that crossed did so at {axis} {values[0]:g}, so the order cannot be read at this resolution "
+            f"(not a reversed order: evaluate earlier, e.g. early_evals)")
+
+
+def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_last: float, over: str = "k", later: bool = True,
+              lag: float = 0.0) -> Crossings:
     """Per value of `over` (a frequency k, or a bin of a spectrum), the first value of `axis` at
     which the seed mean of `reading` reaches 0.5 (or falls below it, if `below`), and the evidence
-    for its rank correlation with `over`."""
+    for their order (pair_order, crossings `later` with `over`, by `lag`)."""
     stack = seed_stack(rows, [axis, over], reading)
     values, ks = stack.axes
 
@@ -342,8 +390,24 @@ def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_la
         return first_crossing(stack.mean(weights), values, below, after_last)
 
     crossed, never = first()
-    evidence = Evidence(lambda w: rank_correlation(ks, first(w[0])[0]), (len(stack.seeds),), bounds=RHO_BOUNDS)
-    return Crossings(ks, crossed, [int(k) for k in ks[never]], evidence)
+    evidence = Evidence(lambda w: pair_order(*first(w[0]), later=later, lag=lag), (len(stack.seeds),), bounds=(0.0, 1.0))
+    return Crossings(ks, crossed, [int(k) for k in ks[never]], evidence, unresolved(crossed, never, axis, over))
+
+
+def fit_premise(result: Verdict, fitted: dict[int, float]) -> Verdict:
+    """A verdict about trained nets' functions, failed on its premise where a net (`fitted`: seed ->
+    its training accuracy) does not fit FIT_ACCURACY of its training points; the accuracies noted."""
+    shares = ", ".join(f"seed {seed}: {share:.3f}" for seed, share in sorted(fitted.items()))
+    if not fitted:
+        result.premise_failed = "no net's training accuracy is stored, so whether the nets fit is unknown"
+    elif any(not share >= FIT_ACCURACY for share in fitted.values()):
+        result.premise_failed = f"not every net fits its training points (>= {FIT_ACCURACY}); training accuracy {shares}"
+    if result.premise_failed:
+        result.outcome = "fail"
+        result.notes.append(f"premise failed: {result.premise_failed}")
+    else:
+        result.notes.append(f"premise holds: every net fits >= {FIT_ACCURACY} of its training points ({shares})")
+    return result
 
 
 def too_few(axis: str, count: int) -> str:
@@ -388,13 +452,19 @@ def verdict(claim: Claim, sweep: str | None, trials: pd.DataFrame, **fields: obj
 
 
 def judge(claim: Claim, sweep: str, trials: pd.DataFrame, evidence: Evidence, series: dict[str, float], notes: list[str],
-          confidence: float = CONFIDENCE) -> Verdict:
+          confidence: float = CONFIDENCE, unresolved: str | None = None) -> Verdict:
     """A verdict with a value and, where the seeds allow, an interval: pass, fail or inconclusive
-    by where the interval lies; unreplicated where there are too few seeds for one."""
+    by where the interval lies; unreplicated where there are too few seeds for one; inconclusive
+    whatever the value where the data cannot resolve the claim (`unresolved`: why)."""
     value = evidence.value()
+    if unresolved:
+        notes = [*notes, unresolved]
     if not np.isfinite(value):
+        if unresolved:
+            return verdict(claim, sweep, trials, series=series, outcome="inconclusive", notes=notes, unresolved=unresolved)
         return verdict(claim, sweep, trials, series=series, outcome="fail", notes=notes + ["the statistic is undefined: its values are all equal"])
-    result = verdict(claim, sweep, trials, value=value, series=series, notes=list(notes), evidence=evidence, per_seed=evidence.per_seed())
+    result = verdict(claim, sweep, trials, value=value, series=series, notes=list(notes), evidence=evidence, per_seed=evidence.per_seed(),
+                     unresolved=unresolved)
     return at_confidence(claim, result, confidence)
 
 
@@ -417,6 +487,8 @@ def at_confidence(claim: Claim, result: Verdict, confidence: float) -> Verdict:
         notes.append(f"{UNREPLICATED_NOTE}: the statistic is undefined with a seed left out, so there is no interval")
     else:
         outcome = claim.outcome(*interval)
+    if result.unresolved:
+        outcome = "inconclusive"
     if result.premise_failed:
         outcome = "fail"
     agreeing = None

@@ -87,7 +87,7 @@ def net_text(config: Mapping[str, Any]) -> str:
     return f"{config['depth']}x{config['width']} {activation} net{encoding}, {config['steps']} full-batch {optimizer} steps, N={config['n_points']}"
 
 
-OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange"}
+OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange", "unreplicated": "tab:purple"}
 
 
 def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> list[Path]:
@@ -124,8 +124,8 @@ def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> li
         ax.set_ylabel(claim)
         ax.set_title(f"{claim}: {rows[0].statistic}", fontsize=8)
         ax.legend(fontsize=6, loc="best")
-    fig.suptitle(f"Verdicts per grid value   [sweep '{sweep}']   green: pass, red: fail, orange: inconclusive; bars: 95% interval over seeds",
-                 fontsize=9)
+    fig.suptitle(f"Verdicts per grid value   [sweep '{sweep}']   green: pass, red: fail, orange: inconclusive, "
+                 "purple: unreplicated (no interval); bars: 95% jackknife-t interval over seeds", fontsize=9)
     return save(fig, out_dir, stem)
 
 

@@ -24,12 +24,45 @@ class DivergedError(RuntimeError):
     """The training loss became NaN or infinite; the trial cannot go on.
 
     `parameters` is the diverged net's trainable parameter count, so its trials row still says
-    which net it was.
+    which net it was. `status` is the trial's status in the store.
     """
+
+    status = "diverged"
 
     def __init__(self, message: str, parameters: int | None = None) -> None:
         super().__init__(message)
         self.parameters = parameters
+
+
+class CollapsedError(DivergedError):
+    """The net fitted its target and then lost the fit (see `collapse`): a training failure, not
+    a result about spectral bias, so the trial is recorded as collapsed and judged by no claim."""
+
+    status = "collapsed"
+
+
+COLLAPSE_FITTED = 0.1
+"""A net has fitted its target once its training loss is at most this share of its loss at step 0
+(nine tenths of the target's variance explained, for a regression). ASSUMED: no source gives one."""
+COLLAPSE_LOST = 0.5
+"""... and has collapsed if its loss later climbs back to at least this share of its loss at step 0:
+more than half of what it had fitted lost again, where a trained net's loss only drifts down (or,
+for a classifier fitting label noise, stays low). ASSUMED, as COLLAPSE_FITTED."""
+
+
+def collapse(rows: list[dict[str, Any]]) -> str | None:
+    """Why a learning curve (eval rows with `step` and `loss`) collapsed, or None: its loss fell to
+    COLLAPSE_FITTED of its start and later climbed back to COLLAPSE_LOST of it."""
+    if not rows or not rows[0]["loss"] > 0:
+        return None
+    start, low, low_step = rows[0]["loss"], math.inf, 0
+    for row in rows:
+        if row["loss"] < low:
+            low, low_step = row["loss"], row["step"]
+        if low <= COLLAPSE_FITTED * start and row["loss"] >= COLLAPSE_LOST * start:
+            return (f"collapsed: the loss fell from {start:.4g} to {low:.4g} by step {low_step} and climbed back to {row['loss']:.4g} "
+                    f"by step {row['step']} (a fit lost, not a result: lower the learning rate)")
+    return None
 
 
 @dataclass(frozen=True)
@@ -106,6 +139,17 @@ class Problem:
     """'adam' or 'sgd' (see optimizer_for)"""
     momentum: float = 0.0
     """SGD's momentum (unused by Adam)"""
+    early_evals: bool = False
+    """also evaluate at steps 1, 2, 4, 8, ... below eval_every_steps (see eval_steps)"""
+
+
+def eval_steps(steps: int, every: int, early: bool = False) -> set[int]:
+    """The steps a loop evaluates at: 0, every `every` steps, the last, and with `early` the
+    powers of two below `every` (1, 2, 4, ...): where a fast learner's order is decided."""
+    at = {*range(0, steps + 1, every), steps}
+    if early:
+        at |= {2**i for i in range(max(every, 1).bit_length()) if 2**i < every}
+    return at
 
 
 def finish(problem: Problem, rows: list[dict[str, Any]], resumed_from_step: int) -> WorkloadResult:
@@ -175,7 +219,7 @@ class _Nets:
 
 def _shape(problem: Problem) -> tuple[Any, ...]:
     params = tuple((name, tuple(p.shape)) for name, p in problem.model.named_parameters())
-    schedule = problem.steps, problem.learning_rate, problem.eval_every_steps, problem.optimizer, problem.momentum
+    schedule = problem.steps, problem.learning_rate, problem.eval_every_steps, problem.optimizer, problem.momentum, problem.early_evals
     return params, tuple(problem.inputs.shape), *schedule
 
 
@@ -183,11 +227,13 @@ def train(
     problems: list[Problem], checkpointing: Checkpointing | None = None, compile_mode: str | None = None
 ) -> list[WorkloadResult | DivergedError]:
     """Train G problems (one, or G of one net shape stacked) full-batch (Adam, or SGD where they ask); return each one's
-    result, or a DivergedError for a net whose loss became NaN or infinite.
+    result, or a DivergedError for a net whose loss became NaN or infinite (a CollapsedError for
+    one that fitted its target and lost it again: `collapse`).
 
     Each step is one forward pass over the full batch (no minibatch noise, as in the paper).
     Evaluation reuses that pass: at step s (after s updates) the output is exactly the function
-    theta_s computes. Steps 0, every `eval_every_steps`, and the last are evaluated; only then are
+    theta_s computes. Steps 0, every `eval_every_steps`, and the last are evaluated (and the early
+    powers of two where a problem asks: eval_steps); only then are
     values read back to the host, so a GPU never waits on a sync between them. The loss of a pack
     is the sum of its nets' losses: each net's gradient is that of its own loss, and Adam is
     elementwise, so each follows the trajectory it would alone, up to the rounding of the batched
@@ -206,10 +252,11 @@ def train(
         nets.load(checkpointing.saved["nets"])
         optimizer.load_state_dict(checkpointing.saved["optimizer"])
         rows, diverged = [list(r) for r in checkpointing.saved["rows"]], dict(checkpointing.saved["diverged"])
+    evals = eval_steps(first.steps, first.eval_every_steps, first.early_evals)
     for step in range(start, first.steps + 1):
         outputs = nets.outputs()
         losses = [p.loss_of_output(outputs[g]) for g, p in enumerate(problems)]
-        if step % first.eval_every_steps == 0 or step == first.steps:
+        if step in evals:
             values = torch.stack([loss.detach() for loss in losses]).tolist()  # one host sync per eval
             for g, value in enumerate(values):
                 if g in diverged:
@@ -232,11 +279,17 @@ def train(
             state = {"step": step + 1, "nets": nets.state(), "optimizer": optimizer.state_dict(), "rows": rows, "diverged": diverged}
             checkpointing.save(copy.deepcopy(state))
     parameters = count_parameters(first.model)  # one shape for the whole pack
-    return [DivergedError(diverged[g], parameters) if g in diverged else finish(p, rows[g], start) for g, p in enumerate(problems)]
+    outcomes: list[WorkloadResult | DivergedError] = []
+    for g, problem in enumerate(problems):
+        lost = None if g in diverged else collapse(rows[g])
+        outcomes.append(DivergedError(diverged[g], parameters) if g in diverged else CollapsedError(lost, parameters) if lost
+                        else finish(problem, rows[g], start))
+    return outcomes
 
 
 def solve(problem: Problem, checkpointing: Checkpointing | None = None, compile_mode: str | None = None) -> WorkloadResult:
-    """Train one problem's net alone (see `train`); raise DivergedError if its loss diverges.
+    """Train one problem's net alone (see `train`); raise DivergedError if its loss diverges
+    (CollapsedError if it collapses).
 
     With `compile_mode` (a torch.compile mode), the net is compiled in place first: the same
     parameters and state_dict keys, so checkpoints work either way.

@@ -8,9 +8,15 @@ import pandas as pd
 from workloads.claims import MIN_AXIS_VALUES, Claim, Evidence, Verdict, crossings, judge, never_note, ok_trials, seed_stack, too_few, verdict
 from workloads.experiment import SweepData
 
+LAG = 0.1
+"""How much later (a fraction of the earlier bin's step) a higher bin must reach 0.5 to count as
+fitted after it: one eval step in ten, at the end of the run, is not "well before"."""
+
 C9A = Claim(
-    "C9a", "kernel_spectrum", "the net fits the kernel's low-index eigenvectors first (ICML, kernel eigenbasis; per target noise)",
-    "rho(bin of n, first step at which the bin's |coefficients| reach 0.5 of the target's)", ">=", 0.8,
+    "C9a", "kernel_spectrum", "the net fits the kernel's low-index eigenvectors well before the high-index ones (ICML, kernel eigenbasis; "
+    "per target noise)",
+    f"share of the pairs of bins of n (n < n') in which n' reaches 0.5 of the target's |coefficients| more than {100 * LAG:.0f}% later "
+    "than n (a pair neither reaches is left out)", ">=", 0.75,
     "first step at 0.5, by bin of n",
     uses=("target_noise",),
 )
@@ -21,8 +27,9 @@ C9B = Claim(
     uses=("target_noise",),
 )
 CLAIMS = (C9A, C9B)
-"""Thresholds: C9a asks the order of Experiment 1's C1 with a little more room (0.8), the bins'
-ends being ragged; C9b's 'lower' is a ratio below 1."""
+"""Thresholds: C9a asks for a lag, not just an order: three pairs of bins in four must be fitted
+more than a tenth apart in time, lower index first (bins that all cross within a few eval steps of
+each other, in whatever order, fail it); C9b's 'lower' is a ratio below 1."""
 
 
 def check(data: SweepData) -> list[Verdict]:
@@ -35,12 +42,12 @@ def check(data: SweepData) -> list[Verdict]:
         if curves.empty:
             continue
         last = float(curves["step"].max())
-        found = crossings(curves, "step", "normalized_magnitude", below=False, after_last=last + 1.0, over="bin")
+        found = crossings(curves, "step", "normalized_magnitude", below=False, after_last=last + 1.0, over="bin", lag=LAG)
         notes = never_note(found.never, "reached 0.5 within", last, "steps", label="bin")
         if len(found.ks) < MIN_AXIS_VALUES:
             result = verdict(C9A, data.name, rows, series=found.series, notes=notes + [too_few("bin", len(found.ks))])
         else:
-            result = judge(C9A, data.name, rows, found.evidence, found.series, notes)
+            result = judge(C9A, data.name, rows, found.evidence, found.series, notes, unresolved=found.unresolved)
             result.never_crossed = found.never
         result.group = f"target_noise: {noise}"
         verdicts.append(result)

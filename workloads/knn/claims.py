@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workloads.claims import Claim, Evidence, Verdict, judge, line_rhos, mean_defined, ok_trials, seed_stack, verdict
+from workloads.claims import Claim, Evidence, Verdict, fit_premise, judge, line_rhos, mean_defined, ok_trials, seed_stack, verdict
 from workloads.experiment import SweepData
 from workloads.manifold_classification.claims import C3B_MIN_K
 
@@ -17,7 +17,7 @@ C7A = Claim(
     uses=("k", "L"),
 )
 C7B = Claim(
-    "C7b", "knn", "the net's radial spectrum decays faster than every k-NN's (Figure 10e)",
+    "C7b", "knn", "the trained net's radial spectrum decays faster than every k-NN's (Figure 10e)",
     "share of zeta in the upper half of the radial frequencies, the net's / the smallest k-NN's", "<=", 1.0,
     "share of zeta in the upper half of the radial frequencies, by classifier",
     uses=("k", "L"),
@@ -25,7 +25,9 @@ C7B = Claim(
 CLAIMS = (C7A, C7B)
 """Thresholds: C7a holds where the net's rank correlation of accuracy with L exceeds the k-NN's by
 half its range or more (a net rising with L at C3b's 0.7 against a k-NN with no trend is 0.7);
-C7b holds where the net keeps less of its spectrum at high frequencies than the smoothest k-NN."""
+C7b holds where the net keeps less of its spectrum at high frequencies than the smoothest k-NN, and
+takes as its premise that the net fits its training points (claims.FIT_ACCURACY): an untrained
+net's function is smooth too, and says nothing of what training prefers."""
 
 NET_EXPERIMENT = "manifold_classification"
 """Where C7a finds the net to compare the k-NN with: Experiment 3's sweeps in the same store."""
@@ -124,4 +126,6 @@ def spectra_decay(data: SweepData, trials: pd.DataFrame) -> Verdict:
     point = shares()
     by_k = sorted(zip(names, point), key=lambda pair: (pair[0] == "net", int(pair[0][4:]) if pair[0] != "net" else 0))  # K = 1, 5, ..., net
     series = {str(name): float(share) for name, share in by_k}
-    return judge(C7B, data.name, trials, Evidence(lambda w: ratio(w[0]), (len(stack.seeds),)), series, [])
+    result = judge(C7B, data.name, trials, Evidence(lambda w: ratio(w[0]), (len(stack.seeds),)), series, [])
+    nets = data.table(data.experiment, "seed").dropna(subset=["net_accuracy"])
+    return fit_premise(result, {int(seed): float(accuracy) for seed, accuracy in zip(nets["seed"], nets["net_accuracy"])})

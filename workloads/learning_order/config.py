@@ -28,3 +28,7 @@ class LearningOrderConfig(TrainedNet):
     function_steps: tuple[Annotated[int, Gt(0)], ...] = (100, 1000, 10_000, 80_000)
     """steps at which the whole learned function is stored (Figure 6), each a multiple of
     eval_every_steps; the last step always is, steps past it are skipped"""
+    early_evals: bool = False
+    """also read the spectrum at steps 1, 2, 4, 8, ... below eval_every_steps: a net that learns
+    every frequency before the first eval step (a sine net, Fourier features) has its order read
+    there instead of tied at the first eval. ASSUMED: off, the paper's grid of eval steps"""

@@ -50,4 +50,5 @@ def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
         evaluate=measure,
         **training_schedule(config),
         tables=("spectra", "layer_norms", "functions"),
+        early_evals=config.early_evals,
     )
