@@ -15,7 +15,8 @@ from conftest import verdicts_of
 from orchestrator.cli import cli
 from orchestrator.results import StoredSweep
 from workloads import REGISTRY
-from workloads.noise_regression.trial import digits, inputs_of, prepare, problem
+from workloads.noise_regression.trial import corruption, digits, inputs_of, nearest_neighbour_distance, noise_stream, prepare, problem
+from workloads.randomness import Stream, generator
 
 CPU = torch.device("cpu")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -37,13 +38,35 @@ def test_the_denoising_autoencoder_learns_the_digits_and_reconstructs_the_runs_i
 
 def test_flat_inputs_fill_the_first_code_dim_coordinates_and_both_inputs_regress_the_same_noise():
     experiment = REGISTRY["noise_regression"]
-    manifold, flat = (experiment.parse({**TINY_5, "inputs": inputs, "code_dim": 5}) for inputs in ("manifold", "flat"))
+    manifold, flat = (experiment.parse({**TINY_5, "inputs": inputs, "code_dim": 5, "flat_spacing": "unit"}) for inputs in ("manifold", "flat"))
     prepared = prepare(manifold, CPU)
     points, _ = inputs_of(flat, prepared)
     assert points.shape == (64, 64) and torch.all(points[:, 5:] == 0)
     assert float(points[:, :5].min()) >= 0 and float(points[:, :5].max()) < 1 and float(points[:, :5].std()) > 0.2
     output = torch.linspace(0, 1, 64)
     assert problem(manifold, CPU, prepared).loss_of_output(output) == problem(flat, CPU, prepared).loss_of_output(output)
+
+
+def test_the_flat_control_is_spaced_as_the_digits_are_so_c6_compares_shapes_not_spacings():
+    experiment = REGISTRY["noise_regression"]
+    quick = {**TINY_5, "autoencoder_steps": 20}
+    manifold = experiment.parse(quick)
+    prepared = prepare(manifold, CPU)
+    digits_points, _ = inputs_of(manifold, prepared)
+    matched, _ = inputs_of(experiment.parse({**quick, "inputs": "flat"}), prepared)
+    unit, _ = inputs_of(experiment.parse({**quick, "inputs": "flat", "flat_spacing": "unit"}), prepared)
+    assert nearest_neighbour_distance(matched) == pytest.approx(nearest_neighbour_distance(digits_points), rel=1e-6)  # float32 points
+    assert torch.allclose(matched / matched.abs().max(), unit / unit.abs().max())  # the same points, scaled
+
+
+def test_the_autoencoders_noise_is_drawn_on_the_cpu_whatever_the_device_so_a_trial_is_the_same_anywhere():
+    config = REGISTRY["noise_regression"].parse(TINY_5)
+    assert noise_stream(config).device.type == "cpu"
+    shape = torch.Size((3, 64))
+    reference = torch.randn(shape, generator=generator(config.seed, Stream.AUTOENCODER_NOISE)) * config.autoencoder_noise
+    assert torch.equal(corruption(config, shape, noise_stream(config), "cpu"), reference)
+    moved = corruption(config, shape, noise_stream(config), "meta")  # another device only receives the CPU's draws
+    assert moved.device.type == "meta" and moved.shape == shape
 
 
 EXPERIMENT_5 = """\

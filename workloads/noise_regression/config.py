@@ -24,6 +24,11 @@ class NoiseRegressionConfig(TrainedNet):
     inputs: Literal["manifold", "flat"] = "manifold"
     """'manifold': the autoencoder's reconstructions of real digit images; 'flat': points uniform
     in the first code_dim coordinates of the 64, zero elsewhere (a flat manifold of that dimension)"""
+    flat_spacing: Literal["matched", "unit"] = "matched"
+    """how far apart the flat points lie: 'matched' scales them so their mean distance to their
+    nearest neighbour equals the same seed's manifold inputs' (uniform in [0, 1]^d they are about
+    a third as far apart as the digits, so 'faster on the manifold' could mean 'faster on points
+    spread out'); 'unit': uniform in [0, 1]^d. ASSUMED: matched (the paper does not say)"""
     code_dim: Annotated[int, Gt(0)] = 8
     """d, the dimension of both manifolds: the autoencoder's code. ASSUMED: 8 (the paper's 64 of
     MNIST's 784 is a twelfth; the digits have 64 pixels)"""

@@ -35,9 +35,9 @@ def prepare(config: NoiseRegressionConfig, device: torch.device, checkpointing: 
     images = digits().to(device)
     encoder, decoder = (part.to(device) for part in autoencoder(config))
     optimizer = adam([*encoder.parameters(), *decoder.parameters()], config.autoencoder_learning_rate)
-    noise = generator(config.seed, Stream.AUTOENCODER_NOISE, device)
+    noise = noise_stream(config)
     for _ in range(config.autoencoder_steps):
-        corrupted = images + config.autoencoder_noise * torch.randn(images.shape, generator=noise, device=device)
+        corrupted = images + corruption(config, images.shape, noise, device)
         loss = ((decoder(encoder(corrupted)) - images) ** 2).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -51,14 +51,35 @@ def prepare(config: NoiseRegressionConfig, device: torch.device, checkpointing: 
     return buffer.getvalue()
 
 
+def noise_stream(config: NoiseRegressionConfig) -> torch.Generator:
+    """The generator of the autoencoder's training noise: on the CPU whatever device trains it, so
+    a trial draws the same noise on a CPU and on a GPU (a CUDA generator draws other numbers)."""
+    return generator(config.seed, Stream.AUTOENCODER_NOISE)
+
+
+def corruption(config: NoiseRegressionConfig, shape: torch.Size, noise: torch.Generator, device: torch.device | str) -> torch.Tensor:
+    """One step's Gaussian noise for the autoencoder's inputs: drawn on the CPU, then moved."""
+    return (config.autoencoder_noise * torch.randn(shape, generator=noise)).to(device)
+
+
+def nearest_neighbour_distance(points: torch.Tensor) -> float:
+    """The mean over points of the distance to the nearest other point."""
+    distances = torch.cdist(points.double(), points.double())
+    distances.fill_diagonal_(float("inf"))
+    return float(distances.min(dim=1).values.mean())
+
+
 def inputs_of(config: NoiseRegressionConfig, prepared: bytes | None) -> tuple[torch.Tensor, float]:
     """The run's inputs, (n_points, 64), and its autoencoder's loss: the reconstructions, or points
-    uniform in the first code_dim coordinates and zero in the others."""
+    uniform in the first code_dim coordinates and zero in the others (scaled, by default, to the
+    reconstructions' nearest-neighbour spacing: config.flat_spacing)."""
     state = torch.load(io.BytesIO(prepared or b""), weights_only=True)
     if config.inputs == "manifold":
         return state["reconstructions"], state["loss"]
     flat = torch.zeros(config.n_points, 64)
     flat[:, : config.code_dim] = torch.rand(config.n_points, config.code_dim, generator=generator(config.seed, Stream.FLAT_INPUTS))
+    if config.flat_spacing == "matched":
+        flat *= nearest_neighbour_distance(state["reconstructions"]) / nearest_neighbour_distance(flat)
     return flat, state["loss"]
 
 
