@@ -47,7 +47,8 @@ def run_trial(
     """Run `trial` and return its rows as Arrow tables, one per store table it writes.
 
     A trial whose loss diverges (or whose net collapses: training.collapse) is an outcome, not a
-    crash: it comes back as a 'diverged' (or 'collapsed') row with the reason, and is not retried. Any other exception propagates (the scheduler may retry it).
+    crash: it comes back as a 'diverged' (or 'collapsed') row with the reason, and is not retried.
+    Any other exception propagates (the scheduler may retry it).
     `checkpointing` is handed to the workload as is: where its state goes is the caller's business.
     `prepared` is the shared state of `trial.prepared_id` (see run_preparation), for workloads
     that need one. `compile_mode` torch.compiles the net (workloads that train one, see Problem).

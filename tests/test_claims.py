@@ -100,7 +100,8 @@ def test_c1b_fails_where_the_norms_rise_while_only_low_frequencies_are_fitted(st
         spectra = [dict(step=s, k=k, amplitude=1.0, magnitude=m, normalized_magnitude=m)
                    for s in range(0, 1100, 100) for k in (5, 10, 40, 50) for m in [min(1.0, s / (100 * k)) if k <= 10 else 0.01 + 0.001 * seed]]
         norms = [dict(step=s, layer=0, spectral_norm=1 + s / 100 + 0.01 * seed) for s in range(0, 1100, 100)]
-        add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[5, 10, 40, 50], tables={"spectra": spectra, "layer_norms": norms})
+        add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[5, 10, 40, 50],
+                  tables={"spectra": spectra, "layer_norms": norms})
     c1b = verdicts_of(store, "C1b")[("C1b", "amplitudes: equal")]
     assert c1b.outcome == "fail" and "the higher frequencies are never fitted" in c1b.premise_failed
 
@@ -240,3 +241,16 @@ def test_pair_order_counts_pairs_in_order_ties_half_a_never_crossed_pair_left_ou
     # With a 10% lag a tie counts nothing, and 105 after 100 is not late enough: (0, 1) 0, (0, 2) 1, (1, 2) 1.
     assert pair_order(np.array([100.0, 105.0, 300.0]), np.zeros(3, bool), lag=0.1) == pytest.approx(2 / 3)
     assert np.isnan(pair_order(np.zeros(2), np.ones(2, bool)))
+
+
+def test_samples_of_the_same_seeds_are_left_out_jointly_a_paired_interval_by_hand():
+    """C7a compares the k-NN's seed s with the net's seed s (the same points and labels): leaving a
+    seed out of both at once makes the interval of a difference of means the paired t interval."""
+    knn, net = np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.0, 2.5])
+    evidence = Evidence(lambda w: float(w[0] @ knn - w[1] @ net), (3, 3), joint=True)
+    differences = knn - net  # 0.5, 1, 0.5: mean 2/3, sd 0.2887, standard error 1/6
+    half = 4.302653 * differences.std(ddof=1) / math.sqrt(3)
+    assert evidence.interval()[0] == pytest.approx([differences.mean() - half, differences.mean() + half], abs=1e-5)
+    apart = Evidence(lambda w: float(w[0] @ knn - w[1] @ net), (3, 3)).interval()[0]
+    assert apart[1] - apart[0] > 2 * (2 * half)  # left out apart, the seeds' shared part counts twice: much wider
+    assert evidence.per_seed() == pytest.approx([0.5, 1.0, 0.5])

@@ -187,6 +187,9 @@ class Evidence:
     """fewest seeds per sample an interval needs"""
     bounds: tuple[float, float] | None = None
     """where the statistic can lie (a rank correlation's [-1, 1]): the interval is clipped to them"""
+    joint: bool = False
+    """the samples are the same seeds (C7a: the k-NN's and the net's seed s share their labels): a
+    seed is left out of every sample at once, not of each in turn"""
 
     def value(self) -> float:
         """The statistic with every seed counted once."""
@@ -198,12 +201,19 @@ class Evidence:
 
         Each sample's seeds are left out one at a time (the others at their equal weights); the
         variances of the samples add, and the degrees of freedom are the smallest sample's less 1.
+        With `joint` samples, seed i is left out of all of them at once.
         """
         if min(self.seeds) < self.min_seeds:
             return None, 0
         value = self.value()
         variance, count = 0.0, 0
-        for j, n in enumerate(self.seeds):
+        if self.joint:
+            n = self.seeds[0]
+            left_out = np.array([self.statistic([_leave_out(n, i)] * len(self.seeds)) for i in range(n)])
+            if not np.isfinite(left_out).all():
+                return None, 0
+            variance, count = (n - 1) / n * float(((left_out - left_out.mean()) ** 2).sum()), n
+        for j, n in enumerate(self.seeds if not self.joint else ()):
             left_out = np.array([self.statistic([_leave_out(m, i) if k == j else _equal(m) for k, m in enumerate(self.seeds)])
                                  for i in range(n)])
             if not np.isfinite(left_out).all():

@@ -96,7 +96,11 @@ def knn_against_net(data: SweepData, trials: pd.DataFrame, knn: pd.DataFrame) ->
         def gap(weights: list[np.ndarray], knn_stack=knn_stack, net_stack=net_stack, Ls=Ls) -> float:
             return mean_defined(line_rhos(net_stack.mean(weights[1]), Ls) - line_rhos(knn_stack.mean(weights[0]), Ls))
 
-        result = judge(C7A, data.name, trials, Evidence(gap, (len(knn_stack.seeds), len(net_stack.seeds)), bounds=(-2.0, 2.0)), series, notes)
+        # The k-NN's seed s and the net's share their points and labels: where both have the same
+        # seeds, a seed is left out of both at once.
+        joint = np.array_equal(knn_stack.seeds, net_stack.seeds)
+        evidence = Evidence(gap, (len(knn_stack.seeds), len(net_stack.seeds)), bounds=(-2.0, 2.0), joint=joint)
+        result = judge(C7A, data.name, trials, evidence, series, notes)
         result.group = f"K = {int(neighbors)}"
         result.reads = [data.name, net_sweep]  # the net's seeds count as much as the k-NN's
         verdicts.append(result)
