@@ -83,3 +83,20 @@ def test_a_figure_2_sweep_over_a_grid_pairs_only_nets_that_differ_in_their_seed(
         assert c5b.axes == {"width": width} and c5b.series == {"0-1": pytest.approx(expected)} and c5b.value == pytest.approx(expected)
     png, *_ = draw_figures(store, sweep)  # then its PDF, and the verdicts per width
     assert png.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_figure_2_trains_until_its_nets_fit_and_reads_them_where_they_stopped(tmp_path, write_sweep):
+    """fit_accuracy ends each net's training at the first eval at which it fits that share of its
+    points (steps is then the most): its last curve row is that eval, and its maps are read there."""
+    until_fit = FIGURE_2.replace("steps: 300", "steps: 3000").replace("box_points: 24}", "box_points: 8, fit_accuracy: 0.9}").replace(
+        "eval_every_steps: 100", "eval_every_steps: 20")
+    store, sweep = stored_sweep(tmp_path, until_fit, write_sweep)
+    curves = StoredSweep(store, sweep).table("curves", "seed")
+    last = curves.sort_values("step").groupby("seed").tail(1).set_index("seed")
+    assert (last["accuracy"] >= 0.9).all() and (last["step"] < 3000).all()  # stopped when fitted, well before the limit
+    assert ((curves.merge(last[["step"]], left_on="seed", right_index=True, suffixes=("", "_last"))
+             .query("step < step_last")["accuracy"]) < 0.9).all()  # and not before
+    maps = StoredSweep(store, sweep).table("decision_maps", "seed")
+    assert maps.groupby("seed").size().to_dict() == {0: 8**2 + 128, 1: 8**2 + 128}
+    accuracy = pd.read_parquet(store / "decision_boundary").set_index("seed")["accuracy"]
+    assert (accuracy >= 0.9).all()

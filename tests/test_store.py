@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
@@ -313,3 +314,20 @@ def test_a_flush_that_fails_part_way_never_stores_a_rerun_trial_twice(tmp_path, 
         assert sorted(pd.read_parquet(store / table)["trial_id"]) == sorted([first.trial_id, second.trial_id])
     curves = pd.read_parquet(store / "curves")
     assert set(curves["trial_id"]) == {first.trial_id, second.trial_id} and not curves.duplicated(["trial_id", "step"]).any()
+
+
+def test_a_part_written_before_a_column_was_declared_reads_with_nulls_there_and_a_foreign_column_is_refused(tmp_path, trial_tables):
+    """An experiment that gains a config field gains a column: parts written before it lack it, and
+    read as nulls there (as pandas reads them). A column the table does not declare means a file of
+    another schema, which is named, not read."""
+    trial, tables = trial_tables
+    store = open_store(tmp_path / "store")
+    write_trial(store, tables, TABLES)
+    [part] = (store / "manifold_classification" / "tiny").glob("*.parquet")
+    table = pq.read_table(part)
+    pq.write_table(table.drop_columns(["width"]), part)  # as if `width` had been declared after this part was written
+    rows = read_table(store, TABLES["manifold_classification"])
+    assert len(rows) == 1 and rows["width"].isna().all() and rows["k"].tolist() == [trial.config["k"]]
+    pq.write_table(table.append_column("unknown", pa.array([1.0])), part)
+    with pytest.raises(StoreError, match="columns not in the table: \\['unknown'\\]"):
+        read_table(store, TABLES["manifold_classification"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,9 +56,13 @@ class SweepData(Protocol):
 
 
 def _arrow_type(hint: Any) -> pa.DataType:
-    """The Arrow type of a config field's type hint (int, float, str, bool, Literal, tuples of those)."""
+    """The Arrow type of a config field's type hint (int, float, str, bool, Literal, tuples of those,
+    or any of them or None: a null in the column)."""
     while typing.get_origin(hint) is typing.Annotated:
         hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        [hint] = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _arrow_type(hint)
     if typing.get_origin(hint) is tuple:
         return pa.list_(_arrow_type(typing.get_args(hint)[0]))
     if typing.get_origin(hint) is Literal:

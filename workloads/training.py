@@ -141,6 +141,9 @@ class Problem:
     """SGD's momentum (unused by Adam)"""
     early_evals: bool = False
     """also evaluate at steps 1, 2, 4, 8, ... below eval_every_steps (see eval_steps)"""
+    done: Callable[[dict[str, Any]], bool] | None = None
+    """given an eval row, whether the net has trained enough (e.g. fits its points): its training
+    ends at that eval, which is its last row; `steps` is then the most it trains"""
 
 
 def eval_steps(steps: int, every: int, early: bool = False) -> set[int]:
@@ -239,6 +242,9 @@ def train(
     elementwise, so each follows the trajectory it would alone, up to the rounding of the batched
     matmuls; a net that diverges stops there and the others train on.
 
+    A net whose Problem.done says it has trained enough takes no more rows (in a pack, the others
+    train on; a lone net's loop ends there).
+
     With `checkpointing`, the state (weights, Adam's moments, rows so far, next step) is saved
     every `checkpointing.every_steps` steps, and training starts from `checkpointing.saved`.
     """
@@ -247,11 +253,13 @@ def train(
     optimizer = optimizer_for(nets.params.values(), first.learning_rate, first.optimizer, first.momentum)
     rows: list[list[dict[str, Any]]] = [[] for _ in problems]
     diverged: dict[int, str] = {}
+    stopped: set[int] = set()  # nets that trained enough (Problem.done): no more rows
     start = resumed_step(checkpointing)
     if checkpointing and checkpointing.saved:
         nets.load(checkpointing.saved["nets"])
         optimizer.load_state_dict(checkpointing.saved["optimizer"])
         rows, diverged = [list(r) for r in checkpointing.saved["rows"]], dict(checkpointing.saved["diverged"])
+        stopped = set(checkpointing.saved.get("stopped", ()))
     evals = eval_steps(first.steps, first.eval_every_steps, first.early_evals)
     for step in range(start, first.steps + 1):
         outputs = nets.outputs()
@@ -259,7 +267,7 @@ def train(
         if step in evals:
             values = torch.stack([loss.detach() for loss in losses]).tolist()  # one host sync per eval
             for g, value in enumerate(values):
-                if g in diverged:
+                if g in diverged or g in stopped:
                     continue
                 if not math.isfinite(value):
                     diverged[g] = f"loss became {value} at step {step}"
@@ -267,7 +275,9 @@ def train(
                 with torch.no_grad():
                     nets.select(g)
                     rows[g].append({"step": step, "loss": value, **problems[g].evaluate(step, outputs[g].detach(), losses[g].detach())})
-            if len(diverged) == len(problems):
+                if problems[g].done is not None and problems[g].done(rows[g][-1]):
+                    stopped.add(g)
+            if len(diverged) + len(stopped) == len(problems):
                 break
         if step == first.steps:
             break
@@ -276,7 +286,8 @@ def train(
         optimizer.step()
         if checkpointing and (step + 1) % checkpointing.every_steps == 0 and step + 1 < first.steps:
             # A snapshot: the state holds references to tensors the next step changes in place.
-            state = {"step": step + 1, "nets": nets.state(), "optimizer": optimizer.state_dict(), "rows": rows, "diverged": diverged}
+            state = {"step": step + 1, "nets": nets.state(), "optimizer": optimizer.state_dict(), "rows": rows, "diverged": diverged,
+                     "stopped": sorted(stopped)}
             checkpointing.save(copy.deepcopy(state))
     parameters = count_parameters(first.model)  # one shape for the whole pack
     outcomes: list[WorkloadResult | DivergedError] = []

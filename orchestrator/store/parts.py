@@ -99,16 +99,20 @@ def part_info(path: Path) -> PartInfo:
 
 
 def check_schema(path: Path, table: Table) -> None:
-    """StoreError unless the part's columns and types are exactly `table`'s: a file of another
-    schema would otherwise be read as rows of nulls."""
+    """StoreError unless the part is one of `table`'s: its columns are the table's, with their
+    types, in the table's order, and `trial_id` among them. A part may lack columns declared since
+    it was written (an experiment's new config field: they read as nulls), never hold others (a
+    file of another schema would otherwise be read as rows of nulls)."""
     schema = part_info(path).schema
+    declared = {field.name: field.type for field in table.schema}
     found = [(field.name, field.type) for field in schema]
-    declared = [(field.name, field.type) for field in table.schema]
-    if found != declared:
-        extra = sorted({n for n, _ in found} - {n for n, _ in declared})
-        missing = sorted({n for n, _ in declared} - {n for n, _ in found})
+    extra = sorted(name for name, _ in found if name not in declared)
+    wrong = sorted(name for name, kind in found if name in declared and declared[name] != kind)
+    order = [name for name in table.column_names if name in dict(found)]
+    if extra or wrong or "trial_id" not in dict(found) or [name for name, _ in found] != order:
         what = "; ".join(filter(None, [f"columns not in the table: {extra[:3]}" if extra else "",
-                                       f"missing columns: {missing[:3]}" if missing else ""])) or "other column types or order"
+                                       f"columns of another type: {wrong[:3]}" if wrong else "",
+                                       "no trial_id column" if "trial_id" not in dict(found) else ""])) or "its columns in another order"
         raise StoreError(f"{path}: not a part of table '{table.name}' of this schema ({what})")
 
 

@@ -15,15 +15,18 @@ from workloads.training import Problem
 
 def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:
     """Experiment 3's training problem at the config's (k, L), its labels drawn from data_seed and
-    its net from seed; its last evaluation also reads the net over the box and on the training
-    points (the decision_maps table)."""
+    its net from seed, trained for `steps` or until it fits fit_accuracy of its points; its last
+    evaluation also reads the net over the box and on the training points (the decision_maps table)."""
     base = classification_problem(config, device, phase_seed=config.data_seed)
     box = box_grid(config.box_half_width, config.box_points).to(device)  # (P^2, 2)
     labels = labels_of(config, config.data_seed).long().tolist()
 
+    def fitted(row: dict) -> bool:
+        return config.fit_accuracy is not None and row["accuracy"] >= config.fit_accuracy
+
     def evaluate(step: int, logits: torch.Tensor, loss: torch.Tensor) -> dict:
         row = base.evaluate(step, logits, loss)
-        if step == config.steps:
+        if step == config.steps or fitted(row):  # the net's last eval: it trains no further
             box_logits = base.model(box).squeeze(-1)  # the trained net, between the training points
             row["decision_maps"] = [
                 {"region": "box", "x": x, "y": y, "logit": v} for (x, y), v in zip(box.cpu().tolist(), box_logits.cpu().tolist())
@@ -33,4 +36,4 @@ def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:
             ]
         return row
 
-    return dataclasses.replace(base, evaluate=evaluate, tables=("decision_maps",))
+    return dataclasses.replace(base, evaluate=evaluate, tables=("decision_maps",), done=fitted)
