@@ -377,7 +377,7 @@ def test_verify_reads_what_real_trials_write(store):
         for seed in SEEDS:
             config = {"amplitudes": amplitudes, "seed": seed, "frequencies": [1, 3, 6], "n_points": 32, "width": 16, "depth": 2,
                       "steps": 60, "learning_rate": 1e-2, "eval_every_steps": 20, "power_iterations": 2, "function_steps": [20]}
-            digest = config_hash("learning_order", config, 2)
+            digest = config_hash("learning_order", config, REGISTRY["learning_order"].version)
             write_trial(store, run_trial(TrialSpec(f"real-{digest}", "real", "learning_order", digest, config)), TABLES)
     verdicts = [v for v in verify_store(store) if v.claim_id == "C1"]
     assert [(v.sweep, v.group, v.trials, v.seeds) for v in verdicts] == [

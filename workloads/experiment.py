@@ -105,11 +105,13 @@ class Experiment:
     `problem(config, device, prepared)` or `run(config, device, prepared)`"""
     figures: tuple[str, ...] = field(default=())
     """the figures of the paper figure.py draws, e.g. ('Figure 4',), for `sbsweep experiments`"""
-    version: int = 2
+    version: int = 3
     """what a trial computes from its config, as a number: raised whenever the code computes other
     numbers from the same config (no field changed, so nothing else would tell). It enters every
     trial id and prepared id, and a stored sweep of another version is refused, never mixed with
-    new trials. Version 2: each purpose draws from its own random stream (workloads/randomness.py)."""
+    new trials. Version 2: each purpose draws from its own random stream (workloads/randomness.py).
+    Version 3: a net that fits its target and loses it is recorded `collapsed`, not ok
+    (training.collapse); Experiment 5's autoencoder noise is drawn on the CPU."""
 
     @property
     def pack_fields(self) -> tuple[str, ...]:

@@ -28,8 +28,10 @@ class KernelSpectrumConfig(BinaryDigitsConfig):
     """how fast the high-frequency noise's coefficients grow with n (the notebook's TARGET_NOISE_BETA)"""
     kernel_width: Annotated[float, Gt(0)] = 1.0
     """sigma of the Gaussian RBF kernel exp(-||x - x'||^2 / (2 sigma^2)), in units of the median
-    distance between two of the images. ASSUMED: 1 (the median heuristic; the notebook's 1.25 is in
-    MNIST's units, whose distances are several times the digits')"""
+    distance between two of the images. ASSUMED: 1 (the median heuristic). The notebook's 1.25 is
+    in MNIST's pixel units; on the digits (median distance 2.58) it would be 0.49 median distances,
+    a narrower kernel than ours, and what width it is relative to MNIST's distances is not known
+    offline: sweeps/kernel_spectrum.yaml judges C9a and C9b at 0.125, 0.5 and 1"""
     spectrum_bins: Annotated[int, Gt(0)] = 20
     """how many bins of consecutive eigenvector indices n the spectrum is read in. ASSUMED: 20
     (about 18 indices a bin; the notebook bins its 2000 in 100 bins of 20)"""
