@@ -365,22 +365,33 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     """Check the paper's claims on a store: statistic, value, 95% interval over seeds, verdict.
 
     \b
-    C1  Exp. 1: the step at which k reaches half its amplitude rises with k    rho >= 0.9
-    C1b Exp. 1: the layers' spectral norms grow as the spectrum is fitted      rho >= 0.8
+    C1  Exp. 1: pairs of k learned lower first (at half amplitude)      share of pairs >= 0.9
+    C1b Exp. 1: the spectral norms grow as the upper half of k is fitted       rho >= 0.8
     C2  Exp. 2: the final MSE falls as L grows                                 rho <= -0.8
     C2b Exp. 2: high frequencies are learned sooner on larger L                rho >= 0.8
     C3a Exp. 3: accuracy above the majority baseline falls with k         mean rho <= -0.7
     C3b Exp. 3: accuracy above the majority baseline rises with L, k>=150 mean rho >= 0.7
-    C4  Exp. 4: the delta that halves k's mean magnitude falls with k          rho <= -0.8
-    C5a Fig. 2: two seeds' nets, both fitting >= 0.95, differ on few points fraction <= 0.05
+    C4  Exp. 4: pairs of k whose higher one halves at a smaller delta   share of pairs >= 0.8
+    C5a Fig. 2: two seeds' nets, each fitting >= 0.95, differ on few points fraction <= 0.05
     C5b Fig. 2: ... and on much of the box around them                  fraction >= 0.1
-    C6  Exp. 5: noise is fitted faster on digits than on a flat subspace   fraction >= 0.9
+    C6  Exp. 5: noise is fitted faster on digits than on flat points       fraction >= 0.9
     C7a Fig. 10: the net's rho(L, accuracy) exceeds each k-NN's        mean gap >= 0.5
-    C7b Fig. 10: the net's radial spectrum decays faster than k-NN's         ratio <= 1
+    C7b Fig. 10: a net fitting >= 0.95 keeps less high frequency than k-NN   ratio <= 1
     C8a ICML digits: low-frequency label noise raises the best val. loss       rho >= 0.8
     C8b ICML digits: high-frequency noise hardly does (rise, vs C8a's)       ratio <= 0.5
-    C9a ICML digits: the kernel's low-index eigenvectors are fitted first      rho >= 0.8
+    C9a ICML digits: pairs of bins fitted lower first, 10% apart       share of pairs >= 0.75
     C9b ICML digits: best clean loss, high-index noise / white noise          ratio <= 1
+
+    What a threshold allows: a share of pairs is the same whatever the number of values (C1's
+    0.9 lets one pair in ten be out of order; a k never learned counts as learned after every
+    other, and pairs neither crosses are left out). Spearman's rho is not: over C2's four L,
+    -0.8 allows exactly one swap of neighbours; over C1b's hundred-odd eval steps, 0.8 allows
+    much reordering but not a bound that stays flat while the upper frequencies fill in. C1b,
+    C5a, C5b and C7b are about trained nets and fail on their premise where the nets do not
+    fit (C1b: the upper half of k never reaches 0.5; the others: a net below 0.95 of its
+    training points right). A trial that collapsed (its loss fell to a tenth of its start and
+    climbed back to half) is left out of every claim and counted in the notes. An order the
+    eval steps cannot resolve (every k crossed at the same step) is inconclusive, not a fail.
 
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,
     averaging seeds first, with one verdict per value of every grid axis the claim does not
