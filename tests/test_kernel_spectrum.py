@@ -81,3 +81,12 @@ def test_the_kernel_claims_by_hand(tmp_path):
     white = verdicts[("C9a", "target_noise: white")]
     assert white.series == {"0": 100.0, "1": 200.0, "2": 300.0, "3": 400.0, "4": 500.0} and white.value == pytest.approx(1.0)
     assert verdicts[("C9b", None)].value == pytest.approx(0.2 / 0.3) and verdicts[("C9b", None)].outcome == "pass"
+
+
+def test_a_sweep_over_kernel_widths_draws_a_figure_per_width_never_a_mean_over_kernels(tmp_path, write_sweep):
+    widths = TOY.replace("grid: {target_noise: [white, high_frequency]}", "grid: {target_noise: [white], kernel_width: [0.5, 1.0]}")
+    store, sweep = stored_sweep(tmp_path, widths, write_sweep)
+    pngs = sorted(p.name for p in draw_figures(store, sweep) if p.suffix == ".png" and p.name.startswith("kernel"))
+    assert pngs == ["kernel_spectrum_toy_kernel_width0.5.png", "kernel_spectrum_toy_kernel_width1.png"]
+    verdicts = verdicts_of(store, "C9a")
+    assert sorted(group for _, group in verdicts) == ["kernel_width: 0.5; target_noise: white", "kernel_width: 1; target_noise: white"]

@@ -54,6 +54,9 @@ class SweepData(Protocol):
         """The store's sweeps of `experiment`, for a claim that compares with another experiment
         on the same data (C7a: the k-NN against Experiment 3's net)."""
 
+    def subset(self, trial_ids: pd.Series | list[str]) -> SweepData:
+        """The same sweep with only the trials `trial_ids` (a figure per value of an axis)."""
+
 
 def _arrow_type(hint: Any) -> pa.DataType:
     """The Arrow type of a config field's type hint (int, float, str, bool, Literal, tuples of those,

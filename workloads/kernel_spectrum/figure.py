@@ -15,7 +15,20 @@ TITLES = {"white": "white noise U(-1, 1)", "high_frequency": "noise of high inde
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
     """Per target noise: the net's |coefficients| per bin of n over the steps, as a share of the
-    target's (mean over seeds, clipped to [0, 1]), above the training and clean losses."""
+    target's (mean over seeds, clipped to [0, 1]), above the training and clean losses; a figure
+    per kernel width where the sweep has several (never a mean over kernels)."""
+    widths = sorted(set(ok_trials(data.trials)["kernel_width"]))
+    if len(widths) <= 1:
+        return draw_one(data, out_dir, f"kernel_spectrum_{data.name}")
+    paths = []
+    for width in widths:
+        one = data.subset(data.trials.loc[data.trials["kernel_width"] == width, "trial_id"])
+        paths += draw_one(one, out_dir, f"kernel_spectrum_{data.name}_width{width:g}")
+    return paths
+
+
+def draw_one(data: SweepData, out_dir: Path, stem: str) -> list[Path]:
+    """The figure of trials that share one kernel width (see draw)."""
     spectra = data.table("kernel_spectra", "target_noise")
     curves = data.table("curves", "target_noise")
     clean = data.table("clean_curves", "target_noise")
@@ -51,4 +64,4 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         f"{seeds} seed(s)   [sweep '{data.name}']\n{net_text(config)}, kernel width {config['kernel_width']:g} median distances",
         fontsize=9,
     )
-    return save(fig, out_dir, f"kernel_spectrum_{data.name}")
+    return save(fig, out_dir, stem)
