@@ -107,7 +107,7 @@ def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equa
 
     status = CliRunner().invoke(cli, ["status", str(store)])
     assert status.exit_code == 0
-    assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", "0", str(6 - cut_at)]
+    assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", "0", "0", str(6 - cut_at)]
 
     again = relaunch(sweep, store)
     assert again.returncode == 0, again.stderr
@@ -258,7 +258,7 @@ def test_status_counts_what_it_can_read_beside_an_unreadable_trials_part_and_nam
     result = CliRunner().invoke(cli, ["status", str(store)])
     assert result.exit_code == 1
     [row] = [line.split() for line in result.output.splitlines() if line.split()[:1] == [spec.name]]
-    assert row[:6] == [spec.name, "manifold_classification", "4", "1", "0", "0"] and row[6] == "3"  # 1 ok read, 3 missing
+    assert row[:7] == [spec.name, "manifold_classification", "4", "1", "0", "0", "0"] and row[7] == "3"  # 1 ok read, 3 missing
     assert f"damaged flush {part}: {part}: unreadable part file" in result.output and "counted without the damaged flushes" in result.output
 
 
