@@ -2,12 +2,19 @@
 
     python benchmarks/packing.py                                  # CPU, 4 nets 6x64 (goal >= 1.3x)
     python benchmarks/packing.py --device cuda --width 256 --pack 32   # GPU, 6x256 (goal >= 20x)
+    python benchmarks/packing.py --ops-only                        # operations per step, packs of 1, 4, 32
 
 Both sides run the same Experiment 3 configs (k varies, L = 4, N = 1000), evals included, in
 this process with one torch thread on a CPU. Prints the throughput ratio measured in this run
 and how far the packed results are from the unpacked ones.
 Both sides use the same fused Adam and in-place ReLU (every sbsweep net does), so the ratio is
 what batching the nets gains, nothing else.
+
+First it counts, with torch's profiler, the operations one training step runs for packs of 1, 4
+and 32 nets (aten calls, and on a GPU the kernels launched): on a device whose steps are bound
+by launching kernels, packing gains only if that count does not grow with the pack. Two runs
+that differ only in their number of steps (the same evals) give the count per step, and the
+count per eval is read the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +24,37 @@ import dataclasses
 import time
 
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 from workloads import REGISTRY
 from workloads.manifold_classification.config import ManifoldClassificationConfig
 from workloads.manifold_classification.trial import problem
 from workloads.training import solve_packed
+
+
+def operations(configs: list[ManifoldClassificationConfig], device: torch.device) -> tuple[int, int]:
+    """(aten calls, kernels launched) of training `configs` as one pack, as torch's profiler counts them."""
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as recorded:
+        solve_packed([problem(config, device) for config in configs])
+    events = recorded.events()
+    aten = sum(1 for event in events if event.name.startswith("aten::"))
+    launches = sum(1 for event in events if event.name in ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC"))
+    return aten, launches
+
+
+def per_step_and_eval(pack: int, width: int, depth: int, n_points: int, device: torch.device) -> dict[str, float]:
+    """Operations per training step and per eval of a pack of `pack` nets: from runs of 20 and 40
+    steps with the same two evals, then of 40 steps with 2 and 5 evals."""
+    def count(steps: int, every: int) -> tuple[int, int]:
+        configs = [ManifoldClassificationConfig(k=10 + 10 * i, L=4, seed=i, width=width, depth=depth, n_points=n_points,
+                                                steps=steps, eval_every_steps=every) for i in range(pack)]
+        return operations(configs, device)
+
+    count(20, 20)  # warm-up: the first run of a process does one-off work
+    (a20, k20), (a40, k40), (a40e, k40e) = count(20, 20), count(40, 40), count(40, 10)
+    return {"aten_per_step": (a40 - a20) / 20, "kernels_per_step": (k40 - k20) / 20,
+            "aten_per_eval": (a40e - a40) / 3, "kernels_per_eval": (k40e - k40) / 3}
 
 
 def main() -> None:
@@ -34,9 +67,18 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch threads on a CPU")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each side; the fastest of each counts")
+    parser.add_argument("--ops-only", action="store_true", help="count the operations per step and stop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    counts = {pack: per_step_and_eval(pack, args.width, args.depth, args.n_points, device) for pack in (1, 4, 32)}
+    print(f"operations per training step and per eval, {args.depth}x{args.width}, N={args.n_points}, on {device} (torch profiler):")
+    print(f"{'pack':>6} {'aten/step':>10} {'kernels/step':>13} {'aten/eval':>10} {'kernels/eval':>13}")
+    for pack, c in counts.items():
+        print(f"{pack:>6} {c['aten_per_step']:>10.0f} {c['kernels_per_step']:>13.0f} {c['aten_per_eval']:>10.0f} {c['kernels_per_eval']:>13.0f}")
+    print(f"aten calls per step, pack 32 / pack 1: {counts[32]['aten_per_step'] / counts[1]['aten_per_step']:.2f}x")
+    if args.ops_only:
+        return
     configs = [
         ManifoldClassificationConfig(
             k=10 + 10 * i, L=4, seed=i, width=args.width, depth=args.depth, n_points=args.n_points, steps=args.steps, eval_every_steps=100

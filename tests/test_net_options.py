@@ -60,7 +60,7 @@ def test_sgd_steps_are_plain_sgd_steps_with_momentum():
     loss_of = lambda output: ((output - target) ** 2).mean()  # noqa: E731
     net = build_mlp(1, 4, 2, 0)
     start = [p.detach().clone() for p in net.parameters()]
-    problem = Problem(net, inputs, loss_of, lambda *a: {}, steps=2, learning_rate=0.1, eval_every_steps=1, optimizer="sgd", momentum=0.9)
+    problem = Problem(net, inputs, target, steps=2, learning_rate=0.1, eval_every_steps=1, optimizer="sgd", momentum=0.9)
     solve(problem)
     # By hand: v1 = g(p0), p1 = p0 - 0.1 v1; v2 = 0.9 v1 + g(p1), p2 = p1 - 0.1 v2.
     replica = build_mlp(1, 4, 2, 0)

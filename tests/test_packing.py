@@ -70,8 +70,7 @@ def _toy_problem(seed: int, target_value: float) -> Problem:
     inputs = torch.linspace(0, 1, 32)[:, None]
     target = torch.full((32,), target_value)
     return Problem(
-        model=build_mlp(1, 8, 2, seed), inputs=inputs, loss_of_output=lambda output: ((output - target) ** 2).mean(),
-        evaluate=lambda step, output, loss: {}, steps=60, learning_rate=1e-2, eval_every_steps=20,
+        model=build_mlp(1, 8, 2, seed), inputs=inputs, target=target, steps=60, learning_rate=1e-2, eval_every_steps=20,
     )
 
 

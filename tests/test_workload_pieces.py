@@ -14,7 +14,7 @@ from workloads import REGISTRY
 from workloads.nets import build_mlp
 from workloads.signals import draw_phases, gamma, latent_grid, sinusoid_sum
 from workloads.spectrum import normalized_magnitude, single_sided_magnitude
-from workloads.training import DivergedError, Problem, solve
+from workloads.training import DivergedError, Problem, Reading, solve
 
 
 @pytest.mark.parametrize(
@@ -104,8 +104,8 @@ def test_full_batch_training_lowers_the_loss_and_evaluates_on_schedule():
     target = torch.sin(2 * math.pi * z)
     net = build_mlp(in_features=1, width=16, depth=2, seed=0)
     rows = solve(Problem(
-        net, z[:, None], lambda out: ((out - target) ** 2).mean(), steps=25, learning_rate=1e-2,
-        eval_every_steps=10, evaluate=lambda step, out, loss: {"mean_output": float(out.mean())},
+        net, z[:, None], target, steps=25, learning_rate=1e-2,
+        eval_every_steps=10, evaluate=lambda step, out, net: Reading({"mean_output": out.mean()}),
     )).tables["curves"]
     assert [r["step"] for r in rows] == [0, 10, 20, 25]
     assert rows[-1]["loss"] < rows[0]["loss"]
@@ -115,7 +115,7 @@ def test_full_batch_training_lowers_the_loss_and_evaluates_on_schedule():
 def test_a_loss_that_becomes_nan_stops_training_with_the_reason():
     net = build_mlp(in_features=1, width=4, depth=1, seed=0)
     with pytest.raises(DivergedError, match="nan at step 0"):
-        solve(Problem(net, torch.zeros(8, 1), lambda out: out.sum() * float("nan"), lambda *a: {}, steps=10, learning_rate=1e-3, eval_every_steps=5))
+        solve(Problem(net, torch.zeros(8, 1), torch.full((8,), float("nan")), steps=10, learning_rate=1e-3, eval_every_steps=5))
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

@@ -105,25 +105,40 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def spectral_norm(weight: torch.Tensor, iterations: int = 10, seed: int = 0) -> float:
-    """The largest singular value of `weight` by power iteration (`iterations` rounds).
+def spectral_norms(weights: list[torch.Tensor], iterations: int = 10, seed: int = 0) -> torch.Tensor:
+    """The largest singular value of each weight matrix by power iteration (`iterations` rounds),
+    as a float64 tensor on the weights' device, (layers,): no host read, so a training loop reads
+    it back with the rest of an eval (training.Reading).
 
-    The start vector comes from `seed` alone, so the estimate is reproducible; 10 rounds (the
+    Each start vector comes from `seed` alone, so the estimate is reproducible; 10 rounds (the
     paper's) is an estimate from below that tightens with more rounds.
     """
-    matrix = weight.detach().double()
-    generator = torch.Generator().manual_seed(seed)
-    vector = torch.randn(matrix.shape[1], generator=generator, dtype=torch.float64).to(matrix.device)
-    vector = vector / vector.norm()
-    for _ in range(iterations):
-        vector = matrix.T @ (matrix @ vector)
+    norms = []
+    for weight in weights:
+        matrix = weight.detach().double()
+        generator = torch.Generator().manual_seed(seed)
+        vector = torch.randn(matrix.shape[1], generator=generator, dtype=torch.float64).to(matrix.device)
         vector = vector / vector.norm()
-    return float((matrix @ vector).norm())
+        for _ in range(iterations):
+            vector = matrix.T @ (matrix @ vector)
+            vector = vector / vector.norm()
+        norms.append((matrix @ vector).norm())
+    return torch.stack(norms)
+
+
+def spectral_norm(weight: torch.Tensor, iterations: int = 10, seed: int = 0) -> float:
+    """The largest singular value of one weight matrix (see spectral_norms), as a float."""
+    return float(spectral_norms([weight], iterations, seed)[0])
+
+
+def linear_weights(model: nn.Module) -> list[torch.Tensor]:
+    """Every Linear layer's weight matrix, input layer first."""
+    return [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
 
 
 def layer_spectral_norms(model: nn.Module, iterations: int = 10) -> list[float]:
     """The spectral norm of every Linear layer's weight matrix, input layer first."""
-    return [spectral_norm(m.weight, iterations) for m in model.modules() if isinstance(m, nn.Linear)]
+    return spectral_norms(linear_weights(model), iterations).tolist()
 
 
 def stacked_forward(model: nn.Module) -> Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]:

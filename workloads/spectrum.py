@@ -26,15 +26,17 @@ def normalized_magnitude(values: torch.Tensor, frequencies: torch.Tensor, amplit
     return magnitude[..., frequencies.long()] / amplitudes.to(magnitude.dtype)
 
 
-def spectrum_rows(step: int, values: torch.Tensor, frequencies: torch.Tensor, amplitudes: torch.Tensor) -> list[dict[str, float | int]]:
-    """One spectra-table row per target frequency: k, A, |F(k)| and |F(k)|/A of `values` (N,).
+def magnitude_at(values: torch.Tensor, frequencies: list[int]) -> torch.Tensor:
+    """|F(k)| of `values` (..., N) at each of `frequencies`: (..., n_freq), on the values' device."""
+    return single_sided_magnitude(values)[..., frequencies]
 
-    One host read per call (not per frequency), so measuring costs one sync per eval step.
-    """
-    magnitude = single_sided_magnitude(values)[frequencies.long()].cpu().tolist()
+
+def spectrum_rows(step: int, magnitudes: list[float], frequencies: list[int], amplitudes: list[float]) -> list[dict[str, float | int]]:
+    """One spectra-table row per target frequency: k, A, |F(k)| and |F(k)|/A, from the host values
+    of magnitude_at (read back with the rest of an eval's readings: training.Reading)."""
     return [
         {"step": step, "k": int(k), "amplitude": float(a), "magnitude": m, "normalized_magnitude": m / float(a)}
-        for k, a, m in zip(frequencies.tolist(), amplitudes.tolist(), magnitude)
+        for k, a, m in zip(frequencies, amplitudes, magnitudes)
     ]
 
 

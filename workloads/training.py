@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -15,9 +16,48 @@ from torch.func import stack_module_state
 
 from workloads.nets import count_parameters, stacked_forward
 
-# What an experiment computes from the net's output on the whole training set at an eval step:
+LossKind = Literal["mse", "bce"]
+"""A net's training loss against its target: mean squared error, or binary cross-entropy on logits."""
+
+
+def net_losses(kind: LossKind, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each net's loss over its points: outputs and targets (G, N) -> (G,). The same few operations
+    for one net or a pack of any size, so a pack's training step costs no more launches than one net's."""
+    if kind == "bce":
+        return nn.functional.binary_cross_entropy_with_logits(outputs, targets, reduction="none").mean(dim=-1)
+    return ((outputs - targets) ** 2).mean(dim=-1)
+
+
+@dataclass(frozen=True)
+class NetView:
+    """One net of a training loop at its current weights, for an evaluation that reads more than its
+    outputs on the training points (the net over a box, on held-out images, its weight matrices).
+    In a pack these are views into the stacked weights: nothing is copied."""
+
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    """the net's function on other inputs: (M, d) -> (M,)"""
+    weights: Callable[[], list[torch.Tensor]]
+    """the Linear layers' weight matrices, input layer first"""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an evaluation reads off one net, in two halves: device tensors, read back to the host
+    together with every other net's of the pack in one transfer, and then `rows`, which makes the
+    eval's scalars and table rows of their host values (floats; nested lists for tensors with dims)."""
+
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    rows: Callable[[dict[str, Any]], dict[str, Any]] = dict
+
+
+def no_reading(step: int, output: torch.Tensor, net: NetView) -> Reading:
+    """An evaluation that reads nothing beyond the loss."""
+    return Reading()
+
+
+# What an experiment reads at an eval step from the net's output on its whole training set (N,):
 # scalars for the learning curve, and optionally lists of rows for other tables (see Problem.tables).
-Evaluate = Callable[[int, torch.Tensor, torch.Tensor], dict[str, Any]]
+Evaluate = Callable[[int, torch.Tensor, NetView], Reading]
 
 
 class DivergedError(RuntimeError):
@@ -92,6 +132,9 @@ class WorkloadResult:
     tables: dict[str, list[dict[str, float | int]]] = field(default_factory=dict)
     resumed_from_step: int = 0
     """the step training resumed from (0: trained from scratch)"""
+    compile_s: float | None = None
+    """seconds the first training step took where the step was compiled (torch.compile traces and
+    builds its kernels then): the compilation's cost, apart from training; None when run eagerly"""
 
 
 def resumed_step(checkpointing: Checkpointing | None) -> int:
@@ -126,11 +169,15 @@ class Problem:
     model: nn.Module
     inputs: torch.Tensor
     """(N, d): the whole training set, one full batch"""
-    loss_of_output: Callable[[torch.Tensor], torch.Tensor]
-    evaluate: Evaluate
+    target: torch.Tensor
+    """(N,): what the net is trained to output (regression values, or 0/1 labels for 'bce')"""
+    evaluate: Evaluate = no_reading
+    """what the loop reads at each eval step beyond the loss (see Reading)"""
+    _: KW_ONLY
     steps: int
     learning_rate: float
     eval_every_steps: int
+    loss: LossKind = "mse"
     tables: tuple[str, ...] = ()
     """tables whose rows `evaluate` returns under their name (e.g. 'spectra'); its scalars are the curve"""
     summarize: Callable[[list[dict[str, Any]]], dict[str, Any]] = lambda rows: {}
@@ -144,6 +191,13 @@ class Problem:
     done: Callable[[dict[str, Any]], bool] | None = None
     """given an eval row, whether the net has trained enough (e.g. fits its points): its training
     ends at that eval, which is its last row; `steps` is then the most it trains"""
+    last: Evaluate | None = None
+    """a further reading at the net's last eval only (where `done` stopped it, or at `steps`),
+    merged into that row: for what costs too much to read at every eval (Figure 2's box)"""
+
+    def loss_of_output(self, output: torch.Tensor) -> torch.Tensor:
+        """The training loss of one output on the training points, (N,) -> a scalar."""
+        return net_losses(self.loss, output[None], self.target[None])[0]
 
 
 def eval_steps(steps: int, every: int, early: bool = False) -> set[int]:
@@ -155,9 +209,9 @@ def eval_steps(steps: int, every: int, early: bool = False) -> set[int]:
     return at
 
 
-def finish(problem: Problem, rows: list[dict[str, Any]], resumed_from_step: int) -> WorkloadResult:
+def finish(problem: Problem, rows: list[dict[str, Any]], resumed_from_step: int, compile_s: float | None = None) -> WorkloadResult:
     """A trained problem's result: its curve and nested tables, final loss, steps, parameters and
-    the experiment's own results."""
+    the experiment's own results (and, compiled, its share of the compilation's seconds)."""
     tables: dict[str, list[dict[str, Any]]] = {table: [] for table in problem.tables}
     curve = []
     for row in rows:
@@ -165,7 +219,7 @@ def finish(problem: Problem, rows: list[dict[str, Any]], resumed_from_step: int)
             tables[table].extend(row.get(table, []))
         curve.append({key: value for key, value in row.items() if key not in problem.tables})
     summary = {"loss": rows[-1]["loss"], "parameters": count_parameters(problem.model), **problem.summarize(rows)}
-    return WorkloadResult(summary=summary, tables={"curves": curve, **tables}, resumed_from_step=resumed_from_step)
+    return WorkloadResult(summary=summary, tables={"curves": curve, **tables}, resumed_from_step=resumed_from_step, compile_s=compile_s)
 
 
 class _Nets:
@@ -176,35 +230,38 @@ class _Nets:
     not depend on the loop serving packs too.
     """
 
-    def __init__(self, problems: list[Problem], compile_mode: str | None) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         first = problems[0]
+        self.linears = [f"{name}.weight" for name, module in first.model.named_modules() if isinstance(module, nn.Linear)]
         if len(problems) == 1:
-            if compile_mode:
-                first.model.compile(mode=compile_mode)  # in place: state_dict keys unchanged
             self.params = dict(first.model.named_parameters())
             self._forward = lambda: first.model(first.inputs).squeeze(-1)[None]  # (1, N)
         else:
             if len({_shape(p) for p in problems}) != 1:
-                raise ValueError("a pack needs nets of one shape, inputs of one shape, and one schedule")
+                raise ValueError("a pack needs nets of one shape, inputs of one shape, one loss and one schedule")
             self.params, _ = stack_module_state([p.model for p in problems])
             inputs = torch.stack([p.inputs for p in problems])  # (G, N, d)
-            forward = stacked_forward(first.model)
-            if compile_mode:
-                forward = torch.compile(forward, mode=compile_mode)
-            self._forward = lambda: forward(self.params, inputs).squeeze(-1)  # (G, N)
+            self._stacked = stacked_forward(first.model)
+            self._forward = lambda: self._stacked(self.params, inputs).squeeze(-1)  # (G, N)
+        self.targets = torch.stack([p.target for p in problems])  # (G, N)
 
-    def outputs(self) -> torch.Tensor:
-        """Every net's output on its whole training set: (G, N)."""
-        return self._forward()
+    def losses(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every net's output on its whole training set (G, N) and its loss (G,): one training
+        step's forward pass, the same operations whatever G (torch.compile compiles this)."""
+        outputs = self._forward()
+        return outputs, net_losses(self.problems[0].loss, outputs, self.targets)
 
-    def select(self, index: int) -> nn.Module:
-        """Net `index` as its own module, with its current weights (an evaluate may read them)."""
-        model = self.problems[index].model
-        if len(self.problems) > 1:
-            for name, parameter in model.named_parameters():
-                parameter.copy_(self.params[name][index])
-        return model
+    def view(self, index: int) -> NetView:
+        """Net `index` at its current weights (see NetView)."""
+        if len(self.problems) == 1:
+            model = self.problems[0].model
+            return NetView(lambda inputs: model(inputs).squeeze(-1), lambda: [self.params[name] for name in self.linears])
+        def own() -> dict[str, torch.Tensor]:  # (1, ...) views of the stacked weights, taken only where an evaluation reads them
+            return {name: value[index : index + 1] for name, value in self.params.items()}
+
+        return NetView(lambda inputs: self._stacked(own(), inputs[None])[0].squeeze(-1),
+                       lambda: [self.params[name][index] for name in self.linears])
 
     def state(self) -> dict[str, torch.Tensor]:
         """The weights, to checkpoint (a snapshot is the caller's to take)."""
@@ -223,7 +280,45 @@ class _Nets:
 def _shape(problem: Problem) -> tuple[Any, ...]:
     params = tuple((name, tuple(p.shape)) for name, p in problem.model.named_parameters())
     schedule = problem.steps, problem.learning_rate, problem.eval_every_steps, problem.optimizer, problem.momentum, problem.early_evals
-    return params, tuple(problem.inputs.shape), *schedule
+    return params, tuple(problem.inputs.shape), tuple(problem.target.shape), problem.loss, *schedule
+
+
+def to_host(readings: list[dict[str, torch.Tensor]]) -> list[dict[str, Any]]:
+    """Every tensor of every reading, read back to the host in one transfer (one device sync,
+    however many nets and values): each as a float, or nested lists of floats for a tensor with dims."""
+    flat = [tensor.detach().reshape(-1).to(torch.float64) for reading in readings for tensor in reading.values()]
+    values = torch.cat(flat).tolist() if flat else []
+    out, at = [], 0
+    for reading in readings:
+        host: dict[str, Any] = {}
+        for name, tensor in reading.items():
+            host[name] = _nested(values[at : at + tensor.numel()], tuple(tensor.shape))
+            at += tensor.numel()
+        out.append(host)
+    return out
+
+
+def _nested(values: list[float], shape: tuple[int, ...]) -> Any:
+    if not shape:
+        return values[0]
+    if len(shape) == 1:
+        return values
+    size = len(values) // shape[0]
+    return [_nested(values[i * size : (i + 1) * size], shape[1:]) for i in range(shape[0])]
+
+
+def _read(problems: list[Problem], nets: _Nets, step: int, outputs: torch.Tensor, losses: torch.Tensor, live: list[int],
+          evaluate: Callable[[Problem], Evaluate | None]) -> tuple[list[float], dict[int, dict[str, Any]]]:
+    """The losses of every net and the rows of the `live` ones' readings (`evaluate` picks the
+    reading of each problem), all read to the host in one transfer."""
+    readings = {}
+    with torch.no_grad():
+        for g in live:
+            chosen = evaluate(problems[g])
+            if chosen is not None:
+                readings[g] = chosen(step, outputs[g].detach(), nets.view(g))
+    host = to_host([{"losses": losses.detach()}, *(reading.tensors for reading in readings.values())])
+    return host[0]["losses"], {g: reading.rows(values) for (g, reading), values in zip(readings.items(), host[1:])}
 
 
 def train(
@@ -233,23 +328,28 @@ def train(
     result, or a DivergedError for a net whose loss became NaN or infinite (a CollapsedError for
     one that fitted its target and lost it again: `collapse`).
 
-    Each step is one forward pass over the full batch (no minibatch noise, as in the paper).
-    Evaluation reuses that pass: at step s (after s updates) the output is exactly the function
-    theta_s computes. Steps 0, every `eval_every_steps`, and the last are evaluated (and the early
-    powers of two where a problem asks: eval_steps); only then are
-    values read back to the host, so a GPU never waits on a sync between them. The loss of a pack
-    is the sum of its nets' losses: each net's gradient is that of its own loss, and Adam is
-    elementwise, so each follows the trajectory it would alone, up to the rounding of the batched
-    matmuls; a net that diverges stops there and the others train on.
+    Each step is one forward pass over the full batch (no minibatch noise, as in the paper), and
+    its loss is computed for all G nets at once (net_losses), so a step costs the same number of
+    operations whatever G. Evaluation reuses that pass: at step s (after s updates) the output is
+    exactly the function theta_s computes. Steps 0, every `eval_every_steps`, and the last are
+    evaluated (and the early powers of two where a problem asks: eval_steps); every net's
+    readings are then read back to the host in one transfer, so a GPU never waits on a sync
+    between them. The loss of a pack is the sum of its nets' losses: each net's gradient is that
+    of its own loss, and Adam is elementwise, so each follows the trajectory it would alone, up to
+    the rounding of the batched matmuls; a net that diverges stops there and the others train on.
 
     A net whose Problem.done says it has trained enough takes no more rows (in a pack, the others
     train on; a lone net's loop ends there).
 
+    With `compile_mode` (a torch.compile mode), the step's forward pass and losses are compiled
+    (Nets.losses); the first step's time is the compilation's (WorkloadResult.compile_s).
     With `checkpointing`, the state (weights, Adam's moments, rows so far, next step) is saved
     every `checkpointing.every_steps` steps, and training starts from `checkpointing.saved`.
     """
     first = problems[0]
-    nets = _Nets(problems, compile_mode)
+    nets = _Nets(problems)
+    forward = torch.compile(nets.losses, mode=compile_mode) if compile_mode else nets.losses
+    compile_s: float | None = None
     optimizer = optimizer_for(nets.params.values(), first.learning_rate, first.optimizer, first.momentum)
     rows: list[list[dict[str, Any]]] = [[] for _ in problems]
     diverged: dict[int, str] = {}
@@ -262,28 +362,34 @@ def train(
         stopped = set(checkpointing.saved.get("stopped", ()))
     evals = eval_steps(first.steps, first.eval_every_steps, first.early_evals)
     for step in range(start, first.steps + 1):
-        outputs = nets.outputs()
-        losses = [p.loss_of_output(outputs[g]) for g, p in enumerate(problems)]
+        began = time.perf_counter()
+        outputs, losses = forward()
         if step in evals:
-            values = torch.stack([loss.detach() for loss in losses]).tolist()  # one host sync per eval
-            for g, value in enumerate(values):
-                if g in diverged or g in stopped:
+            live = [g for g in range(len(problems)) if g not in diverged and g not in stopped]
+            values, readings = _read(problems, nets, step, outputs, losses, live, lambda problem: problem.evaluate)
+            ending = []
+            for g in live:
+                if not math.isfinite(values[g]):
+                    diverged[g] = f"loss became {values[g]} at step {step}"
                     continue
-                if not math.isfinite(value):
-                    diverged[g] = f"loss became {value} at step {step}"
-                    continue
-                with torch.no_grad():
-                    nets.select(g)
-                    rows[g].append({"step": step, "loss": value, **problems[g].evaluate(step, outputs[g].detach(), losses[g].detach())})
+                rows[g].append({"step": step, "loss": values[g], **readings[g]})
                 if problems[g].done is not None and problems[g].done(rows[g][-1]):
                     stopped.add(g)
+                if g in stopped or step == first.steps:
+                    ending.append(g)
+            if any(problems[g].last is not None for g in ending):  # a further read at a net's last eval only
+                _, last = _read(problems, nets, step, outputs, losses, ending, lambda problem: problem.last)
+                for g, extra in last.items():
+                    rows[g][-1].update(extra)
             if len(diverged) + len(stopped) == len(problems):
                 break
         if step == first.steps:
             break
         optimizer.zero_grad(set_to_none=True)
-        (losses[0] if len(losses) == 1 else torch.stack(losses).sum()).backward()
+        losses.sum().backward()
         optimizer.step()
+        if compile_mode and compile_s is None:
+            compile_s = time.perf_counter() - began
         if checkpointing and (step + 1) % checkpointing.every_steps == 0 and step + 1 < first.steps:
             # A snapshot: the state holds references to tensors the next step changes in place.
             state = {"step": step + 1, "nets": nets.state(), "optimizer": optimizer.state_dict(), "rows": rows, "diverged": diverged,
@@ -294,7 +400,7 @@ def train(
     for g, problem in enumerate(problems):
         lost = None if g in diverged else collapse(rows[g])
         outcomes.append(DivergedError(diverged[g], parameters) if g in diverged else CollapsedError(lost, parameters) if lost
-                        else finish(problem, rows[g], start))
+                        else finish(problem, rows[g], start, None if compile_s is None else compile_s / len(problems)))
     return outcomes
 
 
@@ -302,8 +408,8 @@ def solve(problem: Problem, checkpointing: Checkpointing | None = None, compile_
     """Train one problem's net alone (see `train`); raise DivergedError if its loss diverges
     (CollapsedError if it collapses).
 
-    With `compile_mode` (a torch.compile mode), the net is compiled in place first: the same
-    parameters and state_dict keys, so checkpoints work either way.
+    With `compile_mode` (a torch.compile mode), the training step's forward pass and losses are
+    compiled: the same parameters and state_dict keys, so checkpoints work either way.
     """
     [outcome] = train([problem], checkpointing, compile_mode)
     if isinstance(outcome, DivergedError):

@@ -10,7 +10,7 @@ from workloads.decision_boundary.config import DecisionBoundaryConfig
 from workloads.manifold_classification.trial import labels_of
 from workloads.manifold_classification.trial import problem as classification_problem
 from workloads.signals import box_grid
-from workloads.training import Problem
+from workloads.training import NetView, Problem, Reading
 
 
 def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:
@@ -18,22 +18,24 @@ def problem(config: DecisionBoundaryConfig, device: torch.device) -> Problem:
     its net from seed, trained for `steps` or until it fits fit_accuracy of its points; its last
     evaluation also reads the net over the box and on the training points (the decision_maps table)."""
     base = classification_problem(config, device, phase_seed=config.data_seed)
-    box = box_grid(config.box_half_width, config.box_points).to(device)  # (P^2, 2)
+    box = box_grid(config.box_half_width, config.box_points)  # (P^2, 2)
+    box_on = box.to(device)
+    box_points, manifold_points = box.tolist(), base.inputs.cpu().tolist()
     labels = labels_of(config, config.data_seed).long().tolist()
 
     def fitted(row: dict) -> bool:
         return config.fit_accuracy is not None and row["accuracy"] >= config.fit_accuracy
 
-    def evaluate(step: int, logits: torch.Tensor, loss: torch.Tensor) -> dict:
-        row = base.evaluate(step, logits, loss)
-        if step == config.steps or fitted(row):  # the net's last eval: it trains no further
-            box_logits = base.model(box).squeeze(-1)  # the trained net, between the training points
-            row["decision_maps"] = [
-                {"region": "box", "x": x, "y": y, "logit": v} for (x, y), v in zip(box.cpu().tolist(), box_logits.cpu().tolist())
+    def maps(step: int, logits: torch.Tensor, net: NetView) -> Reading:
+        # The trained net between the training points, read once: at its last eval.
+        def rows(host: dict) -> dict:
+            return {"decision_maps": [
+                {"region": "box", "x": x, "y": y, "logit": v} for (x, y), v in zip(box_points, host["box"])
             ] + [
                 {"region": "manifold", "x": x, "y": y, "logit": v, "label": label}
-                for (x, y), v, label in zip(base.inputs.cpu().tolist(), logits.cpu().tolist(), labels)
-            ]
-        return row
+                for (x, y), v, label in zip(manifold_points, host["manifold"], labels)
+            ]}
 
-    return dataclasses.replace(base, evaluate=evaluate, tables=("decision_maps",), done=fitted)
+        return Reading({"box": net.forward(box_on), "manifold": logits}, rows)
+
+    return dataclasses.replace(base, last=maps, tables=("decision_maps",), done=fitted)

@@ -10,7 +10,7 @@ from workloads.digits import binary_digits
 from workloads.kernel_spectrum.config import KernelSpectrumConfig
 from workloads.nets import build_net
 from workloads.randomness import Stream, generator
-from workloads.training import Problem
+from workloads.training import NetView, Problem, Reading
 
 
 def kernel_eigenbasis(images: torch.Tensor, width: float) -> torch.Tensor:
@@ -57,25 +57,25 @@ def problem(config: KernelSpectrumConfig, device: torch.device) -> Problem:
     target_magnitude = binned_magnitude(basis.T @ target, bins).tolist()
     basis_on, labels_on, target_on = basis.to(device), labels.to(device), target.float().to(device)
     bins_on = [b.to(device) for b in bins]
-    model = build_net(images.shape[1], config).to(device)
 
-    def evaluate(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict:
-        clean_loss, accuracy = ((output - labels_on) ** 2).mean(), (torch.sign(output) == labels_on).float().mean()
-        # One host read per eval step, as the training loop's own.
-        *magnitude, clean_loss, accuracy = torch.cat(
-            [binned_magnitude(basis_on.T @ output.double(), bins_on), torch.stack([clean_loss, accuracy]).double()]
-        ).tolist()
-        spectra = [
-            {"step": step, "bin": i, "first_index": int(b[0]), "last_index": int(b[-1]), "magnitude": m,
-             "target_magnitude": t, "normalized_magnitude": m / t}
-            for i, (b, m, t) in enumerate(zip(bins, magnitude, target_magnitude))
-        ]
-        return {"accuracy": accuracy, "kernel_spectra": spectra, "clean_curves": [{"step": step, "clean_loss": clean_loss}]}
+    def evaluate(step: int, output: torch.Tensor, net: NetView) -> Reading:
+        def rows(host: dict) -> dict:
+            spectra = [
+                {"step": step, "bin": i, "first_index": int(b[0]), "last_index": int(b[-1]), "magnitude": m,
+                 "target_magnitude": t, "normalized_magnitude": m / t}
+                for i, (b, m, t) in enumerate(zip(bins, host["magnitude"], target_magnitude))
+            ]
+            return {"accuracy": host["accuracy"], "kernel_spectra": spectra, "clean_curves": [{"step": step, "clean_loss": host["clean_loss"]}]}
+
+        return Reading({
+            "magnitude": binned_magnitude(basis_on.T @ output.double(), bins_on), "clean_loss": ((output - labels_on) ** 2).mean(),
+            "accuracy": (torch.sign(output) == labels_on).float().mean(),
+        }, rows)
 
     return Problem(
-        model=model,
+        model=build_net(images.shape[1], config).to(device),
         inputs=images.to(device),
-        loss_of_output=lambda output: ((output - target_on) ** 2).mean(),
+        target=target_on,
         evaluate=evaluate,
         **training_schedule(config),
         tables=("kernel_spectra", "clean_curves"),

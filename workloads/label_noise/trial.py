@@ -11,7 +11,7 @@ from workloads.config import training_schedule
 from workloads.digits import binary_digits
 from workloads.label_noise.config import LabelNoiseConfig
 from workloads.nets import build_net
-from workloads.training import Problem
+from workloads.training import NetView, Problem, Reading
 
 
 def radial_noise(images: torch.Tensor, frequency: float, amplitude: float) -> torch.Tensor:
@@ -33,16 +33,13 @@ def problem(config: LabelNoiseConfig, device: torch.device) -> Problem:
     the clean training labels and on the clean validation images."""
     train, labels, held_out, held_out_labels = (t.to(device) for t in split(config))
     targets = labels + radial_noise(train, config.noise_frequency, config.noise_amplitude).to(device)
-    model = build_net(train.shape[1], config).to(device)
-
-    def evaluate(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict:
-        validation = model(held_out).squeeze(-1)
-        readings = torch.stack([  # one host read per eval step, as the training loop's own
-            ((output - labels) ** 2).mean(), ((validation - held_out_labels) ** 2).mean(),
-            (torch.sign(validation) == held_out_labels).float().mean(), (torch.sign(output) == labels).float().mean(),
-        ]).tolist()
-        row = dict(zip(("clean_training_loss", "validation_loss", "validation_accuracy"), readings[:3]), step=step)
-        return {"accuracy": readings[3], "validation_curves": [row]}
+    def evaluate(step: int, output: torch.Tensor, net: NetView) -> Reading:
+        validation = net.forward(held_out)
+        return Reading({
+            "clean_training_loss": ((output - labels) ** 2).mean(), "validation_loss": ((validation - held_out_labels) ** 2).mean(),
+            "validation_accuracy": (torch.sign(validation) == held_out_labels).float().mean(),
+            "accuracy": (torch.sign(output) == labels).float().mean(),
+        }, lambda host: {"accuracy": host.pop("accuracy"), "validation_curves": [{**host, "step": step}]})
 
     def summarize(rows: list[dict]) -> dict:
         readings = [r["validation_curves"][0] for r in rows]
@@ -51,9 +48,9 @@ def problem(config: LabelNoiseConfig, device: torch.device) -> Problem:
                 "final_validation_loss": readings[-1]["validation_loss"]}
 
     return Problem(
-        model=model,
+        model=build_net(train.shape[1], config).to(device),
         inputs=train,
-        loss_of_output=lambda output: ((output - targets) ** 2).mean(),
+        target=targets,
         evaluate=evaluate,
         **training_schedule(config),
         tables=("validation_curves",),

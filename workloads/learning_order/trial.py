@@ -6,10 +6,10 @@ import torch
 
 from workloads.config import training_schedule
 from workloads.learning_order.config import LearningOrderConfig
-from workloads.nets import build_net, layer_spectral_norms
+from workloads.nets import build_net, spectral_norms
 from workloads.signals import draw_phases, latent_grid, sinusoid_sum
-from workloads.spectrum import spectrum_rows
-from workloads.training import Problem
+from workloads.spectrum import magnitude_at, spectrum_rows
+from workloads.training import NetView, Problem, Reading
 
 AMPLITUDE_SETTINGS = ("equal", "increasing")
 
@@ -24,29 +24,34 @@ def amplitudes_for(setting: str, count: int) -> torch.Tensor:
 def problem(config: LearningOrderConfig, device: torch.device) -> Problem:
     """One (amplitude setting, seed) point as a training problem: fit the sum of sinusoids on [0, 1)."""
     z = latent_grid(config.n_points)
-    frequencies = torch.tensor(config.frequencies, dtype=torch.float32)
-    amplitudes = amplitudes_for(config.amplitudes, len(config.frequencies))
-    target = sinusoid_sum(z, frequencies, amplitudes, draw_phases(config.seed, len(config.frequencies))).to(device)
-    model = build_net(1, config).to(device)
+    frequencies = list(config.frequencies)
+    amplitudes = amplitudes_for(config.amplitudes, len(frequencies))
+    target = sinusoid_sum(z, torch.tensor(frequencies, dtype=torch.float32), amplitudes, draw_phases(config.seed, len(frequencies)))
     function_steps = set(config.function_steps) | {config.steps}
+    z_values, target_values, amplitude_values = z.tolist(), target.tolist(), amplitudes.tolist()
 
-    def measure(step: int, output: torch.Tensor, loss: torch.Tensor) -> dict[str, list]:
-        norms = layer_spectral_norms(model, config.power_iterations)
-        rows: dict[str, list] = {
-            "spectra": spectrum_rows(step, output, frequencies, amplitudes),
-            "layer_norms": [{"step": step, "layer": i, "spectral_norm": norm} for i, norm in enumerate(norms)],
-        }
+    def measure(step: int, output: torch.Tensor, net: NetView) -> Reading:
+        tensors = {"magnitude": magnitude_at(output, frequencies), "norms": spectral_norms(net.weights(), config.power_iterations)}
         if step in function_steps:
-            rows["functions"] = [
-                {"step": step, "z": zi, "prediction": p, "target": t}
-                for zi, p, t in zip(z.tolist(), output.cpu().tolist(), target.cpu().tolist())
-            ]
-        return rows
+            tensors["prediction"] = output
+
+        def rows(host: dict) -> dict[str, list]:
+            out: dict[str, list] = {
+                "spectra": spectrum_rows(step, host["magnitude"], frequencies, amplitude_values),
+                "layer_norms": [{"step": step, "layer": i, "spectral_norm": norm} for i, norm in enumerate(host["norms"])],
+            }
+            if "prediction" in host:
+                out["functions"] = [
+                    {"step": step, "z": zi, "prediction": p, "target": t} for zi, p, t in zip(z_values, host["prediction"], target_values)
+                ]
+            return out
+
+        return Reading(tensors, rows)
 
     return Problem(
-        model=model,
+        model=build_net(1, config).to(device),
         inputs=z[:, None].to(device),
-        loss_of_output=lambda output: ((output - target) ** 2).mean(),
+        target=target.to(device),
         evaluate=measure,
         **training_schedule(config),
         tables=("spectra", "layer_norms", "functions"),

@@ -92,12 +92,10 @@ def noise_targets(config: NoiseRegressionConfig) -> torch.Tensor:
 def problem(config: NoiseRegressionConfig, device: torch.device, prepared: bytes | None = None) -> Problem:
     """One run as a training problem: regress white noise, U(0, 1) per sample, on the run's inputs."""
     inputs, autoencoder_loss = inputs_of(config, prepared)
-    targets = noise_targets(config).to(device)
     return Problem(
         model=build_net(64, config).to(device),
         inputs=inputs.to(device),
-        loss_of_output=lambda output: ((output - targets) ** 2).mean(),
-        evaluate=lambda step, output, loss: {},
+        target=noise_targets(config).to(device),
         **training_schedule(config),
         summarize=lambda rows: {"autoencoder_loss": autoencoder_loss},
     )

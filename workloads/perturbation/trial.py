@@ -32,12 +32,8 @@ def network(config: PerturbationConfig, device: torch.device) -> torch.nn.Module
 def prepare(config: PerturbationConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> bytes:
     """Train theta* on the Experiment 1 target (equal amplitudes); return it with its final loss."""
     z, _, _, target = _target(config)
-    target = target.to(device)
     model = network(config, device)
-    result = solve(Problem(
-        model=model, inputs=z[:, None].to(device), loss_of_output=lambda output: ((output - target) ** 2).mean(),
-        evaluate=lambda *_: {}, **training_schedule(config),
-    ), checkpointing)
+    result = solve(Problem(model=model, inputs=z[:, None].to(device), target=target.to(device), **training_schedule(config)), checkpointing)
     buffer = io.BytesIO()
     torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "loss": result.summary["loss"]}, buffer)
     return buffer.getvalue()
