@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from orchestrator.preparation import PreparedResult
 from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes
 from orchestrator.spec import Execution, ResourceError, Resources, SweepSpec
 from orchestrator.writer import StoreWriter
-from results_schema import TRIALS
+from results_schema import TRIALS, TrialStatus
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -167,15 +168,21 @@ def make_trainable(resources: Resources, execution: Execution, batches: list[Any
 def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared: dict[str, bytes]) -> None:
     """Run `batch` inside a Tune trial, reporting as described in the module docstring."""
     # Imported here, on the worker: they bring torch, which the driver never needs.
-    from orchestrator.trial import pick_device, prepare_unit, run_unit
+    from orchestrator.trial import DeviceUnavailable, pick_device, prepare_device, prepare_unit, run_unit
     from workloads.training import Checkpointing
 
     context = ray.get_runtime_context()
-    device = pick_device(resources.gpu)
+    node_id, gpu_ids = context.get_node_id(), ",".join(context.get_accelerator_ids().get("GPU", [])) or None
+    try:
+        device = pick_device(resources.gpu)
+    except DeviceUnavailable as error:
+        _report_unavailable(batch, error, node_id, gpu_ids)
+        return
+    prepare_device(device, resources.gpu, execution.matmul_precision)
     where = {
         # Ray narrowed CUDA_VISIBLE_DEVICES to these, so torch's cuda:0 is the first of them.
-        "device": device, "torch_threads": max(1, int(resources.cpu)), "node_id": context.get_node_id(),
-        "gpu_ids": ",".join(context.get_accelerator_ids().get("GPU", [])) or None, "compile_mode": execution.compile,
+        "device": device, "torch_threads": max(1, int(resources.cpu)), "node_id": node_id, "gpu_ids": gpu_ids,
+        "compile_mode": execution.compile,
     }
     progress = BatchProgress()
     checkpoint = tune.get_checkpoint()
@@ -186,7 +193,7 @@ def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared
     states: list[PreparedResult] = []
     last_report = last_checkpoint = time.monotonic()
 
-    def report(state: dict[str, Any] | None = None, unit: str | None = None, last: bool = False) -> None:
+    def report(state: dict[str, Any] | None = None, unit: str | None = None, last: bool = False, keep: bool = False) -> None:
         nonlocal last_report, last_checkpoint
         metrics: dict[str, Any] = {}
         if finished:
@@ -202,10 +209,12 @@ def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared
             # Apart from the checkpoint: Tune keeps a checkpoint's metrics for as long as the
             # checkpoint, and writes them into its experiment state every few seconds.
             tune.report(metrics)
-        progress.unit, progress.state = unit, state
+        if not keep:  # about to fail: the running unit's last training state stays, for the retry to resume
+            progress.unit, progress.state = unit, state
         last_report = time.monotonic()
-        # A finished batch is never retried, so its last report needs no checkpoint.
-        if not last and last_report - last_checkpoint >= execution.checkpoint_min_interval_s:
+        # A finished batch is never retried, so its last report needs no checkpoint; one about to
+        # fail (`keep`) checkpoints what it reported, so its retry skips those trials.
+        if keep or (not last and last_report - last_checkpoint >= execution.checkpoint_min_interval_s):
             save_checkpoint(progress, lambda directory: tune.report({}, checkpoint=tune.Checkpoint.from_directory(directory)))
             last_checkpoint = time.monotonic()
 
@@ -215,15 +224,38 @@ def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared
         uid = unit_id(unit)
         saved = progress.state if progress.unit == uid else _load_resume(batch.resume_from.get(uid), device)
         checkpointing = Checkpointing(every_steps=execution.checkpoint_every_steps, save=lambda state, uid=uid: report(state, uid), saved=saved)
-        if unit[0].stage is Stage.PREPARE:
-            states.append(prepare_unit(unit, checkpointing, where["device"], where["torch_threads"]))
-            report()  # a prepared state is big and a whole training's worth: hand it over at once
-            continue
-        finished.extend(run_unit(unit, checkpointing, prepared, **where))
+        try:
+            if unit[0].stage is Stage.PREPARE:
+                states.append(prepare_unit(unit, checkpointing, where["device"], where["torch_threads"]))
+                report()  # a prepared state is big and a whole training's worth: hand it over at once
+                continue
+            finished.extend(run_unit(unit, checkpointing, prepared, **where))
+        except Exception:
+            # A lost CUDA context (trial.FatalDeviceError), or any failure outside a trial's own code:
+            # what finished is handed over and checkpointed first; then the error ends this worker,
+            # and Tune retries the batch in a fresh one from that checkpoint (execution.max_failures).
+            report(keep=True)
+            raise
         if time.monotonic() - last_report >= REPORT_EVERY_S:
             report()
     if finished or states:
         report(last=True)
+
+
+def _report_unavailable(batch: Batch, error: Exception, node_id: str | None, gpu_ids: str | None) -> None:
+    """Report every job of `batch` failed at once, before any training, because its worker has no
+    GPU it can use (trial.DeviceUnavailable): a trial never falls back to the CPU in silence."""
+    from orchestrator.rows import unfinished_trial
+
+    where = {"node_id": node_id, "gpu_ids": gpu_ids, "hostname": socket.gethostname()}
+    jobs = [unit[0] for unit in batch.units if unit[0].stage is Stage.PREPARE]
+    trials = [trial for unit in batch.units if unit[0].stage is not Stage.PREPARE for trial in unit]
+    metrics: dict[str, Any] = {}
+    if trials:
+        metrics[ROWS_KEY] = tables_to_bytes(concat_tables([unfinished_trial(trial, str(error), **where) for trial in trials]))
+    if jobs:
+        metrics[PREPARED_KEY] = [PreparedResult(job.trial_id, status=TrialStatus.CRASHED, error=str(error)).to_report() for job in jobs]
+    tune.report(metrics)
 
 
 def _load_resume(uri: str | None, device: Any) -> dict[str, Any] | None:

@@ -59,13 +59,15 @@ def one_line_error(error: BaseException | str) -> str:
     return next((line.strip() for line in reversed(str(error).strip().splitlines()) if line.strip()), "unknown error")
 
 
-def unfinished_trial(trial: TrialSpec, error: BaseException | str, status: TrialStatus = TrialStatus.CRASHED) -> dict[str, pa.Table]:
-    """The rows that record a trial that did not end ok: crashed (by default) or diverged.
+def unfinished_trial(trial: TrialSpec, error: BaseException | str, status: TrialStatus = TrialStatus.CRASHED,
+                     **provenance: Any) -> dict[str, pa.Table]:
+    """The rows that record a trial that did not end ok: crashed (by default) or diverged, with
+    where it ran when that is known (`provenance`: a worker that knows its host, device and GPU).
 
     Also written by the driver for a batch that died, which does not know where it ran, so no
     host is claimed.
     """
-    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, status, one_line_error(error))])}
+    return {TRIALS.name: to_arrow(TRIALS, [trial_row(trial, status, one_line_error(error), **provenance)])}
 
 
 def concat_tables(results: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:

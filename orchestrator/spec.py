@@ -144,8 +144,13 @@ class Execution(_Strict):
     file per table): every reader sees a finished trial within about this long, and a killed
     driver loses at most this much finished work; the launch merges its parts when it ends"""
     compile: Literal["default", "reduce-overhead", "max-autotune"] | None = None
-    """torch.compile the net's forward pass with this mode ('reduce-overhead' adds CUDA graphs on
-    a GPU); null runs eagerly. Results equal the eager ones up to float rounding"""
+    """torch.compile each training step's forward pass and loss with this mode ('reduce-overhead'
+    adds CUDA graphs on a GPU); null runs eagerly. Results equal the eager ones up to float
+    rounding; the trials table's compile_s says what compiling cost"""
+    matmul_precision: Literal["highest", "high", "medium"] = "highest"
+    """torch's float32 matmul precision on the workers: 'highest' (full float32, no TF32 on a GPU,
+    whatever the image's environment sets) keeps GPU results within rounding of the CPU's; 'high'
+    lets an NVIDIA GPU use TF32, faster, with about 3 decimal digits per matmul. Recorded per trial"""
 
 
 RESOLVED_KEY = "resolved_workload"

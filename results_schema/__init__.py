@@ -101,14 +101,21 @@ TRIALS = Table(
         Column("loss", pa.float64(), "final training loss of the trial's net (for Experiment 4, of theta*); null if it trains none"),
         Column("parameters", pa.int64(), "trainable parameters of the trial's net (263 937 for the paper's 6x256 net on a 1-D input)"),
         Column("resumed_from_step", pa.int64(), "step the trial resumed from a checkpoint at (0: trained from scratch)"),
-        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end; a packed trial gets its pack's time divided "
-               "by the pack size"),
+        Column("wall_s", pa.float64(), "seconds the trial took on its worker, start to end (compile_s included); a packed trial gets its "
+               "pack's time divided by the pack size"),
+        Column("compile_s", pa.float64(), "seconds of wall_s spent compiling (execution.compile: the first training step, when torch.compile "
+               "builds its kernels; a pack's divided by its size); null when run eagerly"),
         Column("started_at", pa.timestamp("us", tz="UTC"), "when the trial started (UTC)"),
         Column("device", pa.string(), "torch device the trial ran on, e.g. 'cpu' or 'cuda:0'"),
         Column("hostname", pa.string(), "machine that ran the trial"),
         Column("node_id", pa.string(), "Ray node id that ran the trial; null outside Ray"),
         Column("gpu_ids", pa.string(), "GPUs Ray assigned to the trial (comma-separated ids); null when it asked for none"),
         Column("torch_threads", pa.int64(), "torch intra-op threads the trial used"),
+        Column("matmul_precision", pa.string(), "torch's float32 matmul precision the trial ran at ('highest': no TF32; "
+               "execution.matmul_precision)"),
+        Column("gpu_name", pa.string(), "the GPU's model, e.g. 'NVIDIA A10G'; null on a CPU"),
+        Column("cuda_version", pa.string(), "the CUDA version torch was built with, e.g. '12.6'; null on a CPU"),
+        Column("gpu_driver", pa.string(), "the NVIDIA driver's release, e.g. '570.133.20'; null on a CPU or where the driver does not say"),
         Column("sbsweep_version", pa.string(), "package version that ran the trial"),
         Column("code_version", pa.string(), "the code the trial ran: the git commit of the checkout, else the package version"),
         Column("code_dirty", pa.bool_(), "whether the checkout's code (orchestrator, workloads, results_schema) had uncommitted changes; "
