@@ -567,16 +567,26 @@ def experiments(as_json: bool) -> None:
 
 
 def _print_grid(spec: SweepSpec, trials: list[TrialSpec], as_json: bool = False) -> None:
-    """The dry run's listing: the count, then the first trials, what varies first."""
+    """The dry run's listing: the count (and how many grid points were the same trial), the grid's
+    products, then the first trials, what varies first."""
     import pandas as pd
 
+    from orchestrator import grid as grids
+    from orchestrator.plan import grid_trials
+
+    collapsed = grid_trials(spec) - len(trials)
     if as_json:
-        _echo_json({"sweep": spec.name, "experiment": spec.experiment, "trials": len(trials),
-                    "first": [{"trial_id": t.trial_id, **t.config} for t in trials[:DRY_RUN_ROWS]]})
+        _echo_json({"sweep": spec.name, "experiment": spec.experiment, "trials": len(trials), "collapsed": collapsed,
+                    "grid": grids.describe(spec.grid), "first": [{"trial_id": t.trial_id, **t.config} for t in trials[:DRY_RUN_ROWS]]})
         return
-    click.echo(f"sweep '{spec.name}' ({spec.experiment}): {len(trials)} trials")
+    same = (f" ({grid_trials(spec)} grid points x seeds; {collapsed} of them the same trial as another: they differ only in fields "
+            "their point leaves unused, or two grids share them)") if collapsed else ""
+    click.echo(f"sweep '{spec.name}' ({spec.experiment}): {len(trials)} trials{same}")
+    if isinstance(spec.grid, list) or any(grids.ZIP in part for _, part in grids.parts(spec.grid)):
+        for line in grids.describe(spec.grid):
+            click.echo(f"  {line}")
     rows = pd.DataFrame([{"trial_id": t.trial_id, **t.config} for t in trials[:DRY_RUN_ROWS]])
-    first = ["trial_id", *spec.grid, "seed"]
+    first = ["trial_id", *grids.fields(spec.grid), "seed"]
     click.echo(rows[first + [c for c in rows if c not in first]].to_string(index=False))
     if len(trials) > DRY_RUN_ROWS:
         click.echo(f"... and {len(trials) - DRY_RUN_ROWS} more")

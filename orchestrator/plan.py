@@ -30,8 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator import grid as grids
 from orchestrator.job import Stage, TrialSpec
-from orchestrator.spec import SweepSpec, grid_points, resolve_config
+from orchestrator.spec import SweepSpec, resolve_config
 
 
 def config_hash(experiment: str, config: dict[str, Any], version: int) -> str:
@@ -47,18 +48,34 @@ def prepared_config(prepared_fields: tuple[str, ...], config: dict[str, Any]) ->
 
 
 def expand(spec: SweepSpec) -> list[TrialSpec]:
-    """Every trial of the sweep: grid points x seeds, seeds outermost."""
-    prepared_fields, version = spec.experiment_entry.prepared_fields, spec.experiment_entry.version
-    trials = []
+    """Every trial of the sweep: grid points x seeds, seeds outermost.
+
+    A trial is what it computes: the fields its experiment leaves unused at a point (a Fourier
+    scale without a Fourier encoding, ...) are null in its config and left out of its id, so grid
+    points that differ only in them are one trial, listed once (where it first appears), as is a
+    point two grids of a union share.
+    """
+    entry = spec.experiment_entry
+    prepared_fields, version = entry.prepared_fields, entry.version
+    trials, seen = [], set()
     for seed in spec.seeds:
-        for point in grid_points(spec.grid):
-            config = resolve_config(spec, point, seed)
-            digest = config_hash(spec.experiment, config, version)
+        for point in grids.points(spec.grid):
+            config = entry.applicable(resolve_config(spec, point, seed))
+            unused = entry.unused(config)
+            digest = config_hash(spec.experiment, {k: v for k, v in config.items() if k not in unused}, version)
+            if digest in seen:
+                continue
+            seen.add(digest)
             prepared_id = None
             if prepared_fields:
                 prepared_id = f"prepared-{config_hash(spec.experiment + '/prepare', prepared_config(prepared_fields, config), version)}"
             trials.append(TrialSpec(f"{spec.name}-{digest}", spec.name, spec.experiment, digest, config, prepared_id))
     return trials
+
+
+def grid_trials(spec: SweepSpec) -> int:
+    """How many trials the grid's points make with the seeds before equal trials collapse into one."""
+    return grids.size(spec.grid) * len(spec.seeds)
 
 
 TARGET_BATCH_S = 30.0

@@ -4,7 +4,7 @@ A sweep file says what to run; nothing else in sbsweep reads YAML. Example (swee
 
     name: smoke
     experiment: manifold_classification
-    grid: {k: [5, 40], L: [0, 8]}        # axes: the cartesian product is the grid
+    grid: {k: [5, 40], L: [0, 8]}        # axes: the cartesian product is the grid (grid.py: unions, zips)
     seeds: [0]                           # every grid point runs once per seed
     workload: {width: 16, steps: 300}    # fixed values for every trial
     resources: {cpu: 1}                  # what each trial asks Ray for
@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import itertools
 import json
-import math
 import re
 import typing
 from collections import Counter
@@ -30,6 +28,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
+from orchestrator import grid as grids
+from orchestrator.grid import GridError
 from results_schema import SWEEP_NAME_PATTERN
 from workloads import REGISTRY, Experiment
 from workloads.config import parse_config, to_data
@@ -43,9 +43,6 @@ MAX_SWEEP_FILE_BYTES = 1_000_000
 MAX_YAML_NODES = 200_000
 """Values a sweep file may hold once its aliases (*name) are expanded: a few aliases can otherwise
 expand to billions ('billion laughs') and take the machine's memory."""
-MAX_AXIS_VALUES = 10_000_000
-"""The most values a range ({linspace: ...}) may make: more would take the memory before max_trials
-could refuse the sweep."""
 MAX_SHOWN_CHARS = 80
 """An error quotes at most this much of a bad value, so it stays one readable line."""
 
@@ -170,8 +167,9 @@ class SweepSpec(_Strict):
     experiment: str
     """a workload name from workloads.REGISTRY"""
     description: str = ""
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-    """axis name -> values; axis names are fields of the experiment's config"""
+    grid: dict[str, Any] | list[dict[str, Any]] = Field(default_factory=dict)
+    """axis name -> values (their product), or a list of such grids (their union), with axes
+    paired under `zip:` (grid.py); axis names are fields of the experiment's config"""
     seeds: list[Annotated[int, Field(ge=0, le=MAX_INT64)]] = Field(default_factory=lambda: [0])
     """every grid point runs once per seed (whole numbers from 0 to 2^63 - 1: the store keeps them as 64-bit integers)"""
     workload: dict[str, Any] = Field(default_factory=dict)
@@ -193,7 +191,8 @@ class SweepSpec(_Strict):
         resolves it today (defaults filled in) and the experiment's version, so a later launch sees a
         change of the code's defaults, fields or computation as a change of what the trials compute."""
         fixed = resolve_config(self, {}, 0)
-        resolved = {k: v for k, v in fixed.items() if k not in self.grid and k != "seed"}
+        axes = set(grids.fields(self.grid))
+        resolved = {k: v for k, v in fixed.items() if k not in axes and k != "seed"}
         return {**self.to_dict(), RESOLVED_KEY: resolved, VERSION_KEY: self.experiment_entry.version}
 
 
@@ -378,15 +377,18 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
     unknown = sorted(map(str, set(raw) - set(SweepSpec.model_fields)))
     if unknown:
         raise context.error(unknown[0], f"unknown key{_suggest(unknown[0], list(SweepSpec.model_fields))}")
-    if isinstance(raw.get("grid"), dict):
-        raw = {**raw, "grid": {axis: _axis_values(str(axis), values, context) for axis, values in raw["grid"].items()}}
+    if "grid" in raw:
+        try:
+            raw = {**raw, "grid": grids.structure(raw["grid"])}
+        except GridError as error:
+            raise context.error(error.key, error.message) from None
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as error:
         nested = {"resources": list(Resources.model_fields), "execution": list(Execution.model_fields)}
         loc0 = error.errors()[0]["loc"][0] if error.errors()[0]["loc"] else ""
         raise context.from_validation(error, (), nested.get(str(loc0), list(SweepSpec.model_fields))) from None
-    n_trials = len(spec.seeds) * math.prod(len(values) for values in spec.grid.values())
+    n_trials = len(spec.seeds) * grids.size(spec.grid)
     if n_trials > spec.execution.max_trials:  # before anything is expanded: a product can be astronomically large
         raise context.error(
             "execution.max_trials",
@@ -398,38 +400,10 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
     return spec
 
 
-AXIS_RANGES = ("linspace", "logspace")
-"""Grid axes may be written as a range instead of a list: {linspace: [start, stop, num]} (num
-evenly spaced values, both ends included, as numpy.linspace) or {logspace: [start, stop, num]}
-(10 ** each of those, as numpy.logspace). Whole values between whole bounds come out as ints, so
-`L: {linspace: [0, 20, 5]}` is 0, 5, 10, 15, 20."""
-
-
-def _axis_values(axis: str, values: Any, context: _Context) -> Any:
-    """An axis as its list of values: a range ({linspace: ...}, {logspace: ...}) expanded, a list as is."""
-    if not isinstance(values, dict):
-        return values  # a list, or something SweepSpec's own validation names
-    key = f"grid.{axis}"
-    if len(values) != 1 or next(iter(values)) not in AXIS_RANGES:
-        raise context.error(key, "an axis is a list of values, or one of {linspace: [start, stop, num]}, {logspace: [start, stop, num]}")
-    kind, bounds = next(iter(values.items()))
-    numbers = isinstance(bounds, list) and len(bounds) == 3 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
-    if not numbers or not all(math.isfinite(b) for b in bounds) or not isinstance(bounds[2], int) or not 1 <= bounds[2] <= MAX_AXIS_VALUES:
-        raise context.error(
-            f"{key}.{kind}", f"needs [start, stop, num]: two finite numbers and a count from 1 to {MAX_AXIS_VALUES}, got {shown(bounds)}")
-    start, stop, num = bounds
-    # numpy.linspace's arithmetic, step by step, so the values are the ones numpy would give.
-    step = (stop - start) / (num - 1) if num > 1 else 0.0
-    points = [float(start + i * step) for i in range(num - 1)] + [float(stop if num > 1 else start)]
-    values = [10.0**p for p in points] if kind == "logspace" else points
-    if isinstance(start, int) and isinstance(stop, int) and all(v.is_integer() for v in values):
-        return [int(v) for v in values]  # whole numbers between whole bounds: an integer axis works too
-    return values
-
-
 def _validate_trials(spec: SweepSpec, context: _Context) -> None:
     """Checks that need the expanded grid: the experiment's cross-field rules."""
-    points = grid_points(spec.grid)
+    points = grids.points(spec.grid)
+    axes = set(grids.fields(spec.grid))
     if spec.execution.pack > 1 and not spec.experiment_entry.trains_one_net:
         raise context.error("execution.pack", f"experiment '{spec.experiment}' cannot be packed (it trains no net per trial); use 1")
     if spec.execution.compile and not spec.experiment_entry.trains_one_net:
@@ -437,7 +411,7 @@ def _validate_trials(spec: SweepSpec, context: _Context) -> None:
     config_type, constraints = spec.experiment_entry.config, spec.experiment_entry.constraints
     for point in points:  # the seed never makes a config impossible: one seed checks them all
         for field, why in constraints(config_type(**resolve_config(spec, point, spec.seeds[0]))).items():
-            raise context.error(f"grid.{field}" if field in spec.grid else f"workload.{field}", why)
+            raise context.error(f"grid.{field}" if field in axes else f"workload.{field}", why)
 
 
 @cache
@@ -463,7 +437,7 @@ def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
     of one value never make two trial ids."""
     config_type = spec.experiment_entry.config
     fields = [f.name for f in dataclasses.fields(config_type) if f.name != "seed"]
-    if "seed" in spec.workload or "seed" in spec.grid:
+    if "seed" in spec.workload or "seed" in grids.fields(spec.grid):
         where = "workload.seed" if "seed" in spec.workload else "grid.seed"
         raise context.error(where, "seeds are set with the top-level 'seeds' list")
     try:
@@ -477,9 +451,7 @@ def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
         raise context.error("seeds", f"duplicate seeds {shorten(str(duplicate_seeds))}")
     if not spec.seeds:
         raise context.error("seeds", "needs at least one seed")
-    grid: dict[str, list[Any]] = {}
-    for axis, values in spec.grid.items():
-        key = f"grid.{axis}"
+    def axis(key: str, axis: str, values: Any) -> list[Any]:
         if axis not in fields:
             raise context.error(key, f"unknown axis{_suggest(axis, fields)}")
         if axis in spec.workload:
@@ -487,29 +459,35 @@ def _validate_workload(spec: SweepSpec, context: _Context) -> SweepSpec:
         if not values:
             raise context.error(key, "an axis needs at least one value")
         try:  # one validation of the whole axis: linear in its length, whatever it holds
-            grid[axis] = json.loads(json.dumps(_axis_adapter(config_type, axis).dump_python(
-                _axis_adapter(config_type, axis).validate_json(json.dumps(values, allow_nan=True), strict=True), mode="json")))
+            adapter = _axis_adapter(config_type, axis)
+            checked = json.loads(json.dumps(adapter.dump_python(adapter.validate_json(json.dumps(values, allow_nan=True), strict=True), mode="json")))
         except ValidationError as error:
             first = error.errors()[0]
             index = first["loc"][0] if first["loc"] else 0
-            value = values[index] if isinstance(index, int) and index < len(values) else None
+            value = values[index] if isinstance(index, int) and isinstance(values, list) and index < len(values) else None
             raise context.error(f"{key}[{index}]", f"{shorten(first['msg'])}, got {shown(value)}") from None
-        for i, value in enumerate(grid[axis]):
+        for i, value in enumerate(checked):
             _check_int64(value, f"{key}[{i}]", context)
-        seen = Counter(json.dumps(v, sort_keys=True) for v in grid[axis])
-        duplicates = sorted(v for v, count in seen.items() if count > 1)
-        if duplicates:
-            raise context.error(key, f"duplicate values {shorten(', '.join(duplicates), 4 * MAX_SHOWN_CHARS)}")
+        if f".{grids.ZIP}" not in key:  # a zipped axis may repeat a value: its pairs are checked below
+            _no_duplicates(key, checked, context)
+        return checked
+
+    grid = grids.map_axes(spec.grid, axis)
+    for key, part in grids.parts(grid):
+        if grids.ZIP in part:
+            for group_key, group in grids.zip_groups(key, part[grids.ZIP]):
+                _no_duplicates(group_key, [list(pair) for pair in zip(*group.values())], context, what="pairs")
     return spec.model_copy(update={"workload": {k: fixed[k] for k in spec.workload}, "grid": grid})
 
 
+def _no_duplicates(key: str, values: list[Any], context: _Context, what: str = "values") -> None:
+    seen = Counter(json.dumps(v, sort_keys=True) for v in values)
+    duplicates = sorted(v for v, count in seen.items() if count > 1)
+    if duplicates:
+        raise context.error(key, f"duplicate {what} {shorten(', '.join(duplicates), 4 * MAX_SHOWN_CHARS)}")
+
+
 # --- the grid -----------------------------------------------------------------------------------
-
-
-def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """The cartesian product of the axes, in the order they are written; {} is one empty point."""
-    axes = list(grid)
-    return [dict(zip(axes, values)) for values in itertools.product(*(grid[a] for a in axes))]
 
 
 @cache

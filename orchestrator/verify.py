@@ -17,7 +17,7 @@ from orchestrator.status import read_trials, sweep_standing
 from orchestrator.store import check_store, damaged_flushes, stored_sweeps
 from results_schema import StoreError, TrialStatus
 from workloads import REGISTRY, TABLES, Experiment
-from workloads.claims import CONFIDENCE, MIN_SEEDS, OUTCOMES, Claim, Verdict, hashable, varying_fields, verdict
+from workloads.claims import CONFIDENCE, MIN_SEEDS, OUTCOMES, Claim, Verdict, applied, hashable, varying_fields, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
 """Every claim `sbsweep verify` checks, in the order it prints them (the registry's)."""
@@ -88,7 +88,7 @@ def _check_per_value(experiment: Experiment, data: StoredSweep, axes: tuple[str,
     verdicts = []
     for values, rows in keys.groupby(list(axes), sort=True, dropna=False):
         values = values if isinstance(values, tuple) else (values,)
-        named = {axis: _plain(value) for axis, value in zip(axes, values)}
+        named = {axis: _plain(value) for axis, value in applied(axes, values).items()}  # the axes that apply to this group
         label = ", ".join(f"{axis}: {_show(value)}" for axis, value in named.items())
         for result in experiment.claims.check(data.subset(data.trials.loc[rows.index, "trial_id"])):
             result.axes = named

@@ -66,7 +66,9 @@ def test_a_trial_trains_on_noisy_labels_and_reads_clean_held_out_ones_and_the_fi
     store, sweep = stored_sweep(tmp_path, TOY, write_sweep)
     curves = pd.read_parquet(store / "validation_curves")
     own = pd.read_parquet(store / "label_noise")
-    assert len(own) == 4 and len(curves) == 4 * 4  # steps 0, 20, 40, 60
+    # beta = 0 at k = 0.6 and at k = 6 is one trial: without noise k changes nothing, so it is null and not in the id.
+    assert len(own) == 3 and len(curves) == 3 * 4  # steps 0, 20, 40, 60
+    assert own.loc[own["noise_amplitude"] == 0, "noise_frequency"].isna().all() and own["noise_frequency"].notna().sum() == 2
     best = curves.groupby("trial_id")["validation_loss"].min()
     assert (own.set_index("trial_id")["best_validation_loss"] == best.reindex(own["trial_id"]).to_numpy()).all()
     # Without noise the labels trained on are the clean ones: the training loss is the clean training loss.

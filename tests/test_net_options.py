@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import pandas as pd
 import pytest
 import torch
 
@@ -104,23 +105,26 @@ def test_a_perturbation_moves_the_trained_weights_and_leaves_the_fourier_project
 AXES = """\
 name: axes
 experiment: learning_order
-grid: {activation: [relu, tanh], encoding: [none, fourier]}
+grid: {activation: [relu, tanh], encoding: [none, fourier], fourier_scale: [1.0, 2.0]}
 seeds: [0, 1]
 workload: {amplitudes: equal, frequencies: [1, 3, 6], n_points: 32, width: 16, depth: 2, steps: 60, learning_rate: 1.0e-2,
-           eval_every_steps: 20, power_iterations: 2, function_steps: [20], fourier_features: 8, fourier_scale: 2.0}
+           eval_every_steps: 20, power_iterations: 2, function_steps: [20], fourier_features: 8}
 """
 
 
-def test_a_sweep_over_activation_and_encoding_gets_a_verdict_per_value_and_figures_by_value(tmp_path, write_sweep):
+def test_a_sweep_over_activation_and_encoding_gets_a_verdict_per_net_named_by_the_axes_that_apply_to_it(tmp_path, write_sweep):
     from conftest import stored_sweep, verdicts_of
 
     from orchestrator.figures import draw_figures
 
     store, sweep = stored_sweep(tmp_path, AXES, write_sweep)
+    assert len(pd.read_parquet(store / "trials")) == 12  # 16 points x seeds, but without a Fourier encoding the scale is one net
     verdicts = verdicts_of(store, "C1", "C1b")
     groups = {group for _, group in verdicts}
-    assert groups == {f"encoding: {e}, activation: {a}; amplitudes: equal" for a in ("relu", "tanh") for e in ("none", "fourier")}  # config order
-    assert all(v.seeds == 2 and v.trials == 2 and set(v.axes) == {"activation", "encoding"} for v in verdicts.values())
+    assert groups == {f"encoding: none, activation: {a}; amplitudes: equal" for a in ("relu", "tanh")} | {
+        f"encoding: fourier, fourier_scale: {s}, activation: {a}; amplitudes: equal" for a in ("relu", "tanh") for s in (1, 2)}  # config order
+    assert all(v.seeds == 2 and v.trials == 2 for v in verdicts.values())
+    assert {tuple(v.axes) for v in verdicts.values()} == {("encoding", "activation"), ("encoding", "fourier_scale", "activation")}
     names = {path.name for path in draw_figures(store, sweep)}
     assert {"figure1_axes.png", "figure1_axes_by_axis.png", "verdicts_axes.png"} <= names
     assert (store / "figures" / "verdicts_axes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.grid import points as grid_points
 from orchestrator.plan import expand
-from orchestrator.spec import SpecError, grid_points, load_spec
+from orchestrator.spec import SpecError, load_spec
 from workloads.manifold_classification.config import ManifoldClassificationConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,7 +103,8 @@ BAD_SPECS = [
     ("unknown-resource-key", "name: x\nexperiment: manifold_classification\nresources: {cpus: 1}\n", [], "resources.cpus", 3),
     ("too-many-trials", "name: x\nexperiment: manifold_classification\nexecution: {max_trials: 3}\ngrid: {k: [1, 2], L: [0, 1]}\n", [],
      "execution.max_trials", 3),
-    ("grid-not-a-mapping", "name: x\nexperiment: manifold_classification\ngrid: [1, 2]\n", [], "grid", 3),
+    ("grid-not-a-mapping", "name: x\nexperiment: manifold_classification\ngrid: 12\n", [], "grid", 3),
+    ("grid-list-of-non-mappings", "name: x\nexperiment: manifold_classification\ngrid: [1, 2]\n", [], "grid[0]", 3),
     ("seeds-not-a-list", "name: x\nexperiment: manifold_classification\nseeds: 3\n", [], "seeds", 3),
     ("nan-learning-rate", "name: x\nexperiment: manifold_classification\nworkload: {learning_rate: .nan}\n", [], "workload.learning_rate", 3),
     ("bool-for-int", "name: x\nexperiment: manifold_classification\nworkload: {width: true}\n", [], "workload.width", 3),

@@ -23,6 +23,7 @@ inconclusive in between. With fewer seeds than an interval needs (MIN_SEEDS) a v
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
@@ -439,9 +440,27 @@ def hashable(value: object) -> object:
 
 def varying_fields(trials: pd.DataFrame, fields: list[str]) -> list[str]:
     """Those of `fields` (config columns of a sweep's trials) that take more than one value among
-    its ok trials: the sweep's grid axes, in the order given."""
+    its ok trials: the sweep's grid axes, in the order given. A null is no value: the field has no
+    effect on that trial (Experiment.unused), so a field null in some trials and the same in the
+    rest does not vary."""
     ok = ok_trials(trials)
-    return [f for f in fields if f in ok and ok[f].map(hashable).nunique(dropna=False) > 1]
+    return [f for f in fields if f in ok and ok[f].map(hashable).nunique(dropna=True) > 1]
+
+
+def applied(axes: Sequence[str], values: Sequence[object]) -> dict[str, object]:
+    """The axis values of a group of trials, less the axes that do not apply to them (null: no
+    effect on those trials), so a group is named by what its trials compute."""
+    return {axis: value for axis, value in zip(axes, values) if not (value is None or (isinstance(value, float) and math.isnan(value)))}
+
+
+def spread_over(frame: pd.DataFrame, field: str, values: Sequence[object]) -> pd.DataFrame:
+    """`frame` with its rows whose `field` is null (the field has no effect on their trials) repeated
+    at each of `values`: one label-noise run at amplitude 0 is the baseline at every noise frequency."""
+    unset = frame[field].isna()
+    if not unset.any():
+        return frame
+    copies = [frame[unset].assign(**{field: value}) for value in values]
+    return pd.concat([frame[~unset], *copies], ignore_index=True)
 
 
 def ok_trials(trials: pd.DataFrame) -> pd.DataFrame:

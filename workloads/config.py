@@ -69,6 +69,20 @@ class TrainedNet:
     """SGD's momentum (unused by Adam). ASSUMED: 0.9"""
 
 
+def unused_net_fields(config: dict[str, Any]) -> set[str]:
+    """The trained-net fields of `config` (a trial's config as data) that have no effect on what it
+    computes: a Fourier encoding's feature count and scale without a Fourier encoding, sine's omega
+    without the sine activation, momentum without SGD. An experiment's `unused` starts from these."""
+    unused = set()
+    if config.get("encoding") != "fourier":
+        unused |= {"fourier_features", "fourier_scale"}
+    if config.get("activation") != "sine":
+        unused.add("sine_omega")
+    if config.get("optimizer") != "sgd":
+        unused.add("momentum")
+    return unused & set(config)
+
+
 NET_FIELDS = tuple(f.name for f in dataclasses.fields(TrainedNet) if f.name != "seed")
 """What trials must share to be packed into one stacked model: the net's shape, the data's size,
 the schedule (pack_fields of every experiment that trains a net)."""

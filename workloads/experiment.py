@@ -22,6 +22,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, Protocol
@@ -29,7 +30,7 @@ from typing import Any, Literal, Protocol
 import pyarrow as pa
 
 from results_schema import Column, Table
-from workloads.config import NET_FIELDS, parse_config, training_seconds
+from workloads.config import NET_FIELDS, parse_config, to_data, training_seconds, unused_net_fields
 
 if typing.TYPE_CHECKING:
     import pandas as pd
@@ -73,6 +74,11 @@ def _arrow_type(hint: Any) -> pa.DataType:
     return {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}[hint]
 
 
+@cache
+def _defaults(config_type: type) -> dict[str, Any]:
+    return to_data(config_type())
+
+
 def no_constraints(config: Any) -> dict[str, str]:
     """A config every value of which, valid on its own, is valid together."""
     return {}
@@ -95,6 +101,10 @@ class Experiment:
     """the other tables its trials write rows to (curves, spectra, ...)"""
     constraints: Callable[[Any], dict[str, str]] = no_constraints
     """cross-field checks of a config: {field: why} for each field that makes it impossible"""
+    unused: Callable[[dict[str, Any]], set[str]] = unused_net_fields
+    """the fields of a trial's config (as data) that have no effect on what it computes (a Fourier
+    scale without a Fourier encoding, ...): they are stored as null and left out of its id, so
+    grid points that differ only in them are one trial (plan.expand)"""
     input_dim: int | None = None
     """a trained net's input dimension, for the work estimate; None: the experiment declares `seconds`"""
     seconds_estimate: Callable[[dict[str, Any]], float] | None = None
@@ -108,13 +118,14 @@ class Experiment:
     `problem(config, device, prepared)` or `run(config, device, prepared)`"""
     figures: tuple[str, ...] = field(default=())
     """the figures of the paper figure.py draws, e.g. ('Figure 4',), for `sbsweep experiments`"""
-    version: int = 3
+    version: int = 4
     """what a trial computes from its config, as a number: raised whenever the code computes other
-    numbers from the same config (no field changed, so nothing else would tell). It enters every
-    trial id and prepared id, and a stored sweep of another version is refused, never mixed with
-    new trials. Version 2: each purpose draws from its own random stream (workloads/randomness.py).
-    Version 3: a net that fits its target and loses it is recorded `collapsed`, not ok
-    (training.collapse); Experiment 5's autoencoder noise is drawn on the CPU."""
+    numbers from the same config (no field changed, so nothing else would tell), or a trial's id
+    changes. It enters every trial id and prepared id, and a stored sweep of another version is
+    refused, never mixed with new trials. Version 2: each purpose draws from its own random stream
+    (workloads/randomness.py). Version 3: a net that fits its target and loses it is recorded
+    `collapsed`, not ok (training.collapse); Experiment 5's autoencoder noise is drawn on the CPU.
+    Version 4: a field with no effect on a trial (`unused`) is null in its rows and not in its id."""
 
     @property
     def pack_fields(self) -> tuple[str, ...]:
@@ -139,9 +150,17 @@ class Experiment:
             return self.seconds_estimate(config)
         return training_seconds(self.input_dim or 1, config)
 
+    def applicable(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A trial's config (as data) with every field that has no effect on it (`unused`) null."""
+        unused = self.unused(config)
+        return {field: None if field in unused else value for field, value in config.items()}
+
     def parse(self, config: dict[str, Any]) -> Any:
-        """A trial's config dict (JSON-like) as the experiment's config object, validated."""
-        return parse_config(self.config, config)
+        """A trial's config dict (JSON-like) as the experiment's config object, validated. A field
+        the trial leaves unused (null) takes its default: it changes nothing the trial computes."""
+        defaults = _defaults(self.config)
+        unused = self.unused({**defaults, **config})
+        return parse_config(self.config, {k: defaults[k] if v is None and k in unused else v for k, v in config.items()})
 
     def _module(self, part: str) -> ModuleType:
         return importlib.import_module(f"workloads.{self.name}.{part}")

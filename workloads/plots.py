@@ -80,7 +80,8 @@ def seeds_text(trials: pd.DataFrame, by: str) -> str:
 def net_text(config: Mapping[str, Any]) -> str:
     """The net and schedule of a trial's config, as a figure's subtitle says them: its shape, its
     activation, its input encoding when it has one, and its optimizer."""
-    activation = {"relu": "ReLU", "tanh": "tanh", "sine": f"sine (omega {config.get('sine_omega', 30):g})"}[config.get("activation", "relu")]
+    name = config.get("activation", "relu")
+    activation = f"sine (omega {config.get('sine_omega', 30):g})" if name == "sine" else {"relu": "ReLU", "tanh": "tanh"}[name]
     encoding = (f", Fourier features ({config.get('fourier_features')} at scale {config.get('fourier_scale'):g})"
                 if config.get("encoding", "none") == "fourier" else "")
     optimizer = "Adam" if config.get("optimizer", "adam") == "adam" else f"SGD (momentum {config.get('momentum', 0.9):g})"

@@ -15,7 +15,7 @@ import pyarrow as pa
 from results_schema import CURVES, Column, Table
 from workloads.digits import binary_digits_constraints
 from workloads.experiment import Experiment
-from workloads.kernel_spectrum.config import KernelSpectrumConfig
+from workloads.kernel_spectrum.config import KernelSpectrumConfig, unused_fields
 
 KERNEL_SPECTRA = Table(
     name="kernel_spectra",
@@ -54,6 +54,7 @@ EXPERIMENT = Experiment(
     name="kernel_spectrum",
     summary="ICML real data: digits' labels plus white or high-n noise, the net's spectrum in a Gaussian kernel's eigenbasis",
     config=KernelSpectrumConfig,
+    unused=unused_fields,
     columns=(Column("best_clean_loss", pa.float64(), "the lowest loss against the clean labels over the eval steps"),),
     tables=(CURVES, KERNEL_SPECTRA, CLEAN_CURVES),
     constraints=constraints,

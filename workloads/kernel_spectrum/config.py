@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt
 
+from workloads.config import unused_net_fields
 from workloads.digits import BinaryDigitsConfig
 
 
@@ -35,3 +36,15 @@ class KernelSpectrumConfig(BinaryDigitsConfig):
     spectrum_bins: Annotated[int, Gt(0)] = 20
     """how many bins of consecutive eigenvector indices n the spectrum is read in. ASSUMED: 20
     (about 18 indices a bin; the notebook bins its 2000 in 100 bins of 20)"""
+
+
+def unused_fields(config: dict[str, Any]) -> set[str]:
+    """The fields with no effect on a kernel-spectrum trial: the net's (unused_net_fields), the
+    exponent of high-index noise unless the noise is high-index, and the kind of noise where its
+    amplitude is 0."""
+    unused = unused_net_fields(config)
+    if config["target_noise"] != "high_frequency" or config["noise_amplitude"] == 0:
+        unused.add("noise_exponent")
+    if config["noise_amplitude"] == 0:
+        unused.add("target_noise")
+    return unused

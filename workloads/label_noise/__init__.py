@@ -14,7 +14,7 @@ import pyarrow as pa
 from results_schema import CURVES, Column, Table
 from workloads.digits import binary_digits_constraints
 from workloads.experiment import Experiment
-from workloads.label_noise.config import LabelNoiseConfig
+from workloads.label_noise.config import LabelNoiseConfig, unused_fields
 
 VALIDATION_CURVES = Table(
     name="validation_curves",
@@ -41,6 +41,7 @@ EXPERIMENT = Experiment(
     name="label_noise",
     summary="ICML real data: digits' labels plus radial noise of low or high frequency, validation loss on clean labels",
     config=LabelNoiseConfig,
+    unused=unused_fields,
     columns=(
         Column("best_validation_loss", pa.float64(), "the lowest validation loss over the eval steps"),
         Column("best_validation_step", pa.int64(), "the step at which it was reached"),

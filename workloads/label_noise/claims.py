@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from workloads.claims import MIN_AXIS_VALUES, RHO_BOUNDS, Claim, Evidence, Verdict, judge, ok_trials, rank_correlation, seed_stack, too_few, verdict
+from workloads.claims import (
+    MIN_AXIS_VALUES,
+    RHO_BOUNDS,
+    Claim,
+    Evidence,
+    Verdict,
+    judge,
+    ok_trials,
+    rank_correlation,
+    seed_stack,
+    spread_over,
+    too_few,
+    verdict,
+)
 from workloads.experiment import SweepData
 
 C8A = Claim(
@@ -27,6 +40,7 @@ def check(data: SweepData) -> list[Verdict]:
     """C8a and C8b from the seed-mean validation curves: each (k, beta)'s best validation loss."""
     trials = ok_trials(data.trials)
     curves = data.table("validation_curves", "noise_frequency", "noise_amplitude", "seed")
+    curves = spread_over(curves, "noise_frequency", sorted(curves["noise_frequency"].dropna().unique()))  # beta = 0: the baseline at every k
     if curves.empty:
         return [verdict(claim, data.name, trials) for claim in CLAIMS]
     stack = seed_stack(curves, ["noise_frequency", "noise_amplitude", "step"], "validation_loss")  # (seeds, k, beta, steps)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from annotated_types import Ge, Gt, Lt
 
+from workloads.config import unused_net_fields
 from workloads.digits import BinaryDigitsConfig
 
 
@@ -24,3 +25,9 @@ class LabelNoiseConfig(BinaryDigitsConfig):
     notebook's MNIST k for the same number of periods across the data: 0.6 is the slides' k = 0.1"""
     noise_amplitude: Annotated[float, Ge(0)] = 0.0
     """beta, the label noise's amplitude (0: clean labels)"""
+
+
+def unused_fields(config: dict[str, Any]) -> set[str]:
+    """The fields with no effect on a label-noise trial: the net's (unused_net_fields), and the noise
+    frequency k where there is no noise (amplitude 0): one run at beta = 0 serves every k."""
+    return unused_net_fields(config) | ({"noise_frequency"} if config["noise_amplitude"] == 0 else set())

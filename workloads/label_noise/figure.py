@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from workloads.claims import ok_trials
+from workloads.claims import ok_trials, spread_over
 from workloads.experiment import SweepData
 from workloads.plots import LETTERS, net_text, save
 
@@ -28,6 +28,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     """Validation loss (log scale, mean over seeds) against the step: per noise frequency, a line
     per amplitude; per amplitude, a line per frequency."""
     curves = data.table("validation_curves", "noise_frequency", "noise_amplitude")
+    curves = spread_over(curves, "noise_frequency", sorted(curves["noise_frequency"].dropna().unique()))  # beta = 0: the baseline at every k
     frequencies, amplitudes = sorted(curves["noise_frequency"].unique()), sorted(curves["noise_amplitude"].unique())
     chosen = panels(frequencies, amplitudes) or [("noise_frequency", frequencies[0], "noise_amplitude")]
     columns = min(2, len(chosen))  # the slides' 2 x 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from workloads.claims import varying_fields
+from workloads.claims import applied, varying_fields
 from workloads.experiment import SweepData
 from workloads.learning_order.config import LearningOrderConfig
 from workloads.learning_order.trial import AMPLITUDE_SETTINGS
@@ -38,7 +38,7 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     return save(fig, out_dir, f"figure1_{data.name}") + figure6(data, out_dir) + figure1_by_axis(data, out_dir)
 
 
-MAX_PANELS = 12
+MAX_PANELS = 16
 """Figure 1's heatmaps side by side for at most this many values of a sweep's other axes."""
 
 
@@ -60,7 +60,7 @@ def figure1_by_axis(data: SweepData, out_dir: Path) -> list[Path]:
         ax.set_visible(False)
     for ax, (values, rows) in zip(panels.flat, groups):
         values = values if isinstance(values, tuple) else (values,)
-        label = "\n".join(f"{axis}: {value:g}" if isinstance(value, float) else f"{axis}: {value}" for axis, value in zip(axes, values))
+        label = "\n".join(f"{axis}: {value:g}" if isinstance(value, float) else f"{axis}: {value}" for axis, value in applied(axes, values).items())
         image = spectrum_heatmap(ax, rows, label)
     fig.colorbar(image, ax=panels.flat[: len(groups)].tolist(), label="|F(k)| / A, mean over seeds, clipped to [0, 1]")
     fig.suptitle(f"Figure 1 ({setting} amplitudes) by {', '.join(axes)}   [sweep '{data.name}']", fontsize=9)

@@ -17,7 +17,7 @@ import pyarrow as pa
 from results_schema import CURVES, Column
 from workloads.digits import DIGITS
 from workloads.experiment import Experiment
-from workloads.noise_regression.config import NoiseRegressionConfig
+from workloads.noise_regression.config import NoiseRegressionConfig, unused_fields
 
 
 def constraints(config: NoiseRegressionConfig) -> dict[str, str]:
@@ -33,6 +33,7 @@ EXPERIMENT = Experiment(
     name="noise_regression",
     summary="Experiment 5: white noise on digit reconstructions or a flat subspace of one dimension",
     config=NoiseRegressionConfig,
+    unused=unused_fields,
     columns=(Column("autoencoder_loss", pa.float64(), "the autoencoder's reconstruction MSE on clean digits (its seed's)"),),
     tables=(CURVES,),
     constraints=constraints,

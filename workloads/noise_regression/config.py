@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt
 
-from workloads.config import TrainedNet
+from workloads.config import TrainedNet, unused_net_fields
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,9 @@ class NoiseRegressionConfig(TrainedNet):
     """Adam learning rate of the autoencoder. ASSUMED: 1e-3"""
     autoencoder_noise: Annotated[float, Ge(0)] = 0.2
     """standard deviation of the Gaussian noise added to the autoencoder's inputs (pixels in [0, 1]). ASSUMED: 0.2"""
+
+
+def unused_fields(config: dict[str, Any]) -> set[str]:
+    """The fields with no effect on an Experiment 5 trial: the net's (unused_net_fields), and how the
+    flat points are spaced where the inputs are the digits' manifold."""
+    return unused_net_fields(config) | ({"flat_spacing"} if config["inputs"] != "flat" else set())
