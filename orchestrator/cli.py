@@ -622,3 +622,6 @@ def _print_summary(report: LaunchReport) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+from orchestrator import cli_reproduce  # noqa: E402, F401 - registers `reproduce` and `report` on the group above

@@ -27,8 +27,8 @@ from orchestrator.checkpoints import drop_checkpoints, resumable_checkpoints, tu
 from orchestrator.job import Stage
 from orchestrator.lock import sweep_lock
 from orchestrator.plan import Batch, TrialSpec, Unit, expand, plan, unit_id
-from orchestrator.preparation import PreparedResult, prepared_states
-from orchestrator.progress import ProgressLine
+from orchestrator.preparation import PreparedResult, missing_jobs, settle
+from orchestrator.progress import ProgressLine, SharedProgress
 from orchestrator.spec import ResourceError, SweepSpec, load_spec
 from orchestrator.status import read_trials, sweep_standing
 from orchestrator.store import (
@@ -135,70 +135,135 @@ def launch(
     if isinstance(sweep, SweepSpec) and overrides:
         # Overrides edit a sweep file's text before validation; a SweepSpec is past that point.
         raise ValueError(f"overrides {list(overrides)} apply to a sweep file, not to a SweepSpec: pass spec.model_copy(update=...) instead")
-    say = echo or (lambda line: print(line, file=sys.stderr))
     spec = sweep if isinstance(sweep, SweepSpec) else load_spec(sweep, overrides)
-    trials = expand(spec)
+    [report] = launch_many([spec], store, address=address, num_cpus=num_cpus, checkpoint_storage=checkpoint_storage, overwrite=overwrite,
+                           restart=restart, retry_failed=retry_failed, plot=plot, echo=echo)
+    return report
+
+
+@dataclass
+class _Sweep:
+    """One sweep of a launch, checked and locked, before anything is written."""
+
+    spec: SweepSpec
+    trials: list[TrialSpec]
+    todo: list[TrialSpec]
+    conflict: str | None
+    damaged: dict[str, str]
+
+    @property
+    def skipped(self) -> int:
+        return len(self.trials) - len(self.todo)
+
+
+def launch_many(
+    specs: list[SweepSpec],
+    store: str | Path | None = None,
+    *,
+    name: str | None = None,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    checkpoint_storage: str | None = None,
+    overwrite: bool = False,
+    restart: bool = False,
+    retry_failed: bool = False,
+    plot: bool = True,
+    echo: Callable[[str], None] | None = None,
+    ray_session: ExitStack | None = None,
+) -> list[LaunchReport]:
+    """Run several sweeps into one store as `launch` runs one, in one Ray session and one Tune run
+    of all their batches (their preparations first, in one run of their own), so the workers
+    stay busy until the last trial of any sweep; return each sweep's report, in order.
+
+    Every sweep is checked and locked before Ray starts or anything is written; `name` names the
+    run on the progress line (which counts every sweep's trials) and in the checkpoints' storage.
+    With `ray_session`, the Ray it connects stays connected until that stack closes (the caller's
+    next launches reuse it); else it disconnects when the launch ends.
+    """
+    say = echo or (lambda line: print(line, file=sys.stderr))
+    if len({spec.name for spec in specs}) != len(specs):
+        raise ValueError(f"sweeps launched together need names of their own: {[spec.name for spec in specs]}")
     store = check_store_path(Path(store if store is not None else os.environ.get("SBSWEEP_STORE", DEFAULT_STORE)))
     with ExitStack() as held:
-        # The lock comes first, before Ray starts or anything is written: of two launches of one
+        # The locks come first, before Ray starts or anything is written: of two launches of one
         # sweep (first ones into a new store included), one runs and the other is refused at once.
-        try:
-            held.enter_context(sweep_lock(store, spec.name))
-        except OSError as error:
-            raise StoreError(f"{store}: cannot write the store ({os_error_line(error)})") from None
-        existed = (store / MARKER_FILE).exists()
-        conflict = spec_conflict(store, spec.name, spec.stored_form()) if existed else None
-        if conflict and not overwrite:
-            raise SweepConflict(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
-        if conflict:  # what --overwrite will delete is checked now, before Ray starts or anything is written
-            drawn_figures(figures_folder(store), spec.name)
-        done: set[str] = set()
-        damaged: dict[str, str] = {}
-        if existed and not conflict:
-            # Read only, so far: the flushes the repair will set aside do not count as done.
-            damaged = damaged_flushes(store, spec.name, TABLES, thorough=True)
-            parts = committed_trials_parts(store, spec.name) if damaged else {}
-            skip = {parts[flush] for flush in damaged if flush in parts}
-            done = (stored_trial_ids(store, sweeps=[spec.name], skip=skip) if retry_failed
-                    else finished_trial_ids(store, sweeps=[spec.name], skip=skip))
-        todo = [t for t in trials if t.trial_id not in done]
-        skipped = len(trials) - len(todo)
-        say(f"sbsweep {__version__}: sweep '{spec.name}' ({spec.experiment}), {len(trials)} trials"
-            f"{f', {skipped} already stored' if skipped else ''}; store {store}")
-        counts, ray_start_s, fit_s = FitCounts(), 0.0, 0.0
-        if todo:
-            held.enter_context(environment_kept())
+        sweeps = [_checked(spec, store, held, overwrite, retry_failed) for spec in specs]
+        for sweep in sweeps:
+            say(f"sbsweep {__version__}: sweep '{sweep.spec.name}' ({sweep.spec.experiment}), {len(sweep.trials)} trials"
+                f"{f', {sweep.skipped} already stored' if sweep.skipped else ''}; store {store}")
+        working = [sweep for sweep in sweeps if sweep.todo]
+        counts, ray_start_s, fit_s = {sweep.spec.name: FitCounts() for sweep in sweeps}, 0.0, 0.0
+        if working:
             from orchestrator import ray_backend  # lazy: Ray is slow to import, and a launch with nothing to run needs none
 
+            session = held if ray_session is None else ray_session
             ray_start = time.perf_counter()
-            with ray_backend.ray_cluster(address, num_cpus) as local:
-                ray_start_s = time.perf_counter() - ray_start
-                if local:  # a cluster may still add nodes; a local Ray has all it will ever have
+            session.enter_context(environment_kept())
+            local = session.enter_context(ray_backend.ray_cluster(address, num_cpus))
+            ray_start_s = time.perf_counter() - ray_start
+            if local:  # a cluster may still add nodes; a local Ray has all it will ever have
+                for sweep in working:
                     try:
-                        ray_backend.check_resources(spec.resources)
+                        ray_backend.check_resources(sweep.spec.resources)
                     except ResourceError as error:
-                        raise ResourceError(error.key, error.message) from None
-                _prepare_store(store, spec, conflict, damaged, say)
-                if not local and not checkpoint_storage:
-                    say("note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "
-                        "pass --checkpoint-storage s3://bucket/prefix (or a shared mount) so every node reaches them")
-                root = tune_root(store, store_id(store), spec.name, checkpoint_storage)
-                if restart or conflict:  # --overwrite: the replaced sweep's checkpoints go with its trials
+                        raise ResourceError(error.key, error.message, sweep.spec.name if len(specs) > 1 else None) from None
+            for sweep in sweeps:
+                _prepare_store(store, sweep, say)
+            if not local and not checkpoint_storage:
+                say("note: checkpoints go to the driver's disk (STORE/_tune); on a cluster of several machines "
+                    "pass --checkpoint-storage s3://bucket/prefix (or a shared mount) so every node reaches them")
+            roots = [tune_root(store, store_id(store), sweep.spec.name, checkpoint_storage) for sweep in working]
+            for sweep, root in zip(working, roots):
+                if restart or sweep.conflict:  # --overwrite: the replaced sweep's checkpoints go with its trials
                     drop_checkpoints(root)
-                start = time.perf_counter()
-                counts = _run(spec, todo, store, root, ProgressLine(spec.name, len(trials), skipped=skipped))
-                fit_s = time.perf_counter() - start
+            run_root = roots[0] if len(working) == 1 else tune_root(store, store_id(store), name or "together", checkpoint_storage)
+            label = name or working[0].spec.name
+            progress = ProgressLine(label, sum(len(s.trials) for s in sweeps), skipped=sum(s.skipped for s in sweeps))
+            start = time.perf_counter()
+            counts.update(_run(working, store, run_root, roots, progress, label))
+            fit_s = time.perf_counter() - start
         else:
-            _prepare_store(store, spec, conflict, damaged, say)
-        if todo:
-            _compact(store, spec.name, say)
-        standing = sweep_standing(read_trials(store, [spec.name]), spec.name, {t.trial_id for t in trials})
-        return LaunchReport(
-            sweep=spec.name, experiment=spec.experiment, store=store, trials=len(trials), skipped=skipped, ran=len(todo),
-            statuses=standing.statuses, failures=standing.failures, batches=counts.batches, retries=counts.retries,
-            duplicates=counts.duplicates, unstored=counts.unstored, storage_error=counts.storage_error, ray_start_s=ray_start_s,
-            fit_s=fit_s, figures=_draw(store, spec.name) if plot else [],
-        )
+            for sweep in sweeps:
+                _prepare_store(store, sweep, say)
+        for sweep in working:
+            _compact(store, sweep.spec.name, say)
+        reports = []
+        for sweep in sweeps:
+            standing = sweep_standing(read_trials(store, [sweep.spec.name]), sweep.spec.name, {t.trial_id for t in sweep.trials})
+            done = counts[sweep.spec.name]
+            reports.append(LaunchReport(
+                sweep=sweep.spec.name, experiment=sweep.spec.experiment, store=store, trials=len(sweep.trials), skipped=sweep.skipped,
+                ran=len(sweep.todo), statuses=standing.statuses, failures=standing.failures, batches=done.batches, retries=done.retries,
+                duplicates=done.duplicates, unstored=done.unstored, storage_error=done.storage_error, ray_start_s=ray_start_s,
+                fit_s=fit_s, figures=_draw(store, sweep.spec.name) if plot else [],
+            ))
+        return reports
+
+
+def _checked(spec: SweepSpec, store: Path, held: ExitStack, overwrite: bool, retry_failed: bool) -> _Sweep:
+    """Lock `spec`'s sweep in the store (held until `held` closes), check it may run there, and find
+    the trials it has to run: read only, nothing written yet."""
+    trials = expand(spec)
+    try:
+        held.enter_context(sweep_lock(store, spec.name))
+    except OSError as error:
+        raise StoreError(f"{store}: cannot write the store ({os_error_line(error)})") from None
+    existed = (store / MARKER_FILE).exists()
+    conflict = spec_conflict(store, spec.name, spec.stored_form()) if existed else None
+    if conflict and not overwrite:
+        raise SweepConflict(f"{store}: {conflict}; launch it under a new name (--set name=NEW) or pass --overwrite to replace it")
+    if conflict:  # what --overwrite will delete is checked now, before Ray starts or anything is written
+        drawn_figures(figures_folder(store), spec.name)
+    done: set[str] = set()
+    damaged: dict[str, str] = {}
+    if existed and not conflict:
+        # Read only, so far: the flushes the repair will set aside do not count as done.
+        damaged = damaged_flushes(store, spec.name, TABLES, thorough=True)
+        parts = committed_trials_parts(store, spec.name) if damaged else {}
+        skip = {parts[flush] for flush in damaged if flush in parts}
+        done = (stored_trial_ids(store, sweeps=[spec.name], skip=skip) if retry_failed
+                else finished_trial_ids(store, sweeps=[spec.name], skip=skip))
+    return _Sweep(spec, trials, [t for t in trials if t.trial_id not in done], conflict, damaged)
 
 
 @contextmanager
@@ -215,15 +280,16 @@ def environment_kept() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _prepare_store(store: Path, spec: SweepSpec, conflict: str | None, damaged: dict[str, str], say: Callable[[str], None]) -> None:
+def _prepare_store(store: Path, sweep: _Sweep, say: Callable[[str], None]) -> None:
     """Create the store if needed, drop the old sweep if --overwrite replaces it, save the spec,
-    and repair the store (this sweep thoroughly, with the `damaged` flushes already found)."""
+    and repair the store (this sweep thoroughly, with the damaged flushes already found)."""
+    spec = sweep.spec
     try:
         open_store(store)
-        if conflict:
+        if sweep.conflict:
             say(f"--overwrite: removed {remove_sweep(store, spec.name, TABLES)} stored trials of sweep '{spec.name}'")
         save_sweep(store, spec.name, spec.stored_form())
-        repairs: list[Repair] = repair_store(store, TABLES, held=spec.name, known_damaged=damaged)
+        repairs: list[Repair] = repair_store(store, TABLES, held=spec.name, known_damaged=sweep.damaged)
     except OSError as error:
         raise StoreError(f"{store}: cannot write the store ({os_error_line(error)})") from None
     for repair in repairs:
@@ -244,40 +310,68 @@ def _compact(store: Path, sweep: str, say: Callable[[str], None]) -> None:
         say(f"merged the sweep's {before} flushes into {after} part file(s) per table")
 
 
-def _run(spec: SweepSpec, todo: list[TrialSpec], store: Path, root: str, progress: ProgressLine) -> FitCounts:
-    """Run `todo` on the connected Ray: the prepared states they need first, then the trials."""
-    from orchestrator import ray_backend  # imported already by launch, which connected the Ray
+def _run(sweeps: list[_Sweep], store: Path, root: str, roots: list[str], progress: ProgressLine, label: str) -> dict[str, FitCounts]:
+    """Run the sweeps' trials to do on the connected Ray, in Tune's storage `root`: the prepared
+    states they need first (one Tune run for all of them), then the trials (another). `roots` are
+    the sweeps' own checkpoint storages, where an earlier launch of each may have left checkpoints."""
+    from orchestrator import ray_backend  # imported already by launch_many, which connected the Ray
 
-    resume_from = resumable_checkpoints(root)
-    width = ray_backend.slots(spec.resources, spec.execution.max_concurrent_trials)
-    policy = FlushPolicy(spec.execution.flush_every_s)
-    counts = FitCounts()
+    resume_from: dict[str, str] = {}
+    for where in dict.fromkeys([root, *roots]):
+        resume_from.update(resumable_checkpoints(where))
+    counts = {sweep.spec.name: FitCounts() for sweep in sweeps}
     planned: list[Unit] = []
 
-    def seconds(trial: TrialSpec) -> float:
-        return spec.experiment_entry.seconds(trial.config)
+    def seconds(spec: SweepSpec) -> Callable[[TrialSpec], float]:
+        return lambda trial: spec.experiment_entry.seconds(trial.config)
 
-    def fit(batches: list[Batch], progress: ProgressLine, stage: Stage, prepared: dict[str, bytes]) -> StoreWriter:
-        stored = superseded_rows(store, spec.name, [t.trial_id for batch in batches for t in batch.trials])
-        writer = StoreWriter(store, spec.name, batches, {t: part for part, ids in stored.items() for t in ids}, progress, policy)
-        ray_backend.run_tune(spec, batches, root, stage, writer, prepared)
-        nonlocal counts
-        counts += writer.counts
-        planned.extend(unit for batch in batches for unit in batch.units)
-        return writer
+    def width(spec: SweepSpec) -> int:
+        return ray_backend.slots(spec.resources, spec.execution.max_concurrent_trials)
 
-    def compute(jobs: list[TrialSpec]) -> dict[str, PreparedResult]:
-        # Shared state first (theta* of Experiment 4), each computed once, fanned out like trials.
-        batches = plan(jobs, seconds, width, batch_size=1, resume_from=resume_from)
-        return fit(batches, ProgressLine(f"{spec.name}: prepare", len(jobs)), Stage.PREPARE, {}).prepared
+    def fit(runs: list[tuple[_Sweep, list[Batch], dict[str, bytes]]], line: ProgressLine, stage: Stage) -> list[StoreWriter]:
+        shared = None
+        if len(runs) > 1:  # several sweeps on one line: each one's trials weighed by their estimated seconds, for the ETA
+            to_run = [sum(len(batch.trials) for batch in batches) for _, batches, _ in runs]
+            cost = [sum(seconds(sweep.spec)(t) for batch in batches for t in batch.trials) for sweep, batches, _ in runs]
+            shared = SharedProgress(line, to_run, [c / max(1, n) for c, n in zip(cost, to_run)])
+        writers, tune_runs = [], []
+        for index, (sweep, batches, prepared) in enumerate(runs):
+            stored = superseded_rows(store, sweep.spec.name, [t.trial_id for batch in batches for t in batch.trials])
+            writer = StoreWriter(store, sweep.spec.name, batches, {t: part for part, ids in stored.items() for t in ids},
+                                 shared.part(index) if shared else line, FlushPolicy(sweep.spec.execution.flush_every_s))
+            writers.append(writer)
+            tune_runs.append(ray_backend.TuneRun(sweep.spec, batches, writer, prepared))
+        ray_backend.run_tune(tune_runs, root, stage)
+        for (sweep, batches, _), writer in zip(runs, writers):
+            counts[sweep.spec.name] += writer.counts
+            planned.extend(unit for batch in batches for unit in batch.units)
+        return writers
 
-    runnable, shared = prepared_states(spec, todo, store, compute)
-    if runnable:
-        batches = plan(runnable, seconds, width, spec.execution.pack, spec.experiment_entry.pack_fields, spec.execution.batch_size, resume_from)
-        fit(batches, progress, Stage.TRIAL, shared)
+    # Shared state first (theta* of Experiment 4, Experiment 5's autoencoders), each computed once,
+    # fanned out like trials.
+    jobs = [(sweep, missing_jobs(sweep.spec, sweep.todo, store)) for sweep in sweeps]
+    preparing = [(sweep, plan(found, seconds(sweep.spec), width(sweep.spec), batch_size=1, resume_from=resume_from), {})
+                 for sweep, found in jobs if found]
+    outcomes: dict[str, PreparedResult] = {}
+    if preparing:
+        line = ProgressLine(f"{label}: prepare", sum(len(found) for _, found in jobs))
+        for writer in fit(preparing, line, Stage.PREPARE):
+            outcomes.update(writer.prepared)
+    running = []
+    for sweep in sweeps:
+        runnable, shared = settle(sweep.spec, sweep.todo, store, outcomes)
+        if runnable:
+            spec = sweep.spec
+            batches = plan(runnable, seconds(spec), width(spec), spec.execution.pack, spec.experiment_entry.pack_fields,
+                           spec.execution.batch_size, resume_from)
+            running.append((sweep, batches, shared))
+    if running:
+        fit(running, progress, Stage.TRIAL)
     # A stored trial never resumes: keep only the checkpoints of units with a trial still to run.
-    done = stored_trial_ids(store, status=None, sweeps=[spec.name]) | prepared_ids(store)
-    drop_checkpoints(root, keep_units={unit_id(unit) for unit in planned if any(t.trial_id not in done for t in unit)})
+    done = stored_trial_ids(store, status=None, sweeps=[sweep.spec.name for sweep in sweeps]) | prepared_ids(store)
+    keep = {unit_id(unit) for unit in planned if any(t.trial_id not in done for t in unit)}
+    for where in dict.fromkeys([root, *roots]):
+        drop_checkpoints(where, keep_units=keep)
     return counts
 
 

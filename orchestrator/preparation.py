@@ -4,15 +4,14 @@ the autoencoders of Experiment 5), shared by every trial whose prepared fields a
 A preparation runs as a job of its own (job.TrialSpec with stage Stage.PREPARE), through the
 same batches as trials, and
 its outcome is a `PreparedResult`: the state's bytes, or why it could not be computed. The
-launcher asks `prepared_states` for every state a set of trials needs; states the store already
-holds are not computed again (their ids hash the experiment and the prepared fields alone), and
-trials whose state failed are stored as failed with its reason, never run.
+launcher runs the `missing_jobs` of every sweep it launches, then `settle`s each: states the store
+already holds are not computed again (their ids hash the experiment and the prepared fields
+alone), and trials whose state failed are stored as failed with its reason, never run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,18 +62,16 @@ def preparation_jobs(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec
     return list(jobs.values())
 
 
-def prepared_states(
-    spec: SweepSpec, trials: list[TrialSpec], store: Path, compute: Callable[[list[TrialSpec]], dict[str, PreparedResult]]
-) -> tuple[list[TrialSpec], dict[str, bytes]]:
-    """Every prepared state `trials` need: computed by `compute` (which stores each state as it
-    arrives and returns how the jobs ended) unless the store holds it already.
-
-    Returns the trials that can run and the states they need, by id. The others (their state
-    failed) are stored here as failed, with the state's status and reason.
-    """
+def missing_jobs(spec: SweepSpec, trials: list[TrialSpec], store: Path) -> list[TrialSpec]:
+    """The preparation jobs `trials` need whose state the store does not hold yet."""
     stored = prepared_ids(store)
-    jobs = [job for job in preparation_jobs(spec, trials) if job.trial_id not in stored]
-    outcomes = compute(jobs) if jobs else {}
+    return [job for job in preparation_jobs(spec, trials) if job.trial_id not in stored]
+
+
+def settle(spec: SweepSpec, trials: list[TrialSpec], store: Path, outcomes: dict[str, PreparedResult]) -> tuple[list[TrialSpec], dict[str, bytes]]:
+    """After the preparations ran (`outcomes`: how each ended): the trials that can run and the
+    states they need, by id. The others (their state failed) are stored here as failed, with the
+    state's status and reason."""
     ready = prepared_ids(store)
     blocked = [t for t in trials if t.prepared_id and t.prepared_id not in ready]
     if blocked:

@@ -31,6 +31,9 @@ class ProgressLine:
 
     def __init__(self, sweep: str, total: int, skipped: int = 0, stream: TextIO | None = None) -> None:
         self.sweep, self.total, self.skipped = sweep, total, skipped
+        self.work_done: float | None = None
+        """the share of the work to do that is done, where trials differ in cost (SharedProgress);
+        None: every trial counts the same"""
         # None means "sys.stderr when writing": Tune pickles its callbacks, and a terminal's
         # stream (or a test runner's) cannot be pickled.
         self._stream = stream
@@ -51,7 +54,10 @@ class ProgressLine:
         now = time.monotonic()
         elapsed = now - self.start
         running_s = now - (self.first_trial_start or now)
-        eta = "ETA --" if finished == 0 else f"ETA {format_duration(running_s / finished * (self.total - self.skipped - finished))}"
+        if self.work_done is not None:
+            eta = "ETA --" if not self.work_done > 0 else f"ETA {format_duration(running_s * (1 - self.work_done) / self.work_done)}"
+        else:
+            eta = "ETA --" if finished == 0 else f"ETA {format_duration(running_s / finished * (self.total - self.skipped - finished))}"
         resumed = f" ({self.skipped} already stored)" if self.skipped else ""
         return (
             f"[{self.sweep}] {self.skipped + self.done}/{self.total} done{resumed}, {self.failed} failed, "
@@ -85,3 +91,46 @@ class ProgressLine:
             self.stream.flush()
         elif self._changed(self.text()):
             self._print(self.text())
+
+
+class SharedProgress:
+    """Several sweeps run together (`sbsweep reproduce`) on one ProgressLine: each sweep's writer
+    updates its own part, and the line shows their sums. The ETA weighs each sweep's trials by
+    their estimated cost (`seconds_per_trial`), since a suite's trials differ by a hundredfold."""
+
+    def __init__(self, line: ProgressLine, to_run: list[int], seconds_per_trial: list[float]) -> None:
+        self.line, self.to_run, self.weights = line, to_run, seconds_per_trial
+        self.counts = [(0, 0, 0) for _ in to_run]
+        self.closed = False
+
+    def part(self, index: int) -> ProgressPart:
+        """The part of sweep `index` (in the order given)."""
+        return ProgressPart(self, index)
+
+    def update(self, index: int, done: int, running: int, failed: int) -> None:
+        """Sweep `index`'s new counts; redraw the line with the sums."""
+        self.counts[index] = (done, running, failed)
+        total_work = sum(n * w for n, w in zip(self.to_run, self.weights)) or 1.0
+        self.line.work_done = sum((d + f) * w for (d, _, f), w in zip(self.counts, self.weights)) / total_work
+        self.line.update(*(sum(c[i] for c in self.counts) for i in range(3)))
+
+    def close(self) -> None:
+        """End the line once, however many parts close it."""
+        if not self.closed:
+            self.closed = True
+            self.line.close()
+
+
+class ProgressPart:
+    """One sweep's view of a SharedProgress: what a StoreWriter draws on."""
+
+    def __init__(self, shared: SharedProgress, index: int) -> None:
+        self.shared, self.index = shared, index
+
+    def update(self, done: int, running: int, failed: int) -> None:
+        """This sweep's new counts (trials done ok, batches running, trials failed)."""
+        self.shared.update(self.index, done, running, failed)
+
+    def close(self) -> None:
+        """End the shared line (once)."""
+        self.shared.close()

@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ray
@@ -147,8 +148,11 @@ def slots(resources: Resources, max_concurrent: int | None) -> int:
     return max(1, min(fits, max_concurrent or fits))
 
 
-def make_trainable(resources: Resources, execution: Execution, batches: list[Any], prepared: dict[str, bytes]) -> Callable[[dict[str, Any]], None]:
-    """A fresh Tune function trainable for one resource shape, whose config is a batch index.
+def make_trainable(
+    resources: list[Resources], executions: list[Execution], batches: list[Any], prepared: dict[str, bytes]
+) -> Callable[[dict[str, Any]], None]:
+    """A fresh Tune function trainable whose config is a batch index: batch i asks Ray for
+    `resources[i]` and runs with `executions[i]` (several sweeps' batches share one Tune run).
 
     `batches` holds one object-store reference per batch (to its Batch.to_config()), so a worker
     fetches the batch it runs and nothing else. A new function object per call:
@@ -159,10 +163,11 @@ def make_trainable(resources: Resources, execution: Execution, batches: list[Any
 
     def sbsweep_batch(config: dict[str, Any], batches: list[Any], prepared: dict[str, bytes]) -> None:
         batch = Batch.from_config(ray.get(batches[config["batch"]]))
-        run_batch(batch, resources, execution, prepared)
+        run_batch(batch, resources[config["batch"]], executions[config["batch"]], prepared)
 
     trainable = tune.with_parameters(sbsweep_batch, batches=batches, prepared=prepared)
-    return tune.with_resources(trainable, ray_request(resources))
+    requests = [tune.PlacementGroupFactory([ray_request(r)]) for r in resources]
+    return tune.with_resources(trainable, lambda config: requests[config["batch"]])
 
 
 def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared: dict[str, bytes]) -> None:
@@ -266,17 +271,38 @@ def _load_resume(uri: str | None, device: Any) -> dict[str, Any] | None:
         return load_checkpoint(directory, device).state
 
 
-def run_tune(spec: SweepSpec, batches: list[Batch], root: str, stage: Stage, writer: StoreWriter, prepared: dict[str, bytes]) -> None:
-    """One Tune run of `batches`, one Tune trial per batch, reporting to `writer`; flushed at its end."""
+@dataclass(frozen=True)
+class TuneRun:
+    """One sweep's part of a Tune run: its batches, the writer that stores what they report, and
+    the prepared states its trials need."""
+
+    spec: SweepSpec
+    batches: list[Batch]
+    writer: StoreWriter
+    prepared: dict[str, bytes]
+
+
+def run_tune(runs: list[TuneRun], root: str, stage: Stage) -> None:
+    """One Tune run of every batch of `runs` (one sweep, or several sharing the workers), one Tune
+    trial per batch, each reporting to its sweep's writer; every writer flushed at its end.
+
+    Several sweeps' batches run costliest first (by their trials' estimated seconds), so the
+    cluster is not left with one sweep's long tail while the others are done."""
+    entries = [(run, index, batch) for run in runs for index, batch in enumerate(run.batches)]
+    if len(runs) > 1:
+        entries.sort(key=lambda entry: -sum(entry[0].spec.experiment_entry.seconds(t.config) for t in entry[2].trials))
     # Tune's grid search deep-copies the whole search space for every trial it makes, so the
     # space is the batch indices alone; each batch's trials go to the object store on their own.
-    refs = [ray.put(batch.to_config()) for batch in batches]
+    refs = [ray.put(batch.to_config()) for _, _, batch in entries]
+    prepared = {pid: data for run in runs for pid, data in run.prepared.items()}
+    owners = [(run.writer, index) for run, index, _ in entries]
+    capped = [run.spec.execution.max_concurrent_trials for run in runs if run.spec.execution.max_concurrent_trials]
     try:
         tuner = tune.Tuner(
-            make_trainable(spec.resources, spec.execution, refs, prepared),
-            param_space={"batch": tune.grid_search(list(range(len(batches))))},
+            make_trainable([run.spec.resources for run, _, _ in entries], [run.spec.execution for run, _, _ in entries], refs, prepared),
+            param_space={"batch": tune.grid_search(list(range(len(entries))))},
             tune_config=tune.TuneConfig(
-                max_concurrent_trials=spec.execution.max_concurrent_trials,
+                max_concurrent_trials=min(capped) if capped else None,
                 reuse_actors=True,  # one worker process imports torch once, then runs batch after batch
                 trial_dirname_creator=lambda trial: f"batch-{trial.config['batch']:05d}",
             ),
@@ -284,50 +310,59 @@ def run_tune(spec: SweepSpec, batches: list[Batch], root: str, stage: Stage, wri
                 # One Tune experiment per launch; the store, not Tune's state, says what is done.
                 name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}-{stage.value}",
                 storage_path=root,
-                failure_config=tune.FailureConfig(max_failures=spec.execution.max_failures),
+                failure_config=tune.FailureConfig(max_failures=max(run.spec.execution.max_failures for run in runs)),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 verbose=0,
-                callbacks=[_WriterCallback(writer), _SilentTrialProgress()],
+                callbacks=[_WriterCallback(owners), _SilentTrialProgress()],
             ),
         )
         tuner.fit()
     finally:
         # Also when Ctrl-C stops the run: the trials that finished are stored before it ends.
-        writer.progress.close()
-        writer.flush()
+        for run in runs:
+            run.writer.progress.close()
+            run.writer.flush()
 
 
 class _WriterCallback(tune.Callback):
-    """Tune's events, handed to the StoreWriter as plain calls. Runs in the driver process, so the
-    driver alone writes the store."""
+    """Tune's events, handed to the StoreWriter of each batch's sweep as plain calls. Runs in the
+    driver process, so the driver alone writes the store. `owners[i]` is batch i's (writer, index
+    among its sweep's batches)."""
 
-    def __init__(self, writer: StoreWriter) -> None:
-        self.writer = writer
+    def __init__(self, owners: list[tuple[StoreWriter, int]]) -> None:
+        self.owners = owners
+        self.writers = list({id(writer): writer for writer, _ in owners}.values())
+
+    def _writer(self, trial: Any) -> StoreWriter:
+        return self.owners[trial.config["batch"]][0]
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.writer.batch_started()
+        self._writer(trial).batch_started()
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         # Popped: Tune keeps each trial's last result, and rows are the store's, not Tune's.
         prepared = result.pop(PREPARED_KEY, None)
         if prepared:
-            self.writer.take_prepared([PreparedResult.from_report(report) for report in prepared])
+            self._writer(trial).take_prepared([PreparedResult.from_report(report) for report in prepared])
         rows = result.pop(ROWS_KEY, None)
         if rows:
-            self.writer.take_rows(tables_from_bytes(rows))
+            self._writer(trial).take_rows(tables_from_bytes(rows))
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.writer.batch_ended()
+        self._writer(trial).batch_ended()
 
     def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.writer.batch_retried()
+        self._writer(trial).batch_retried()
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.writer.batch_ended()
-        self.writer.batch_failed(trial.config["batch"], str(trial.get_error() or "the batch's worker failed"))
+        writer, index = self.owners[trial.config["batch"]]
+        writer.batch_ended()
+        writer.batch_failed(index, str(trial.get_error() or "the batch's worker failed"))
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
-        self.writer.tick()
+        for writer in self.writers:
+            writer.tick()
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        self.writer.flush()
+        for writer in self.writers:
+            writer.flush()

@@ -63,11 +63,12 @@ class SpecError(Exception):
 
 
 class ResourceError(Exception):
-    """No node of the Ray cluster could ever run a trial: names the spec key and the shortfall."""
+    """No node of the Ray cluster could ever run a trial: names the spec key and the shortfall (and,
+    where several sweeps launch together, the sweep)."""
 
-    def __init__(self, key: str, message: str) -> None:
-        self.key, self.message = key, message
-        super().__init__(f"{key}: {message}")
+    def __init__(self, key: str, message: str, sweep: str | None = None) -> None:
+        self.key, self.message, self.sweep = key, message, sweep
+        super().__init__(f"{key}: {message}" + (f" (sweep '{sweep}')" if sweep else ""))
 
 
 class _Strict(BaseModel):

@@ -15,7 +15,8 @@ reads with no sbsweep import:
 Layout: `<store>/sbsweep_store.json` (the marker, with the schema version),
 `<store>/<table>/<sweep>/<flush>.parquet` (part files: each holds the rows of many trials, written
 together in one flush), `<store>/sweeps/<sweep>.json` (the resolved spec of each launch),
-`<store>/prepared/` (state several trials share). Files and folders whose names start with `.`
+`<store>/prepared/` (state several trials share), `<store>/decisions/` (decide's looks),
+`<store>/suites/` (reproduce's runs), `<store>/report/` (the report). Files and folders whose names start with `.`
 or `_` are not data (pandas skips them too): `_staging/` holds files being written, `_damaged/`
 flushes set aside, `_tune/` checkpoints, `.locks/` the launch locks. A table's folders hold
 nothing but committed part files and, for an instant after a crash, parts of a flush that never
@@ -47,6 +48,10 @@ starting with a letter or digit, so never a path, '..', a hidden or an internal 
 MARKER_FILE = "sbsweep_store.json"
 SWEEPS_DIR = "sweeps"
 FIGURES_DIR = "figures"
+SUITES_DIR = "suites"
+"""<store>/suites/<suite>.json: when each run of a suite (`sbsweep reproduce`) started and how long it took."""
+REPORT_DIR = "report"
+"""<store>/report/: `sbsweep report`'s report.html and report.json, and earlier reports' JSON (history/)."""
 STAGING_DIR = "_staging"
 """Files on their way into the store (written, then renamed into place) wait here, outside every
 table's folder, so no reader of a table (pandas, pyarrow, DuckDB, polars) ever sees one."""

@@ -50,3 +50,47 @@ def test_every_config_field_is_documented_and_every_assumed_default_is_named_in_
                 assumed += 1
                 assert f"`{field.name}`" in README, f"ASSUMED default {workload.name}.{field.name} is not in the README"
     assert assumed, "the configs' docstrings mark the defaults the paper does not give as ASSUMED"
+
+
+DOCS = {path.relative_to(REPO).as_posix(): path.read_text() for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]}
+SOURCE = "\n".join(path.read_text() for folder in ("orchestrator", "workloads", "results_schema", "benchmarks")
+                   for path in sorted((REPO / folder).rglob("*.py")))
+
+
+def test_the_readme_links_every_docs_page_and_each_page_it_links_is_there():
+    linked = set(re.findall(r"\]\((docs/[^)#]+)", README))
+    assert linked and all((REPO / link).exists() for link in linked), sorted(link for link in linked if not (REPO / link).exists())
+    pages = {name for name in DOCS if name.startswith("docs/")}
+    assert pages <= linked, f"docs pages the README does not link: {sorted(pages - linked)}"
+
+
+def test_the_docs_name_only_sweep_files_commands_and_options_the_code_has():
+    from orchestrator.cli import cli
+
+    for name, text in DOCS.items():
+        for sweep in re.findall(r"\bsweeps/[\w./-]+\.yaml", text):
+            assert (REPO / sweep).is_file(), f"{name} names {sweep}, which does not exist"
+        for line in text.splitlines():
+            for command, rest in re.findall(r"\bsbsweep ([a-z]+)((?: [^\s`|]+)*)", line):
+                assert command in cli.commands, f"{name}: 'sbsweep {command}' is no command: {line.strip()}"
+                known = {opt for param in cli.commands[command].params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
+                for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+                    assert option in known | {"--help"}, f"{name}: 'sbsweep {command}' has no {option}: {line.strip()}"
+
+
+def test_the_docs_name_only_tables_keys_and_names_the_code_has():
+    from orchestrator.spec import Execution, Resources, SweepSpec
+    from results_schema import LOOKS
+    from workloads import TABLES
+
+    spec_keys = {f"execution.{k}" for k in Execution.model_fields} | {f"resources.{k}" for k in Resources.model_fields} | set(SweepSpec.model_fields)
+    fields = {f.name for e in REGISTRY.values() for f in dataclasses.fields(e.config)}
+    for name, text in DOCS.items():
+        for key in re.findall(r"`((?:execution|resources)\.[a-z_]+)", text):
+            assert key in spec_keys, f"{name} names the key {key}, which sweep files do not have"
+        for key in re.findall(r"`workload\.([a-z_]+)", text):
+            assert key in fields, f"{name} names workload.{key}, which no experiment has"
+        for table in re.findall(r"read_parquet\([^)]*?/\s*\"?([a-z_]+)\"?\)", text) + re.findall(r"\| `([a-z_]+)` \| one row per", text):
+            assert table in TABLES or table == LOOKS.name, f"{name} names the table {table}, which the store does not have"
+        for word in set(re.findall(r"`([a-z]+(?:_[a-z0-9]+)+)`", text)):  # snake_case names: keys, columns, tables, functions
+            assert re.search(rf"\b{word}\b", SOURCE), f"{name} names `{word}`, which no code of the project has"

@@ -79,6 +79,9 @@ class Claim:
     uses: tuple[str, ...] = ()
     """The config fields the statistic itself runs over or splits by (C1: amplitudes; C3: k and L).
     verify gives every other grid axis of a sweep a verdict per value (seeds are always averaged)."""
+    figure: tuple[str, str] = ("", "")
+    """(the paper's figure the claim stands for, the stem of the figure sbsweep draws of a sweep for
+    it: '<stem>_<sweep>.png' in the store's figures folder), for the report"""
 
     def holds(self, value: float) -> bool:
         """Whether `value` is on the claim's side of the threshold (within RHO_ROUNDING)."""

@@ -17,12 +17,14 @@ C5A = Claim(
     "fraction of the training points where their classes differ, mean over pairs of nets that differ in their seed alone", "<=", 0.05,
     "disagreement on the training points, by pair of seeds",
     uses=(),
+    figure=("Figure 2", "figure2"),
 )
 C5B = Claim(
     "C5b", "decision_boundary", "two nets identical up to initialisation, both fitting the manifold, differ off it (Figure 2)",
     "fraction of the box where their classes differ, mean over pairs of nets that differ in their seed alone", ">=", 0.1,
     "disagreement over the box, by pair of seeds",
     uses=(),
+    figure=("Figure 2", "figure2"),
 )
 CLAIMS = (C5A, C5B)
 """Thresholds: 'close to perfect accuracy' on the manifold leaves two nets at most 5% of its points

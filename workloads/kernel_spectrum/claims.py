@@ -19,12 +19,14 @@ C9A = Claim(
     "than n (a pair neither reaches is left out)", ">=", 0.75,
     "first step at 0.5, by bin of n",
     uses=("target_noise",),
+    figure=("ICML: the spectrum in a kernel's eigenbasis on real data", "kernel_spectrum"),
 )
 C9B = Claim(
     "C9b", "kernel_spectrum", "with noise of high index only, the best clean loss is lower than with white noise (ICML, kernel eigenbasis)",
     "best (over the eval steps) seed-mean loss against the clean labels: high-frequency noise's / white noise's", "<=", 1.0,
     "best clean loss, by target noise",
     uses=("target_noise",),
+    figure=("ICML: the spectrum in a kernel's eigenbasis on real data", "kernel_spectrum"),
 )
 CLAIMS = (C9A, C9B)
 """Thresholds: C9a asks for a lag, not just an order: three pairs of bins in four must be fitted

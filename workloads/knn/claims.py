@@ -15,12 +15,14 @@ C7A = Claim(
     "over the k where both vary with L", ">=", 0.5,
     "rho(L, net accuracy) - rho(L, k-NN accuracy), by k",
     uses=("k", "L"),
+    figure=("Figure 10", "figure10"),
 )
 C7B = Claim(
     "C7b", "knn", "the trained net's radial spectrum decays faster than every k-NN's (Figure 10e)",
     "share of zeta in the upper half of the radial frequencies, the net's / the smallest k-NN's", "<=", 1.0,
     "share of zeta in the upper half of the radial frequencies, by classifier",
     uses=("k", "L"),
+    figure=("Figure 10", "figure10"),
 )
 CLAIMS = (C7A, C7B)
 """Thresholds: C7a holds where the net's rank correlation of accuracy with L exceeds the k-NN's by

@@ -24,12 +24,14 @@ C8A = Claim(
     "C8a", "label_noise", "the amplitude of low-frequency label noise hurts validation (ICML slides, label noise a)",
     "rho(beta, best validation loss) at the lowest noise frequency k", ">=", 0.8, "best validation loss at the lowest k, by beta",
     uses=("noise_frequency", "noise_amplitude"),
+    figure=("ICML slides: label noise on real data (a-d)", "label_noise"),
 )
 C8B = Claim(
     "C8b", "label_noise", "the amplitude of high-frequency label noise hardly affects the best validation loss (ICML slides, b)",
     "rise of the best validation loss from the smallest to the largest beta at the highest k, over the same rise at the lowest k",
     "<=", 0.5, "rise of the best validation loss from the smallest to the largest beta, by k",
     uses=("noise_frequency", "noise_amplitude"),
+    figure=("ICML slides: label noise on real data (a-d)", "label_noise"),
 )
 CLAIMS = (C8A, C8B)
 """Thresholds: C8a's 0.8 is one swap of neighbours from a perfect order over four amplitudes;

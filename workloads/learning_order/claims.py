@@ -28,6 +28,7 @@ C1 = Claim(
     "share of the pairs of frequencies k < k' in which k' first reaches |F(k)|/A >= 0.5 later than k (a tie counts half; "
     "a pair neither reaches is left out)", ">=", 0.9, "first step at 0.5, by k",
     uses=("amplitudes",),
+    figure=("Figure 1", "figure1"),
 )
 C1B = Claim(
     "C1b", "learning_order", "the layers' spectral norms grow as the net fits its higher frequencies (Figure 1, right; per amplitude setting)",
@@ -35,6 +36,7 @@ C1B = Claim(
     "premise: that mean reaches 0.5", ">=", 0.8,
     "product of the layers' spectral norms, by step",
     uses=("amplitudes",),
+    figure=("Figure 1", "figure1"),
 )
 CLAIMS = (C1, C1B)
 """Thresholds: C1's 0.9 is nine pairs of frequencies in ten learned lower first, whatever the

@@ -12,11 +12,13 @@ C3A = Claim(
     "C3a", "manifold_classification", "accuracy falls with k at fixed L (Experiment 3)",
     "mean over L of rho(k, accuracy above the majority-class baseline)", "<=", -0.7, "rho(k, accuracy - baseline), by L",
     uses=("k", "L"),
+    figure=("Figure 4", "figure4"),
 )
 C3B = Claim(
     "C3b", "manifold_classification", "accuracy rises with L at fixed k >= 150 (Experiment 3)",
     "mean over k >= 150 of rho(L, accuracy above the majority-class baseline)", ">=", 0.7, "rho(L, accuracy - baseline), by k",
     uses=("k", "L"),
+    figure=("Figure 4", "figure4"),
 )
 CLAIMS = (C3A, C3B)
 

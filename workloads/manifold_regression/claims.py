@@ -25,12 +25,14 @@ C2 = Claim(
     "C2", "manifold_regression", "the loss falls as the manifold gets more complex (Experiment 2)",
     "rho(L, final MSE)", "<=", -0.8, "final MSE, by L",
     uses=("L",),
+    figure=("Figure 3", "figure3"),
 )
 C2B = Claim(
     "C2b", "manifold_regression", "high frequencies are learned sooner on more complex manifolds (Experiment 2, Figure 3 a-d)",
     "rho(L, mean over eval steps and over the upper half of the k of |F(k)|/A, seed mean clipped to [0, 1])", ">=", 0.8,
     "high frequencies' |F(k)|/A averaged over training, by L",
     uses=("L",),
+    figure=("Figure 3", "figure3"),
 )
 CLAIMS = (C2, C2B)
 """Thresholds: with the paper's four L, +-0.8 is one swap of neighbouring values from a perfect

@@ -12,6 +12,7 @@ C6 = Claim(
     "fraction of eval steps after 0 at which the seed-mean loss on the manifold is below the flat one's", ">=", 0.9,
     "seed-mean loss at the last step, by inputs",
     uses=("inputs",),
+    figure=("Figure 7", "figure7"),
 )
 CLAIMS = (C6,)
 """Threshold: 'at equal steps' the manifold's curve is below, allowing a tenth of the steps for

@@ -11,6 +11,7 @@ C4 = Claim(
     "of |F(k)|) at a smaller delta than k (a tie counts half; a pair neither falls in is left out)", ">=", 0.8,
     "delta at half magnitude, by k",
     uses=("delta",),
+    figure=("Figure 5", "figure5"),
 )
 CLAIMS = (C4,)
 """The authors' reading of Figure 5 (their ICML_Robustness notebook): the magnitude of each
