@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.plan import MAX_BATCHES, TARGET_BATCH_S, Batch, TrialSpec, batches, expand, plan, unit_id, units
-from orchestrator.spec import load_spec
+from orchestrator.spec import load_spec, validate_spec
 
 
 def trials(count: int) -> list[TrialSpec]:
@@ -77,3 +77,15 @@ def test_a_units_id_is_its_trials_id_alone_and_a_stable_hash_of_its_members_pack
     assert unit_id((one,)) == one.trial_id
     assert unit_id((one, two)) == unit_id([one, two]) != unit_id((two, one))
     assert unit_id((one, two)).startswith("s-pack-")
+
+
+def test_every_job_has_a_cost_estimate_preparations_and_collapsed_fields_included():
+    from orchestrator.preparation import preparation_jobs
+    from workloads import REGISTRY
+
+    for name in REGISTRY:
+        spec = validate_spec({"name": "est", "experiment": name, "seeds": [0, 1]}, "test")
+        trials = expand(spec)
+        jobs = preparation_jobs(spec, trials) if spec.experiment_entry.prepared_fields else []
+        for job in trials + jobs:  # a preparation's config holds only its prepared fields; a trial's has nulls
+            assert spec.experiment_entry.seconds(job.config) > 0, (name, job.stage)

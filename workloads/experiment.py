@@ -145,7 +145,9 @@ class Experiment:
         )
 
     def seconds(self, config: dict[str, Any]) -> float:
-        """An estimate of one trial's seconds on one CPU core (see seconds_estimate)."""
+        """An estimate of one job's seconds on one CPU core (see seconds_estimate): a trial's, or a
+        preparation's, whose config holds only the prepared fields (the rest take their defaults)."""
+        config = {**_defaults(self.config), **{k: v for k, v in config.items() if v is not None}}
         if self.seconds_estimate is not None:
             return self.seconds_estimate(config)
         return training_seconds(self.input_dim or 1, config)
