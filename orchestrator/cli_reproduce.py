@@ -25,13 +25,15 @@ from orchestrator.cli import (
 )
 from orchestrator.progress import format_duration
 from orchestrator.spec import ResourceError, SpecError, SweepSpec
+from orchestrator.suite import scales
 from results_schema import StoreError
 
 
 @cli.command()
 @click.argument("suite_file", type=click.Path(path_type=Path, dir_okay=False), required=False)
-@click.option("--scale", default=None, metavar="NAME", help="The suite sweeps/suites/NAME.yaml: cpu (2 CPU cores, about an hour) or paper "
-              "(a GPU cluster). Default: cpu, unless SUITE_FILE is given.")
+@click.option("--scale", default=None, type=click.Choice(scales()),
+              help="The suite sweeps/suites/SCALE.yaml: cpu (every claim on 2 CPU cores), paper (a GPU cluster), paper_cpu (the "
+              "paper-scale sweeps that fit a CPU, with --set resources.gpu=0). Default: cpu, unless SUITE_FILE is given.")
 @store_option
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a value of every sweep of the suite, e.g. resources.gpu=0 (repeatable).")
@@ -62,7 +64,7 @@ def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | N
     Example:
         sbsweep reproduce --scale cpu --store paper-cpu
         sbsweep reproduce --scale cpu --store paper-cpu --decide-seeds 4
-        sbsweep reproduce --scale paper --store s3-mounted/paper --address auto
+        sbsweep reproduce --scale paper --store ~/store --address auto
     """
     from orchestrator.decide import DecideConflict
     from orchestrator.decide import decide as decide_claims

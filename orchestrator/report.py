@@ -180,7 +180,8 @@ p, li { line-height: 1.45; } .muted { color: #5d6778; } code { font-size: 13px; 
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 13px; } td, th { padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
 img { max-width: 100%; height: auto; border: 1px solid #e4e7ec; border-radius: 6px; margin: 8px 0; }
-nav a { margin-right: 10px; white-space: nowrap; } .note { font-size: 13px; color: #3d4656; overflow-wrap: anywhere; }
+.overview td { border-top: 1px solid #e4e7ec; padding: 5px 12px 5px 0; } .overview td:nth-child(2) { max-width: 420px; }
+.note { font-size: 13px; color: #3d4656; overflow-wrap: anywhere; }
 """
 
 
@@ -216,8 +217,12 @@ def _sweep_row(sweep: dict[str, Any]) -> str:
             f"<td>{sweep['trial_s'] / 60:.1f}</td><td>{html.escape(started)}</td></tr>")
 
 
+def _where(v: dict[str, Any]) -> str:
+    return (v.get("sweep") or "no sweep of its experiment in the store") + (f" ({v['group']})" if v.get("group") else "")
+
+
 def _verdict(store: Path, v: dict[str, Any], shown: set[str]) -> str:
-    where = html.escape((v.get("sweep") or "no sweep") + (f" ({v['group']})" if v.get("group") else ""))
+    where = html.escape(_where(v))
     interval = f"[{v['interval'][0]:+.3f}, {v['interval'][1]:+.3f}]" if v.get("interval") else "no interval"
     level = f"{100 * v.get('confidence', 0.95):g}%"
     seeds = ", ".join("-" if x is None else f"{x:+.3f}" for x in v.get("per_seed") or [])
@@ -258,7 +263,10 @@ def render(data: dict[str, Any], store: Path) -> str:
     else:
         took = "no suite run recorded: the sweeps were launched one by one"
     tally = "".join(f"<div><b>{summary[o]}</b>{_badge(o)}</div>" for o in OUTCOMES)
-    nav = "".join(f'<a href="#{c["claim_id"]}">{c["claim_id"]}</a>' for c in data["claims"])
+    overview = "".join(
+        f'<tr><td><a href="#{c["claim_id"]}">{c["claim_id"]}</a></td><td>{html.escape(c["statement"])}</td><td>'
+        + " ".join(f'{_badge(v["outcome"])} <span class="note">{html.escape(_where(v))}</span>' for v in c["verdicts"])
+        + "</td></tr>" for c in data["claims"])
     shown: set[str] = set()
     claims = []
     for claim in data["claims"]:
@@ -299,6 +307,8 @@ def render(data: dict[str, Any], store: Path) -> str:
         f"{p['trial_s'] / 60:.0f} minutes in all.</p><div class=\"tally\">{tally}</div>"
         "<p class=\"note\">A verdict is <b>reproduced</b> when the claim's statistic and its whole interval over the seeds lie on the "
         "claim's side of its threshold, <b>failed</b> when they lie on the other, <b>inconclusive</b> when the interval straddles it, "
-        "<b>unreplicated</b> with fewer than 3 seeds (no interval), <b>no data</b> when the store has no sweep of the claim's experiment.</p>"
-        f"<nav>{nav}</nav>{changed}{''.join(claims)}{provenance}</main></body></html>"
+        "<b>unreplicated</b> with fewer than 3 seeds (no interval), <b>no data</b> when the store has no sweep of the claim's experiment, "
+        "or one too small to compute its statistic.</p>"
+        f'<div class="scroll"><table class="overview"><tr><th>claim</th><th>statement</th><th>verdicts</th></tr>{overview}</table></div>'
+        f"{changed}{''.join(claims)}{provenance}</main></body></html>"
     )

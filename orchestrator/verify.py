@@ -194,6 +194,7 @@ def report_lines(verdicts: list[Verdict], confidence: float = CONFIDENCE) -> lis
         f"{tally['unreplicated']} unreplicated, {tally['no data']} no data"
         + "".join(f"; {outcome}: {', '.join(names)}" for outcome, names in named.items() if names)
         + f". value: each claim's statistic on the seed means; {level} interval: jackknife-t over the seeds (each left out in turn, "
-        f"Student's t); pass or fail only when it lies wholly on one side of the threshold; unreplicated: fewer than {MIN_SEEDS} seeds."
+        f"Student's t); pass or fail only when it lies wholly on one side of the threshold; unreplicated: fewer than {MIN_SEEDS} seeds; "
+        "no data: the store has no sweep of the claim's experiment, or one too small to compute its statistic (its notes say why)."
     )
     return lines

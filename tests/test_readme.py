@@ -40,7 +40,8 @@ def test_the_main_job_names_a_sweep_file_that_exists():
     assert (REPO / sweep).is_file()
 
 
-def test_every_config_field_is_documented_and_every_assumed_default_is_named_in_the_readme():
+def test_every_config_field_is_documented_and_every_assumed_default_is_named_in_the_defaults_table():
+    defaults = (REPO / "docs" / "experiments.md").read_text().split("## Defaults we assumed", 1)[1]
     assumed = 0
     for workload in REGISTRY.values():
         docs = field_docs(workload.config)
@@ -48,7 +49,7 @@ def test_every_config_field_is_documented_and_every_assumed_default_is_named_in_
             assert docs.get(field.name), f"{workload.name}.{field.name} has no docstring"
             if "ASSUMED" in docs[field.name]:
                 assumed += 1
-                assert f"`{field.name}`" in README, f"ASSUMED default {workload.name}.{field.name} is not in the README"
+                assert f"`{field.name}`" in defaults, f"ASSUMED default {workload.name}.{field.name} is not in docs/experiments.md's defaults"
     assert assumed, "the configs' docstrings mark the defaults the paper does not give as ASSUMED"
 
 
@@ -64,14 +65,21 @@ def test_the_readme_links_every_docs_page_and_each_page_it_links_is_there():
     assert pages <= linked, f"docs pages the README does not link: {sorted(pages - linked)}"
 
 
+def code_of(text: str) -> list[str]:
+    """The lines of a page's fenced code blocks and its inline code spans: where it names commands."""
+    fenced = [line for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S) for line in block.splitlines()]
+    return fenced + re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+
+
 def test_the_docs_name_only_sweep_files_commands_and_options_the_code_has():
     from orchestrator.cli import cli
 
     for name, text in DOCS.items():
         for sweep in re.findall(r"\bsweeps/[\w./-]+\.yaml", text):
             assert (REPO / sweep).is_file(), f"{name} names {sweep}, which does not exist"
-        for line in text.splitlines():
-            for command, rest in re.findall(r"\bsbsweep ([a-z]+)((?: [^\s`|]+)*)", line):
+        for line in code_of(text):
+            # A command where a shell would run one: first on the line, or after &&, a "--" or a quote (ray exec '...').
+            for command, rest in re.findall(r"(?:^|&& |-- |')sbsweep ([a-z]+)((?: [^\s`|'\"]+)*)", line.strip()):
                 assert command in cli.commands, f"{name}: 'sbsweep {command}' is no command: {line.strip()}"
                 known = {opt for param in cli.commands[command].params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
                 for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
@@ -94,3 +102,13 @@ def test_the_docs_name_only_tables_keys_and_names_the_code_has():
             assert table in TABLES or table == LOOKS.name, f"{name} names the table {table}, which the store does not have"
         for word in set(re.findall(r"`([a-z]+(?:_[a-z0-9]+)+)`", text)):  # snake_case names: keys, columns, tables, functions
             assert re.search(rf"\b{word}\b", SOURCE), f"{name} names `{word}`, which no code of the project has"
+
+
+def test_the_store_page_names_every_table_a_store_can_hold_and_no_other():
+    from results_schema import LOOKS
+    from workloads import TABLES
+
+    page = DOCS["docs/store.md"]
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
+    assert named == set(TABLES) | {LOOKS.name}, (sorted(set(TABLES) - named), sorted(named - set(TABLES)))

@@ -5,6 +5,7 @@ every figure loaded and nothing wider than a laptop's window."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ seeds: [0, 1, 2]
 workload: {frequencies: [2, 5, 9], width: 8, depth: 2, n_points: 64, steps: 60, eval_every_steps: 30}
 """
 BROWSER = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+REQUIRE_BROWSER = os.environ.get("SBSWEEP_REQUIRE_BROWSER") == "1"  # set by .ci/run, which installs it
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +91,9 @@ def test_a_later_report_keeps_the_earlier_one_and_lists_the_verdicts_that_change
     assert list((store / "report" / "history").glob("report-*.json")), "the earlier report is kept"
 
 
-@pytest.mark.skipif(BROWSER is None, reason="needs headless Chromium: apt-get install chromium-headless-shell (.ci/run installs it)")
+@pytest.mark.skipif(BROWSER is None and not REQUIRE_BROWSER, reason="needs headless Chromium: apt-get install chromium-headless-shell")
 def test_a_real_browser_loads_every_figure_of_the_report_and_lays_it_out_without_horizontal_overflow(store, tmp_path):
+    assert BROWSER, "no headless Chromium on this machine (.ci/run installs chromium-headless-shell)"
     CliRunner().invoke(cli, ["report", str(store), "--out", str(tmp_path)])
     probe = """<script>window.addEventListener('load', () => {
       const images = [...document.images];
@@ -118,11 +121,15 @@ SUITE_SWEEPS = {
 
 
 def test_reproduce_runs_a_suites_sweeps_together_then_judges_and_reports_and_running_it_again_resumes(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import stored_sweep
+
     for name, text in SUITE_SWEEPS.items():
         (tmp_path / name).write_text(text)
     store = tmp_path / "store"
-    alone = CliRunner().invoke(cli, ["launch", str(tmp_path / "a.yaml"), "--store", str(store), "--num-cpus", "2", "--no-plot"])
-    assert alone.exit_code == 0, alone.output
+    stored_sweep(tmp_path, SUITE_SWEEPS["a.yaml"], lambda text: tmp_path / "a.yaml")  # sweep a, stored before: the suite resumes it
     result = CliRunner().invoke(cli, ["reproduce", str(tmp_path / "suite.yaml"), "--store", str(store), "--num-cpus", "2"])
     assert result.exit_code in (0, 1, 3, 4, 5), result.output
     assert "sweep 'tiny_a' (manifold_classification), 12 trials, 12 already stored" in result.output  # resumed: nothing of a reruns
