@@ -7,7 +7,8 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,28 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise UserError(f"{where}: {error.strerror or error}") from None
 
     return run
+
+
+@contextmanager
+def launch_errors(source: Path, store: Path, again: list[str], resume: str = "run again to resume") -> Iterator[None]:
+    """What a launch (of a sweep, a suite, decide's seeds) cannot do, as one line and exit code 2;
+    Ctrl-C as exit code 130 with `again`, the command that resumes. `source` is the file a
+    resource error is about."""
+    from orchestrator.decide import DecideConflict  # lazy: brings pandas and pyarrow
+    from orchestrator.launcher import SweepConflict
+    from orchestrator.lock import SweepLocked
+
+    try:
+        yield
+    except (StoreError, SweepConflict, SweepLocked, DecideConflict) as error:
+        raise UserError(str(error)) from None
+    except ResourceError as error:
+        raise UserError(f"{source}: {error}") from None
+    except OSError as error:
+        raise UserError(f"{error.filename or store}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: the trials that finished are stored; {resume}: {shlex.join(again)}", err=True)
+        sys.exit(INTERRUPTED_EXIT)
 
 
 def _echo_json(data: Any) -> None:
@@ -179,27 +202,15 @@ def launch(
         _print_grid(spec, expand(spec), as_json)
         return
 
-    from orchestrator.launcher import SweepConflict  # lazy: brings pandas and pyarrow
-    from orchestrator.launcher import launch as launch_sweep
-    from orchestrator.lock import SweepLocked
+    from orchestrator.launcher import launch as launch_sweep  # lazy: brings pandas and pyarrow
 
-    try:
+    again = ["sbsweep", "launch", str(sweep_file), "--store", str(store), *[a for o in overrides for a in ("--set", o)],
+             *(["--checkpoint-storage", checkpoint_storage] if checkpoint_storage else [])]
+    with launch_errors(sweep_file, store, again, "launch again to resume"):
         report = launch_sweep(
             spec, store, address=address, num_cpus=num_cpus, checkpoint_storage=checkpoint_storage, overwrite=overwrite,
             restart=restart, retry_failed=retry_failed, plot=plot, echo=lambda line: click.echo(line, err=True),
         )
-    except (StoreError, SweepConflict, SweepLocked) as error:
-        raise UserError(str(error)) from None
-    except ResourceError as error:
-        raise UserError(f"{sweep_file}: {error}") from None
-    except OSError as error:
-        raise UserError(f"{error.filename or store}: {error.strerror or error}") from None
-    except KeyboardInterrupt:
-        again = ["sbsweep", "launch", str(sweep_file), "--store", str(store), *[a for o in overrides for a in ("--set", o)]]
-        if checkpoint_storage:
-            again += ["--checkpoint-storage", checkpoint_storage]
-        click.echo(f"\ninterrupted: the trials that finished are stored; launch again to resume: {shlex.join(again)}", err=True)
-        sys.exit(INTERRUPTED_EXIT)
     if report.ran:
         retried = f", {report.retries} retried after a crash" if report.retries else ""
         retried += f", {report.duplicates} reported twice and dropped" if report.duplicates else ""

@@ -3,7 +3,6 @@ cli.py's group (cli.py imports this module last)."""
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 from contextlib import ExitStack
@@ -12,21 +11,20 @@ from pathlib import Path
 import click
 
 from orchestrator.cli import (
-    INTERRUPTED_EXIT,
     UserError,
     _default_store,
     _duration_s,
     _echo_json,
     cli,
     json_option,
+    launch_errors,
     one_line_errors,
     store_argument,
     store_option,
 )
 from orchestrator.progress import format_duration
-from orchestrator.spec import ResourceError, SpecError, SweepSpec
+from orchestrator.spec import SpecError, SweepSpec
 from orchestrator.suite import scales
-from results_schema import StoreError
 
 
 @cli.command()
@@ -66,10 +64,8 @@ def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | N
         sbsweep reproduce --scale cpu --store paper-cpu --decide-seeds 4
         sbsweep reproduce --scale paper --store ~/store --address auto
     """
-    from orchestrator.decide import DecideConflict
     from orchestrator.decide import decide as decide_claims
-    from orchestrator.launcher import SweepConflict, launch_many
-    from orchestrator.lock import SweepLocked
+    from orchestrator.launcher import launch_many
     from orchestrator.suite import SuiteRun, load_suite
     from orchestrator.suite import suite_file as scale_file
     from orchestrator.verify import counts, exit_code, report_lines, verify_store
@@ -87,34 +83,24 @@ def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | N
     run = SuiteRun(suite.name, suite.description, [spec.name for spec in specs])
     again = ["sbsweep", "reproduce", *([str(suite_file)] if suite_file else ["--scale", scale or "cpu"]), "--store", str(store),
              *[a for o in overrides for a in ("--set", o)]]
-    with ExitStack() as session:
-        try:
-            start = time.monotonic()
-            reports = launch_many(specs, store, name=f"suite-{suite.name}", address=address, num_cpus=num_cpus,
-                                  checkpoint_storage=checkpoint_storage, echo=say, ray_session=session)
-            run.launch_s = time.monotonic() - start
-            run.save(store)
-            if decide_seeds or budget_s:
-                def launch_sweep(spec: SweepSpec) -> object:  # in the suite's Ray session, connected at the first launch with work
-                    return launch_many([spec], store, address=address, num_cpus=num_cpus, checkpoint_storage=checkpoint_storage,
-                                       echo=say, ray_session=session)[0]
+    with ExitStack() as session, launch_errors(path, store, again):
+        start = time.monotonic()
+        reports = launch_many(specs, store, name=f"suite-{suite.name}", address=address, num_cpus=num_cpus,
+                              checkpoint_storage=checkpoint_storage, echo=say, ray_session=session)
+        run.launch_s = time.monotonic() - start
+        run.save(store)
+        if decide_seeds or budget_s:
+            def launch_sweep(spec: SweepSpec) -> object:  # in the suite's Ray session, connected at the first launch with work
+                return launch_many([spec], store, address=address, num_cpus=num_cpus, checkpoint_storage=checkpoint_storage,
+                                   echo=say, ray_session=session)[0]
 
-                start = time.monotonic()
-                decided = decide_claims(store, budget_seeds=decide_seeds, budget_s=budget_s, seeds_per_look=2, max_looks=None,
-                                        sweeps=tuple(run.sweeps), launch_sweep=launch_sweep, echo=say)
-                run.decide_s = time.monotonic() - start
-                verdicts = decided.verdicts
-            else:
-                verdicts = verify_store(store, tuple(run.sweeps))
-        except (StoreError, SweepConflict, SweepLocked, DecideConflict) as error:
-            raise UserError(str(error)) from None
-        except ResourceError as error:
-            raise UserError(f"{path}: {error}") from None
-        except OSError as error:
-            raise UserError(f"{error.filename or store}: {error.strerror or error}") from None
-        except KeyboardInterrupt:
-            click.echo(f"\ninterrupted: the trials that finished are stored; run again to resume: {shlex.join(again)}", err=True)
-            sys.exit(INTERRUPTED_EXIT)
+            start = time.monotonic()
+            decided = decide_claims(store, budget_seeds=decide_seeds, budget_s=budget_s, seeds_per_look=2, max_looks=None,
+                                    sweeps=tuple(run.sweeps), launch_sweep=launch_sweep, echo=say)
+            run.decide_s = time.monotonic() - start
+            verdicts = decided.verdicts
+        else:
+            verdicts = verify_store(store, tuple(run.sweeps))
     run.wall_s, run.finished = time.monotonic() - run.began, True
     run.save(store)
     page = None

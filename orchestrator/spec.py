@@ -504,14 +504,19 @@ def resolve_config(spec: SweepSpec, point: dict[str, Any], seed: int) -> dict[st
     return {key: merged[key] for key in defaults}
 
 
-def load_spec(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> SweepSpec:
-    """Read, override and validate a sweep file. Raises SpecError with a one-line message."""
-    source = str(path)
+def read_yaml_file(path: str | Path, what: str = "sweep file") -> tuple[Any, dict[str, int]]:
+    """A YAML file's data and {dotted key: line} (parse_yaml); SpecError if it cannot be read."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(source, "", f"cannot read sweep file: {getattr(error, 'strerror', None) or error}") from None
-    raw, lines = parse_yaml(text, source)
+        raise SpecError(str(path), "", f"cannot read {what}: {getattr(error, 'strerror', None) or error}") from None
+    return parse_yaml(text, str(path))
+
+
+def load_spec(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> SweepSpec:
+    """Read, override and validate a sweep file. Raises SpecError with a one-line message."""
+    source = str(path)
+    raw, lines = read_yaml_file(path)
     if raw is None:
         raw = {}
     overridden: dict[str, str] = {}

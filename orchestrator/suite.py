@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from orchestrator.paths import inside, regular_file
-from orchestrator.spec import SpecError, SweepSpec, _Context, _Strict, load_spec, parse_yaml
+from orchestrator.spec import SpecError, SweepSpec, _Context, _Strict, load_spec, read_yaml_file
 from orchestrator.store.files import write_atomic
 from results_schema import SUITES_DIR, SWEEP_NAME_PATTERN, StoreError
 
@@ -58,11 +58,7 @@ def load_suite(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) ->
     """Read and validate a suite file and every sweep file it names (each with `overrides`, as
     `launch --set` would apply them). SpecError names the file, line and key at fault."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(source, "", f"cannot read suite file: {getattr(error, 'strerror', None) or error}") from None
-    raw, lines = parse_yaml(text, source)
+    raw, lines = read_yaml_file(path, "suite file")
     context = _Context(source, lines, {})
     if not isinstance(raw, dict):
         raise context.error("", "a suite file is a mapping with 'name' and 'sweeps'")
