@@ -323,7 +323,7 @@ def _run(sweeps: list[_Sweep], store: Path, root: str, roots: list[str], progres
     planned: list[Unit] = []
 
     def seconds(spec: SweepSpec) -> Callable[[TrialSpec], float]:
-        return lambda trial: spec.experiment_entry.seconds(trial.config)
+        return lambda trial: spec.experiment_entry.seconds(trial.config, trial.stage is Stage.PREPARE)
 
     def width(spec: SweepSpec) -> int:
         return ray_backend.slots(spec.resources, spec.execution.max_concurrent_trials)

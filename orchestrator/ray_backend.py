@@ -290,7 +290,7 @@ def run_tune(runs: list[TuneRun], root: str, stage: Stage) -> None:
     cluster is not left with one sweep's long tail while the others are done."""
     entries = [(run, index, batch) for run in runs for index, batch in enumerate(run.batches)]
     if len(runs) > 1:
-        entries.sort(key=lambda entry: -sum(entry[0].spec.experiment_entry.seconds(t.config) for t in entry[2].trials))
+        entries.sort(key=lambda entry: -sum(entry[0].spec.experiment_entry.seconds(t.config, t.stage is Stage.PREPARE) for t in entry[2].trials))
     # Tune's grid search deep-copies the whole search space for every trial it makes, so the
     # space is the batch indices alone; each batch's trials go to the object store on their own.
     refs = [ray.put(batch.to_config()) for _, _, batch in entries]

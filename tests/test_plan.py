@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.job import Stage
 from orchestrator.plan import MAX_BATCHES, TARGET_BATCH_S, Batch, TrialSpec, batches, expand, plan, unit_id, units
 from orchestrator.spec import load_spec, validate_spec
 
@@ -88,4 +89,24 @@ def test_every_job_has_a_cost_estimate_preparations_and_collapsed_fields_include
         trials = expand(spec)
         jobs = preparation_jobs(spec, trials) if spec.experiment_entry.prepared_fields else []
         for job in trials + jobs:  # a preparation's config holds only its prepared fields; a trial's has nulls
-            assert spec.experiment_entry.seconds(job.config) > 0, (name, job.stage)
+            assert spec.experiment_entry.seconds(job.config, job.stage is Stage.PREPARE) > 0, (name, job.stage)
+
+
+def test_a_preparation_is_estimated_by_what_it_computes_not_as_a_trial():
+    """theta* trains a net for its steps while a perturbation trial evaluates it once; an
+    autoencoder's cost follows its own steps, not the regressing net's."""
+    from orchestrator.preparation import preparation_jobs
+
+    spec = validate_spec({"name": "est", "experiment": "perturbation", "seeds": [0]}, "test")
+    trials = expand(spec)
+    [theta] = preparation_jobs(spec, trials)
+    entry = spec.experiment_entry
+    assert entry.seconds(theta.config, preparation=True) > 100 * entry.seconds(trials[0].config)
+
+    def autoencoder_s(**fields: int) -> float:
+        spec = validate_spec({"name": "est", "experiment": "noise_regression", "seeds": [0], "workload": fields}, "test")
+        [job] = preparation_jobs(spec, expand(spec)[:1])
+        return spec.experiment_entry.seconds(job.config, preparation=True)
+
+    assert autoencoder_s(autoencoder_steps=2000) > 1.9 * autoencoder_s(autoencoder_steps=1000)
+    assert autoencoder_s(steps=100) == autoencoder_s(steps=100_000)

@@ -109,6 +109,9 @@ class Experiment:
     """a trained net's input dimension, for the work estimate; None: the experiment declares `seconds`"""
     seconds_estimate: Callable[[dict[str, Any]], float] | None = None
     """an estimate of one trial's seconds on a CPU core from its config (sizes batches only)"""
+    preparation_seconds_estimate: Callable[[dict[str, Any]], float] | None = None
+    """the same for one preparation (its config holds the prepared fields, the rest their
+    defaults); None: a net trained on the preparation's config (training_seconds)"""
     trains_one_net: bool = True
     """whether trial.py has `problem`: one net trained by the shared loop per trial, so trials can
     be packed into one stacked model and compiled (else it has `run`)"""
@@ -144,12 +147,14 @@ class Experiment:
              *fields, *self.columns),
         )
 
-    def seconds(self, config: dict[str, Any]) -> float:
-        """An estimate of one job's seconds on one CPU core (see seconds_estimate): a trial's, or a
-        preparation's, whose config holds only the prepared fields (the rest take their defaults)."""
+    def seconds(self, config: dict[str, Any], preparation: bool = False) -> float:
+        """An estimate of one job's seconds on one CPU core: a trial's (seconds_estimate), or with
+        `preparation` a preparation's (preparation_seconds_estimate), whose config holds only the
+        prepared fields. Either way the fields it lacks or leaves null take their defaults."""
         config = {**_defaults(self.config), **{k: v for k, v in config.items() if v is not None}}
-        if self.seconds_estimate is not None:
-            return self.seconds_estimate(config)
+        estimate = self.preparation_seconds_estimate if preparation else self.seconds_estimate
+        if estimate is not None:
+            return estimate(config)
         return training_seconds(self.input_dim or 1, config)
 
     def applicable(self, config: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,12 @@ steps the loss on the real manifold is the lower.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pyarrow as pa
 
 from results_schema import CURVES, Column
+from workloads.config import CPU_FLOPS_PER_S, STEP_OVERHEAD_S, TRIAL_OVERHEAD_S
 from workloads.digits import DIGITS
 from workloads.experiment import Experiment
 from workloads.noise_regression.config import NoiseRegressionConfig, unused_fields
@@ -29,6 +31,13 @@ def constraints(config: NoiseRegressionConfig) -> dict[str, str]:
     return {}
 
 
+def autoencoder_seconds(config: dict[str, Any]) -> float:
+    """A preparation trains the autoencoder (four Linear layers, 64-w-d-w-64) on every digit, full batch."""
+    parameters = 2 * config["autoencoder_width"] * (64 + config["code_dim"])
+    flops = 6.0 * DIGITS * parameters * config["autoencoder_steps"]
+    return TRIAL_OVERHEAD_S + config["autoencoder_steps"] * 4 * STEP_OVERHEAD_S + flops / CPU_FLOPS_PER_S
+
+
 EXPERIMENT = Experiment(
     name="noise_regression",
     summary="Experiment 5: white noise on digit reconstructions or a flat subspace of one dimension",
@@ -38,6 +47,7 @@ EXPERIMENT = Experiment(
     tables=(CURVES,),
     constraints=constraints,
     input_dim=64,
+    preparation_seconds_estimate=autoencoder_seconds,
     prepared_fields=tuple(
         f.name for f in dataclasses.fields(NoiseRegressionConfig) if f.name in ("seed", "n_points") or f.name.startswith(("code", "autoencoder"))
     ),

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from results_schema import Column, Table
-from workloads.config import CPU_FLOPS_PER_S, TRIAL_OVERHEAD_S, frequencies_below_nyquist, mlp_parameters, training_seconds
+from workloads.config import CPU_FLOPS_PER_S, TRIAL_OVERHEAD_S, frequencies_below_nyquist, mlp_parameters
 from workloads.experiment import Experiment
 from workloads.perturbation.config import PerturbationConfig
 
@@ -39,10 +39,8 @@ PERTURBS = ("delta", "directions")
 
 
 def seconds(config: dict[str, Any]) -> float:
-    """A trial evaluates theta* + delta * direction once per direction; a preparation (its config
-    holds theta*'s fields alone) trains theta*."""
-    if "directions" not in config:
-        return training_seconds(1, config)
+    """A trial evaluates theta* + delta * direction once per direction (its preparation, training
+    theta*, is estimated as a trained net's: training_seconds)."""
     flops = 2.0 * config["directions"] * config["n_points"] * mlp_parameters(1, config["width"], config["depth"])
     return TRIAL_OVERHEAD_S + flops / CPU_FLOPS_PER_S
 
