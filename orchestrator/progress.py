@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 
@@ -19,29 +20,36 @@ def format_duration(seconds: float) -> str:
 
 LOG_EVERY_S = 10.0
 """Off a terminal, the least seconds between two lines: a line per change would be 10^5 lines."""
+HEARTBEAT_S = 60.0
+"""Off a terminal, a line at least this often while trials run, counts changed or not, so a log
+shows the time and the ETA moving through trials that take an hour."""
 
 
 class ProgressLine:
     """Redraws one line on a terminal; elsewhere (CI, a log file) prints a line when the counts
-    changed, at most every LOG_EVERY_S seconds, and the last state when the sweep ends.
+    changed, at most every LOG_EVERY_S seconds (a change held back is printed once that has
+    passed), at least every HEARTBEAT_S while it runs, and the last state when the sweep ends.
 
     The ETA is throughput based (trials finished per second since the first trial started), which
     is right whatever the parallelism, once a few trials have finished; Ray's start-up is left out.
     """
 
-    def __init__(self, sweep: str, total: int, skipped: int = 0, stream: TextIO | None = None) -> None:
-        self.sweep, self.total, self.skipped = sweep, total, skipped
+    def __init__(
+        self, sweep: str, total: int, skipped: int = 0, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.sweep, self.total, self.skipped, self.clock = sweep, total, skipped, clock
         self.work_done: float | None = None
         """the share of the work to do that is done, where trials differ in cost (SharedProgress);
         None: every trial counts the same"""
         # None means "sys.stderr when writing": Tune pickles its callbacks, and a terminal's
         # stream (or a test runner's) cannot be pickled.
         self._stream = stream
-        self.start = time.monotonic()
+        self.start = clock()
         self.first_trial_start: float | None = None
         self.done = self.running = self.failed = 0
         self._printed = ""
         self._printed_at = float("-inf")
+        self._drawn_at = float("-inf")
 
     @property
     def stream(self) -> TextIO:
@@ -51,7 +59,7 @@ class ProgressLine:
     def text(self) -> str:
         """The current line, e.g. '[smoke] 3/8 done, 0 failed, 2 batches running, 12s elapsed, ETA 20s'."""
         finished = self.done + self.failed
-        now = time.monotonic()
+        now = self.clock()
         elapsed = now - self.start
         running_s = now - (self.first_trial_start or now)
         if self.work_done is not None:
@@ -68,12 +76,24 @@ class ProgressLine:
         """Record new counts (trials done ok, batches running, trials failed) and redraw."""
         self.done, self.running, self.failed = done, running, failed
         if running and self.first_trial_start is None:
-            self.first_trial_start = time.monotonic()
+            self.first_trial_start = self.clock()
+        self._draw(final=done + failed + self.skipped == self.total)
+
+    def refresh(self) -> None:
+        """Called between events (the driver's loop): a change held back, the heartbeat off a
+        terminal, the clock on one."""
+        if self.stream.isatty() and self.clock() - self._drawn_at < 1.0:
+            return
+        self._draw(final=False)
+
+    def _draw(self, final: bool) -> None:
         line = self.text()
+        since = self.clock() - self._printed_at
         if self.stream.isatty():
             self.stream.write("\r\033[K" + line)
             self.stream.flush()
-        elif self._changed(line) and (time.monotonic() - self._printed_at >= LOG_EVERY_S or done + failed + self.skipped == self.total):
+            self._drawn_at = self.clock()
+        elif (self._changed(line) and (since >= LOG_EVERY_S or final)) or (self.running and since >= HEARTBEAT_S):
             self._print(line)
 
     def _changed(self, line: str) -> bool:
@@ -82,7 +102,7 @@ class ProgressLine:
     def _print(self, line: str) -> None:
         self.stream.write(line + "\n")
         self.stream.flush()
-        self._printed, self._printed_at = line, time.monotonic()
+        self._printed, self._printed_at = line, self.clock()
 
     def close(self) -> None:
         """End the line on a terminal; elsewhere, print the last counts if they were not printed."""
@@ -114,6 +134,10 @@ class SharedProgress:
         self.line.work_done = sum((d + f) * w for (d, _, f), w in zip(self.counts, self.weights)) / total_work
         self.line.update(*(sum(c[i] for c in self.counts) for i in range(3)))
 
+    def refresh(self) -> None:
+        """Between events: see ProgressLine.refresh."""
+        self.line.refresh()
+
     def close(self) -> None:
         """End the line once, however many parts close it."""
         if not self.closed:
@@ -130,6 +154,10 @@ class ProgressPart:
     def update(self, done: int, running: int, failed: int) -> None:
         """This sweep's new counts (trials done ok, batches running, trials failed)."""
         self.shared.update(self.index, done, running, failed)
+
+    def refresh(self) -> None:
+        """Between events: see ProgressLine.refresh."""
+        self.shared.refresh()
 
     def close(self) -> None:
         """End the shared line (once)."""

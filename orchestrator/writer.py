@@ -161,7 +161,9 @@ class StoreWriter:
         self._draw()
 
     def tick(self) -> None:
-        """Called between Tune's steps: flush if the buffer's time has come."""
+        """Called between Tune's steps: flush if the buffer's time has come; the progress line's
+        held-back change or heartbeat."""
+        self.progress.refresh()
         if self.buffered_since is None:
             return
         if self.policy.due(self.clock() - self.buffered_since):
