@@ -157,7 +157,7 @@ def _sweep_names(names: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--restart", is_flag=True, help="Run unfinished trials from step 0, discarding their checkpoints (stored trials are kept).")
 @click.option(
     "--retry-failed", is_flag=True,
-    help="Also rerun trials stored as diverged (by default a relaunch skips them: they would diverge again).",
+    help="Also rerun trials stored as diverged or collapsed (by default a relaunch skips them: they would do the same again).",
 )
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Draw the sweep's figure when it ends.")
 @json_option
@@ -401,7 +401,7 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     C5a, C5b and C7b are about trained nets and fail on their premise where the nets do not
     fit (C1b: the upper half of k never reaches 0.5; the others: a net below 0.95 of its
     training points right). A trial that collapsed (its loss fell to a tenth of its start and
-    climbed back to half) is left out of every claim and counted in the notes. An order the
+    ended back at half of it) is left out of every claim and counted in the notes. An order the
     eval steps cannot resolve (every k crossed at the same step) is inconclusive, not a fail.
 
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,

@@ -41,11 +41,12 @@ from orchestrator.suite import scales
 @click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
 @click.option("--num-cpus", type=click.IntRange(min=1), default=None, help="CPUs of the embedded local Ray (default: all).")
 @click.option("--checkpoint-storage", default=None, metavar="URI", help="As launch's: where Tune keeps checkpoints on a cluster.")
+@click.option("--retry-failed", is_flag=True, help="As launch's: also rerun trials stored as diverged or collapsed.")
 @click.option("--report/--no-report", "with_report", default=True, show_default=True, help="Write the report (STORE/report/) at the end.")
 @json_option
 def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | None, overrides: tuple[str, ...], decide_seeds: int | None,
-              decide_time: str | None, address: str | None, num_cpus: int | None, checkpoint_storage: str | None, with_report: bool,
-              as_json: bool) -> None:
+              decide_time: str | None, address: str | None, num_cpus: int | None, checkpoint_storage: str | None, retry_failed: bool,
+              with_report: bool, as_json: bool) -> None:
     """Reproduce the paper: every sweep of a suite into one store, then the verdicts, then the report.
 
     The suite's sweeps run in one Ray session and one Tune run, their batches sharing the
@@ -86,7 +87,7 @@ def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | N
     with ExitStack() as session, launch_errors(path, store, again):
         start = time.monotonic()
         reports = launch_many(specs, store, name=f"suite-{suite.name}", address=address, num_cpus=num_cpus,
-                              checkpoint_storage=checkpoint_storage, echo=say, ray_session=session)
+                              checkpoint_storage=checkpoint_storage, retry_failed=retry_failed, echo=say, ray_session=session)
         run.launch_s = time.monotonic() - start
         run.save(store)
         if decide_seeds or budget_s:

@@ -124,7 +124,7 @@ def launch(
     launching again resumes. `checkpoint_storage`: where Tune keeps checkpoints (default
     STORE/_tune); on a cluster of several machines, a URI every node reaches (this store's
     checkpoints go under its id there). `restart` drops the checkpoints of unfinished trials;
-    `retry_failed` also reruns diverged trials. `echo` receives the launch's messages (default:
+    `retry_failed` also reruns diverged and collapsed trials. `echo` receives the launch's messages (default:
     standard error). `overrides` apply to a sweep file; with a SweepSpec they raise ValueError
     rather than be ignored.
 

@@ -100,7 +100,7 @@ TRIALS = Table(
         Column("seed", pa.int64(), "seed of the trial's random draws"),
         Column("prepared_id", pa.string(), "the shared prepared state the trial used (Experiment 4: theta*), see prepared/; null if none"),
         Column("status", pa.string(), "'ok'; 'diverged' (the loss became NaN or inf: rerunning would repeat it); 'collapsed' (the net "
-               "fitted its target, then its loss climbed back to half its start: a training failure, judged by no claim); 'crashed' (its worker "
+               "fitted its target, and its loss ended back at half its start or more: a training failure, judged by no claim); 'crashed' (its worker "
                "died, its code raised, or its rows could not be stored: a relaunch reruns it)"),
         Column("error", pa.string(), "why the trial did not end ok (one line); null when ok"),
         Column("loss", pa.float64(), "final training loss of the trial's net (for Experiment 4, of theta*); null if it trains none"),

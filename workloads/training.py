@@ -85,23 +85,23 @@ COLLAPSE_FITTED = 0.1
 """A net has fitted its target once its training loss is at most this share of its loss at step 0
 (nine tenths of the target's variance explained, for a regression). ASSUMED: no source gives one."""
 COLLAPSE_LOST = 0.5
-"""... and has collapsed if its loss later climbs back to at least this share of its loss at step 0:
-more than half of what it had fitted lost again, where a trained net's loss only drifts down (or,
-for a classifier fitting label noise, stays low). ASSUMED, as COLLAPSE_FITTED."""
+"""... and has collapsed if its loss is back at this share of its loss at step 0 or more when its
+training ends: more than half of what it had fitted lost, and not regained. A spike it recovers
+from (Adam's, at times up to the start's loss and down again) leaves a trained net, whose
+readings are results. ASSUMED, as COLLAPSE_FITTED."""
 
 
 def collapse(rows: list[dict[str, Any]]) -> str | None:
-    """Why a learning curve (eval rows with `step` and `loss`) collapsed, or None: its loss fell to
-    COLLAPSE_FITTED of its start and later climbed back to COLLAPSE_LOST of it."""
+    """Why a learning curve (eval rows with `step` and `loss`, in order) collapsed, or None: its
+    loss fell to COLLAPSE_FITTED of its start, and at its last eval it is back at COLLAPSE_LOST of
+    it or more."""
     if not rows or not rows[0]["loss"] > 0:
         return None
-    start, low, low_step = rows[0]["loss"], math.inf, 0
-    for row in rows:
-        if row["loss"] < low:
-            low, low_step = row["loss"], row["step"]
-        if low <= COLLAPSE_FITTED * start and row["loss"] >= COLLAPSE_LOST * start:
-            return (f"collapsed: the loss fell from {start:.4g} to {low:.4g} by step {low_step} and climbed back to {row['loss']:.4g} "
-                    f"by step {row['step']} (a fit lost, not a result: lower the learning rate)")
+    start, last = rows[0]["loss"], rows[-1]
+    low_row = min(rows, key=lambda row: row["loss"])
+    if low_row["loss"] <= COLLAPSE_FITTED * start and last["loss"] >= COLLAPSE_LOST * start:
+        return (f"collapsed: the loss fell from {start:.4g} to {low_row['loss']:.4g} by step {low_row['step']} and was back at "
+                f"{last['loss']:.4g} at step {last['step']}, its last eval (a fit lost, not a result: lower the learning rate)")
     return None
 
 
