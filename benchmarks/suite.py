@@ -1,7 +1,7 @@
 """A suite run together against its sweeps launched one by one: wall time of each, same machine.
 
-    python benchmarks/suite.py                          # the CPU suite: two runs of it (about 2 hours on 2 cores)
-    python benchmarks/suite.py --set workload.steps=200  # the same path at a fraction of the cost
+    python benchmarks/suite.py                           # the CPU suite: two runs of it (about 80 minutes on 2 cores)
+    python benchmarks/suite.py --set workload.steps=1000  # the same trials at 1000 steps (17 minutes on 2 cores)
 
 Runs `sbsweep reproduce --scale cpu --no-report` into one fresh store (every sweep in one Ray
 session and one Tune run, batches costliest first), then `sbsweep launch` of each of the suite's
