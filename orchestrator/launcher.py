@@ -340,7 +340,7 @@ def _run(sweeps: list[_Sweep], store: Path, root: str, roots: list[str], progres
             writer = StoreWriter(store, sweep.spec.name, batches, {t: part for part, ids in stored.items() for t in ids},
                                  shared.part(index) if shared else line, FlushPolicy(sweep.spec.execution.flush_every_s))
             writers.append(writer)
-            tune_runs.append(ray_backend.TuneRun(sweep.spec, batches, writer, prepared))
+            tune_runs.append(ray_backend.TuneRun(sweep.spec, batches, writer, prepared, seconds(sweep.spec)))
         ray_backend.run_tune(tune_runs, root, stage)
         for (sweep, batches, _), writer in zip(runs, writers):
             counts[sweep.spec.name] += writer.counts

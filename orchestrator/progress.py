@@ -82,7 +82,9 @@ class ProgressLine:
     def refresh(self) -> None:
         """Called between events (the driver's loop): a change held back, the heartbeat off a
         terminal, the clock on one."""
-        if self.stream.isatty() and self.clock() - self._drawn_at < 1.0:
+        # Called at every step of the driver's loop: return before building a line that would not show.
+        last, wait_s = (self._drawn_at, 1.0) if self.stream.isatty() else (self._printed_at, LOG_EVERY_S)
+        if self.clock() - last < wait_s:
             return
         self._draw(final=False)
 

@@ -30,7 +30,7 @@ from ray import tune
 from ray.tune.progress_reporter import TrialProgressCallback
 
 from orchestrator.checkpoints import BatchProgress, load_checkpoint, save_checkpoint
-from orchestrator.job import Stage
+from orchestrator.job import Stage, TrialSpec
 from orchestrator.plan import Batch, unit_id
 from orchestrator.preparation import PreparedResult
 from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes
@@ -273,13 +273,14 @@ def _load_resume(uri: str | None, device: Any) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class TuneRun:
-    """One sweep's part of a Tune run: its batches, the writer that stores what they report, and
-    the prepared states its trials need."""
+    """One sweep's part of a Tune run: its batches, the writer that stores what they report, the
+    prepared states its trials need, and the estimate of a job's seconds its batches were planned by."""
 
     spec: SweepSpec
     batches: list[Batch]
     writer: StoreWriter
     prepared: dict[str, bytes]
+    seconds: Callable[[TrialSpec], float]
 
 
 def run_tune(runs: list[TuneRun], root: str, stage: Stage) -> None:
@@ -290,7 +291,7 @@ def run_tune(runs: list[TuneRun], root: str, stage: Stage) -> None:
     cluster is not left with one sweep's long tail while the others are done."""
     entries = [(run, index, batch) for run in runs for index, batch in enumerate(run.batches)]
     if len(runs) > 1:
-        entries.sort(key=lambda entry: -sum(entry[0].spec.experiment_entry.seconds(t.config, t.stage is Stage.PREPARE) for t in entry[2].trials))
+        entries.sort(key=lambda entry: -sum(map(entry[0].seconds, entry[2].trials)))
     # Tune's grid search deep-copies the whole search space for every trial it makes, so the
     # space is the batch indices alone; each batch's trials go to the object store on their own.
     refs = [ray.put(batch.to_config()) for _, _, batch in entries]
