@@ -373,16 +373,16 @@ def status(store: Path, as_json: bool) -> None:
 @json_option
 @one_line_errors
 def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
-    """Check the paper's claims on a store: statistic, value, 95% interval over seeds, verdict.
+    """Check the paper's claims on a store: statistic, value, interval over seeds, verdict.
 
     \b
-    C1  Exp. 1: pairs of k learned lower first (at half amplitude)      share of pairs >= 0.9
+    C1  Exp. 1: pairs of k learned lower first (area above the curve)   share of pairs >= 0.9
     C1b Exp. 1: the spectral norms grow as the upper half of k is fitted       rho >= 0.8
     C2  Exp. 2: the final MSE falls as L grows                                 rho <= -0.8
     C2b Exp. 2: high frequencies are learned sooner on larger L                rho >= 0.8
     C3a Exp. 3: accuracy above the majority baseline falls with k         mean rho <= -0.7
     C3b Exp. 3: accuracy above the majority baseline rises with L, k>=150 mean rho >= 0.7
-    C4  Exp. 4: pairs of k whose higher one halves at a smaller delta   share of pairs >= 0.8
+    C4  Exp. 4: pairs of k whose higher one survives less delta (area)  share of pairs >= 0.8
     C5a Fig. 2: two seeds' nets, each fitting >= 0.95, differ on few points fraction <= 0.05
     C5b Fig. 2: ... and on much of the box around them                  fraction >= 0.1
     C6  Exp. 5: noise is fitted faster on digits than on flat points       fraction >= 0.9
@@ -394,8 +394,8 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     C9b ICML digits: best clean loss, high-index noise / white noise          ratio <= 1
 
     What a threshold allows: a share of pairs is the same whatever the number of values (C1's
-    0.9 lets one pair in ten be out of order; a k never learned counts as learned after every
-    other, and pairs neither crosses are left out). Spearman's rho is not: over C2's four L,
+    0.9 lets one pair in ten be out of order; a k's learning time is the area above its curve,
+    the step it reaches half its amplitude where it jumps there). Spearman's rho is not: over C2's four L,
     -0.8 allows exactly one swap of neighbours; over C1b's hundred-odd eval steps, 0.8 allows
     much reordering but not a bound that stays flat while the upper frequencies fill in. C1b,
     C5a, C5b and C7b are about trained nets and fail on their premise where the nets do not
@@ -407,9 +407,15 @@ def verify(store: Path, sweeps: tuple[str, ...], as_json: bool) -> None:
     Each claim is checked on every sweep of its experiment, over the trials that ended ok,
     averaging seeds first, with one verdict per value of every grid axis the claim does not
     itself use (a sweep over fourier_scale gets C1 per scale); rho is Spearman's. Each verdict
-    carries a 95% jackknife-t interval over the seeds (each seed left out in turn, Student's t
-    with seeds - 1 degrees of freedom): pass when it lies wholly on the claim's side of the
-    threshold, fail when wholly on the other, inconclusive in between. With fewer than 3 seeds
+    carries an interval over the seeds: for a statistic of an order (a rho over a few values, a
+    share of pairs or steps) the range of the statistic over every order that the pairs'
+    simultaneous paired t intervals allow (pairwise projection: a near-tie the seeds do not
+    resolve widens it); for a mean or a ratio a jackknife-t interval. Its level is that of the
+    verdict's look: each new set of trials a verdict is judged on, by any command, is one more
+    look, and look j is judged at 1 - 0.05/(j(j+1)) (97.5%, 99.17%, ...), so all the looks at a
+    verdict together err at most 5%; judging the same trials again is the same look. A verdict
+    passes when its interval lies wholly on the claim's side of the
+    threshold, fails when wholly on the other, inconclusive in between. With fewer than 3 seeds
     a verdict is unreplicated, neither pass nor fail, and each seed's own value is shown;
     "seeds agree" counts the seeds whose own value lies on the verdict's side. A claim whose
     experiment is not in the store is "no data", not a pass. `sbsweep decide` adds seeds
@@ -465,7 +471,7 @@ def _duration_s(text: str | None) -> float | None:
 @click.option("--time", "budget_time", default=None, metavar="DURATION", help="Budget: no new round of seeds after this long (90s, 30m, 2h).")
 @click.option("--seeds-per-look", type=click.IntRange(min=1), default=2, show_default=True, help="Seeds added to each undecided sweep between looks.")
 @click.option("--max-looks", type=click.IntRange(min=1, max=50), default=None,
-              help="The most looks (judgements) of the run, fixed before the first: each uses a (1 - 0.05/K) interval "
+              help="The most looks (judgements) of the run: it adds seeds at most this many times less one "
               "(default: 1 + seeds / seeds-per-look, or 4 with a time budget alone).")
 @click.option("--sweep", "sweeps", multiple=True, metavar="NAME", help="Only the claims of this sweep (repeatable; default: every sweep).")
 @click.option("--address", default=None, metavar="ADDR", help="Join this Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray).")
@@ -477,9 +483,10 @@ def decide(store: Path, budget_seeds: int | None, budget_time: str | None, seeds
     """Add seeds until every claim is decided, or the budget is spent.
 
     While some verdicts are inconclusive or unreplicated, launch --seeds-per-look more seeds of
-    exactly the sweeps those verdicts read, then judge again. Every look's interval is at
-    (1 - 0.05/K), K the run's most looks, so the chance of ever declaring a claim on the wrong
-    side of its threshold stays at most 0.05 over all the looks together. Each look is stored
+    exactly the sweeps those verdicts read, then judge again. Each verdict is judged at the level
+    of its look in the store's whole history (look j at 1 - 0.05/(j(j+1)), as verify does), so
+    the chance of ever declaring a claim on the wrong side of its threshold stays at most 0.05
+    over every look of every run, and verify and the report agree with decide's last look. Each look is stored
     (pd.read_parquet(STORE / "decisions")). Interrupted, the same command resumes the run.
 
     \b
@@ -529,15 +536,15 @@ def decide(store: Path, budget_seeds: int | None, budget_time: str | None, seeds
             sys.exit(INTERRUPTED_EXIT)
     code = exit_code(report.verdicts)
     if as_json:
-        _echo_json({"store": str(store), "run_id": report.run_id, "looks": report.looks, "confidence": report.confidence,
+        _echo_json({"store": str(store), "run_id": report.run_id, "looks": report.looks,
                     "stopped": report.why_stopped, "added_seeds": report.added, "seconds": report.spent_s, "exit_code": code,
                     "counts": counts(report.verdicts), "verdicts": [v.as_dict() for v in report.verdicts]})
     else:
         from orchestrator.verify import report_lines
 
-        click.echo("\n".join(report_lines(report.verdicts, report.confidence)))
+        click.echo("\n".join(report_lines(report.verdicts)))
         added = ", ".join(f"{sweep} +{len(seeds)}" for sweep, seeds in sorted(report.added.items())) or "none"
-        click.echo(f"\ndecide run {report.run_id}: {report.looks} look(s) at {100 * report.confidence:.2f}% each; seeds added: {added}; "
+        click.echo(f"\ndecide run {report.run_id}: {report.looks} look(s), each verdict at the level of its look; seeds added: {added}; "
                    f"{format_duration(report.spent_s)}; stopped: {report.why_stopped}")
     if code:
         sys.exit(code)

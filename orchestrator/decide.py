@@ -4,10 +4,12 @@ or the budget is spent.
 
 Judging again after every batch of seeds is a sequence of looks at the same claim, and a rule that
 takes the first look whose 95% interval clears the threshold errs more often than 5%: every look
-is another chance to be wrong. Here the largest number of looks K is fixed before the first, and
-every look uses a (1 - 0.05/K) interval (Bonferroni): the chance that a claim whose true value
-lies on one side of its threshold is ever declared on the other stays at most 0.05 over all the
-looks together (`python benchmarks/coverage.py` measures it against the naive rule).
+is another chance to be wrong. Every look is judged by `verify_store`, at the level of its look in
+the store's whole history (orchestrator/looks.py: look j at 1 - 0.05 / (j (j + 1))), so the chance
+that a claim whose true value lies on one side of its threshold is ever declared on the other stays
+at most 0.05 over every look of every run, verify's and the report's included
+(`python benchmarks/coverage.py` measures it against the naive rule). A run's `max_looks` only
+bounds how many rounds of seeds it adds.
 
 A run keeps its state and its looks in the store (STORE/decisions/), so an interrupted run goes on
 where it stopped when the same command is given again, and anyone can read how each verdict was
@@ -29,23 +31,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from orchestrator.looks import LEDGER
 from orchestrator.paths import inside, regular_file
 from orchestrator.spec import RESOLVED_KEY, VERSION_KEY, SpecError, SweepSpec, validate_spec
 from orchestrator.store import check_store, saved_sweep
 from orchestrator.store.files import write_atomic
 from results_schema import DECISIONS_DIR, LOOKS, StoreError, to_arrow
-from workloads.claims import Verdict, at_confidence
+from workloads.claims import Verdict
 
-FAMILY_ERROR = 0.05
-"""The chance, over all the looks of a run together, of declaring a claim on the wrong side."""
 DEFAULT_MAX_LOOKS = 4
 """Looks of a run with a time budget and no --max-looks (one, then three rounds of seeds)."""
+
 UNDECIDED = ("inconclusive", "unreplicated")
-
-
-def look_confidence(max_looks: int) -> float:
-    """The interval's confidence at every look of a run of at most `max_looks` looks."""
-    return 1 - FAMILY_ERROR / max_looks
 
 
 class DecideConflict(Exception):
@@ -82,7 +79,6 @@ class DecideReport:
 
     run_id: str
     looks: int
-    confidence: float
     verdicts: list[Verdict]
     added: dict[str, list[int]]
     spent_s: float
@@ -100,6 +96,8 @@ def _state_path(store: Path, run_id: str) -> Path:
 def _unfinished(store: Path) -> DecideRun | None:
     folder = _folder(store)
     for path in sorted(folder.glob("_*.json")) if folder.is_dir() else []:
+        if path.name == LEDGER:  # the store's record of looks (orchestrator/looks.py), not a run
+            continue
         try:
             run = DecideRun(**json.loads(regular_file(path).read_text()))
         except (OSError, ValueError, TypeError) as error:
@@ -114,13 +112,13 @@ def _save(store: Path, run: DecideRun) -> None:
     write_atomic(store, _state_path(store, run.run_id), json.dumps(asdict(run), indent=2).encode())
 
 
-def _record(store: Path, run: DecideRun, verdicts: list[Verdict], confidence: float) -> None:
+def _record(store: Path, run: DecideRun, verdicts: list[Verdict]) -> None:
     """Append this look's verdicts to the run's looks file (rewritten whole: it is small)."""
     path = regular_file(_folder(store) / f"{run.run_id}.parquet")
     now = datetime.now(UTC)
     rows = [
         dict(run_id=run.run_id, look=run.looks_done, claim_id=v.claim_id, sweep=v.sweep, grp=v.group, seeds=v.seeds, value=v.value,
-             low=v.interval[0] if v.interval else None, high=v.interval[1] if v.interval else None, confidence=confidence,
+             low=v.interval[0] if v.interval else None, high=v.interval[1] if v.interval else None, confidence=v.confidence,
              outcome=v.outcome, agreeing=v.agreeing, decided_at=now)
         for v in verdicts if v.sweep and v.outcome != "no data"
     ]
@@ -154,12 +152,11 @@ def stored_spec(store: Path, sweep: str) -> SweepSpec:
             raise StoreError(f"{error} (the saved spec of sweep '{sweep}')") from None
 
 
-def judge_all(store: Path, sweeps: list[str], confidence: float) -> list[Verdict]:
-    """Every verdict of the store (or of `sweeps`) with its interval at `confidence`."""
-    from orchestrator.verify import CLAIMS, verify_store
+def judge_all(store: Path, sweeps: list[str]) -> list[Verdict]:
+    """Every verdict of the store (or of `sweeps`), each at the level of its look."""
+    from orchestrator.verify import verify_store
 
-    claims = {claim.claim_id: claim for claim in CLAIMS}
-    return [at_confidence(claims[v.claim_id], v, confidence) for v in verify_store(store, tuple(sweeps))]
+    return verify_store(store, tuple(sweeps))
 
 
 def decide(
@@ -195,7 +192,6 @@ def decide(
         _save(store, run)
     else:
         echo(f"decide: resuming run {run.run_id} after look {run.looks_done} of at most {run.max_looks}")
-    confidence = look_confidence(run.max_looks)
     started = time.monotonic() - run.spent_s
     while True:
         for sweep in run.growing:  # seeds decided on before an interruption are launched first
@@ -205,8 +201,8 @@ def decide(
             launch_sweep(spec.model_copy(update={"seeds": wanted}))
             run.spent_s = time.monotonic() - started
         run.growing = []
-        verdicts = judge_all(store, run.sweeps, confidence)
-        _record(store, run, verdicts, confidence)
+        verdicts = judge_all(store, run.sweeps)
+        _record(store, run, verdicts)
         run.looks_done += 1
         run.spent_s = time.monotonic() - started
         undecided = [v for v in verdicts if v.outcome in UNDECIDED and v.sweep]
@@ -222,7 +218,7 @@ def decide(
             why = "budget spent: no sweep may take more seeds"
         run.finished = True
         _save(store, run)
-        return DecideReport(run.run_id, run.looks_done, confidence, verdicts, run.added, run.spent_s, why)
+        return DecideReport(run.run_id, run.looks_done, verdicts, run.added, run.spent_s, why)
 
 
 def _why_stop(run: DecideRun, undecided: list[Verdict]) -> str | None:

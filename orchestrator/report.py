@@ -223,14 +223,18 @@ def _where(v: dict[str, Any]) -> str:
 
 def _verdict(store: Path, v: dict[str, Any], shown: set[str]) -> str:
     where = html.escape(_where(v))
-    interval = f"[{v['interval'][0]:+.3f}, {v['interval'][1]:+.3f}]" if v.get("interval") else "no interval"
-    level = f"{100 * v.get('confidence', 0.95):g}%"
+    if v.get("interval"):
+        how = ", ".join(x for x in (f"look {v['look']}" if v.get("look") else "", v.get("method") or "") if x)
+        low, high = v["interval"]
+        interval = f"{100 * v.get('confidence', 0.95):.4g}% interval [{low:+.3f}, {high:+.3f}]" + (f" ({how})" if how else "")
+    else:
+        interval = "no interval"
     seeds = ", ".join("-" if x is None else f"{x:+.3f}" for x in v.get("per_seed") or [])
     parts = [f'<div class="verdict"><h3>{_badge(v["outcome"])} &nbsp;{where}</h3>']
     if v.get("value") is not None:
         agree = f"; {v['agreeing']} of {len([x for x in v.get('per_seed') or [] if x is not None])} seeds agree on their own" \
             if v.get("agreeing") is not None else ""
-        parts.append(f"<p>statistic <b>{_number(v['value'])}</b>, {level} interval {interval}, {v['seeds']} seeds, "
+        parts.append(f"<p>statistic <b>{_number(v['value'])}</b>, {html.escape(interval)}, {v['seeds']} seeds, "
                      f"{v['trials']} trials{agree}; holds when {html.escape(v['comparison'])} {v['threshold']:g}</p>")
     if seeds:
         parts.append(f'<p class="note">each seed on its own: {html.escape(seeds)}</p>')

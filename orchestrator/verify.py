@@ -12,21 +12,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestrator.looks import judge_looks
 from orchestrator.results import StoredSweep
 from orchestrator.status import read_trials, sweep_standing
 from orchestrator.store import check_store, damaged_flushes, stored_sweeps
 from results_schema import StoreError, TrialStatus
 from workloads import REGISTRY, TABLES, Experiment
-from workloads.claims import CONFIDENCE, MIN_SEEDS, OUTCOMES, Claim, Verdict, applied, hashable, varying_fields, verdict
+from workloads.claims import MIN_SEEDS, OUTCOMES, Claim, Verdict, applied, hashable, varying_fields, verdict
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for claim in experiment.claims.CLAIMS)
 """Every claim `sbsweep verify` checks, in the order it prints them (the registry's)."""
 
 
-def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
+def verify_store(store: Path, sweeps: tuple[str, ...] = (), record: bool = True) -> list[Verdict]:
     """Every claim on every sweep of its experiment in the store (or in `sweeps`), using the trials
     that ended ok, with a verdict per value of each grid axis the claim does not use (see
-    `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict."""
+    `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict.
+
+    Each verdict is judged at the level of its look (orchestrator/looks.py): the first set of
+    trials it is judged on is look 1, at 97.5%; each later set one more, at a higher level. The
+    look is recorded in the store unless `record` is False."""
     check_store(store)
     for sweep in sweeps or stored_sweeps(store):
         # A verdict is never drawn from a sweep with a flush that cannot be trusted, even one its
@@ -50,7 +55,7 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = ()) -> list[Verdict]:
         checked = {v.claim_id for v in found}
         found += [verdict(c, None, ok.iloc[:0]) for c in claims if c.claim_id not in checked]
         verdicts += sorted(found, key=lambda v: [c.claim_id for c in claims].index(v.claim_id))
-    return verdicts
+    return judge_looks(store, verdicts, trials, {claim.claim_id: claim for claim in CLAIMS}, record)
 
 
 def varying_axes(experiment: Experiment, data: StoredSweep) -> list[str]:
@@ -162,14 +167,20 @@ def _where(verdict: Verdict) -> str:
     return (verdict.sweep or "") + (f" ({verdict.group})" if verdict.group else "")
 
 
-def report_lines(verdicts: list[Verdict], confidence: float = CONFIDENCE) -> list[str]:
+def level(verdict: Verdict) -> str:
+    """The level a verdict's interval was judged at, and its look ('97.5%, look 1'); '-' without an interval."""
+    if verdict.interval is None:
+        return "-"
+    return f"{100 * verdict.confidence:.4g}%" + (f", look {verdict.look}" if verdict.look else "")
+
+
+def report_lines(verdicts: list[Verdict]) -> list[str]:
     """The verdicts as a table (one row each), then what each statistic is and the values behind
-    it, then the count of each outcome; intervals at `confidence`."""
-    level = f"{100 * confidence:g}%"
+    it, then the count of each outcome; each interval at the level of its look."""
     table = pd.DataFrame(
         {
             "claim": v.claim_id, "result": v.outcome, "value": "-" if v.value is None else f"{v.value:+.3f}",
-            f"{level} interval": _interval(v), "seeds agree": _agreeing(v), "threshold": f"{v.comparison} {v.threshold:+g}",
+            "interval": _interval(v), "level": level(v), "seeds agree": _agreeing(v), "threshold": f"{v.comparison} {v.threshold:+g}",
             "trials": v.trials, "seeds": v.seeds, "sweep": _where(v) or "-",
         }
         for v in verdicts
@@ -180,7 +191,7 @@ def report_lines(verdicts: list[Verdict], confidence: float = CONFIDENCE) -> lis
         lines.append(f"{claim.claim_id}: {claim.statement}; statistic: {claim.statistic}")
         for v in (v for v in verdicts if v.claim_id == claim.claim_id and v.sweep):
             never = {str(k) for k in v.never_crossed}
-            values = ", ".join(f"{axis}: {'never' if axis in never else _number(value)}" for axis, value in v.series.items())
+            values = ", ".join(f"{axis}: {_number(value)}{' (never 0.5)' if axis in never else ''}" for axis, value in v.series.items())
             lines.append(f"  {_where(v)}: {v.series_label}: {values}" if values else f"  {_where(v)}:")
             if v.per_seed and any(x is not None for x in v.per_seed):
                 lines.append("    each seed on its own: " + ", ".join("-" if x is None else f"{x:+.3f}" for x in v.per_seed))
@@ -193,8 +204,11 @@ def report_lines(verdicts: list[Verdict], confidence: float = CONFIDENCE) -> lis
         f"{len(verdicts)} verdicts: {tally['pass']} pass, {tally['fail']} fail, {tally['inconclusive']} inconclusive, "
         f"{tally['unreplicated']} unreplicated, {tally['no data']} no data"
         + "".join(f"; {outcome}: {', '.join(names)}" for outcome, names in named.items() if names)
-        + f". value: each claim's statistic on the seed means; {level} interval: jackknife-t over the seeds (each left out in turn, "
-        f"Student's t); pass or fail only when it lies wholly on one side of the threshold; unreplicated: fewer than {MIN_SEEDS} seeds; "
+        + ". value: each claim's statistic on the seed means; interval: for a statistic of an order (a rank correlation, a share of "
+        "pairs or of steps), the range of the statistic over every order its pairs' simultaneous intervals allow (pairwise "
+        "projection); for a mean or a ratio, jackknife-t over the seeds; level: look j of a verdict (its j-th set of trials, "
+        "whichever command judged it) at 1 - 0.05 / (j (j + 1)), so that every look together errs at most 5%; pass or fail only "
+        f"when the interval lies wholly on one side of the threshold; unreplicated: fewer than {MIN_SEEDS} seeds; "
         "no data: the store has no sweep of the claim's experiment, or one too small to compute its statistic (its notes say why)."
     )
     return lines

@@ -83,10 +83,11 @@ def test_c1_and_c1b_by_hand(store):
         add_trial(store, "lo", "learning_order", seed, amplitudes="equal", frequencies=[1, 2, 3], tables={"spectra": spectra, "layer_norms": norms})
     verdicts = verdicts_of(store, "C1", "C1b")
     c1 = verdicts[("C1", "amplitudes: equal")]
-    # k = 1 reaches 0.5 at step 200, k = 2 at 100, k = 3 at 200: of the pairs (1, 2), (1, 3), (2, 3),
-    # the first is out of order, the second a tie (a half), the third in order: 1.5 / 3.
-    assert c1.series == {"1": 200.0, "2": 100.0, "3": 200.0} and c1.never_crossed == []
-    assert c1.value == pytest.approx(0.5) and c1.outcome == "unreplicated"  # two seeds: no verdict either way
+    # Learning times, the area above each curve (trapezoids of 100 steps): k = 1: 100 * (0.9 + 0.6) / 2 +
+    # 100 * (0.6 + 0.4) / 2 = 125; k = 2: 60 + 40 = 100; k = 3: 80 + 50 = 130. Of the pairs (1, 2), (1, 3),
+    # (2, 3) the first is out of order, the others in order: 2 / 3.
+    assert c1.series == {"1": pytest.approx(125.0), "2": pytest.approx(100.0), "3": pytest.approx(130.0)} and c1.never_crossed == []
+    assert c1.value == pytest.approx(2 / 3) and c1.outcome == "unreplicated"  # two seeds: no verdict either way
     # The upper half of k is k = 3: its fit 0.1, 0.3, 0.7 against the bound 1, 4, 2: ranks 1, 2, 3 against 1, 3, 2.
     c1b = verdicts[("C1b", "amplitudes: equal")]
     assert c1b.value == pytest.approx(0.5) and c1b.series == {"0": pytest.approx(1.0), "100": pytest.approx(4.0), "200": pytest.approx(2.0)}
@@ -168,12 +169,12 @@ def test_c4_by_hand_follows_the_authors_mean_of_magnitudes_and_reports_the_other
                          mean_magnitude=authors[k][i], normalized_mean_magnitude=authors[k][i]) for k in authors]
             add_trial(store, "pt", "perturbation", seed, delta=delta, frequencies=[10, 20, 30], tables={"perturbation_spectra": rows})
     [c4] = verdicts_of(store, "C4").values()
-    # Authors': below 0.5 at delta 2, 1, never: (10, 20) in order (20 falls at a smaller delta), (10, 30) and
-    # (20, 30) not (30 never falls): 1 / 3.
-    assert c4.series == {"10": 2.0, "20": 1.0, "30": pytest.approx(2.0)} and c4.never_crossed == [30]
-    assert c4.value == pytest.approx(1 / 3) and c4.outcome == "unreplicated"
-    # The other reading: 1, 1, 2 -> (10, 20) a tie (a half), (10, 30) and (20, 30) out of order: 0.5 / 3.
-    assert any("magnitude of the direction-mean spectrum (normalized_magnitude): share of pairs in order 0.167" in note for note in c4.notes)
+    # Authors': survival, the area under each curve over delta: 0.9 + 0.6 = 1.5, 0.7 + 0.35 = 1.05, 0.8 + 0.6 = 1.4.
+    # (10, 20) and (10, 30) in order (the higher k survives less), (20, 30) not: 2 / 3. k = 30 never falls below 0.5.
+    assert c4.series == {"10": pytest.approx(1.5), "20": pytest.approx(1.05), "30": pytest.approx(1.4)} and c4.never_crossed == [30]
+    assert c4.value == pytest.approx(2 / 3) and c4.outcome == "unreplicated"
+    # The other reading: 0.85, 0.75, 1.6 -> (10, 20) in order, (10, 30) and (20, 30) not: 1 / 3.
+    assert any("magnitude of the direction-mean spectrum (normalized_magnitude): share of pairs in order 0.333" in note for note in c4.notes)
 
 
 def test_c5_by_hand_averages_the_pairs_and_fails_when_a_net_does_not_fit_its_points(store):
@@ -231,18 +232,18 @@ def test_c7_by_hand_compares_each_knn_with_the_net_on_the_same_cells(store):
     assert c7b.series == {"K = 1": 0.4, "K = 5": 0.5, "net": 0.25} and c7b.value == pytest.approx(0.625)
 
 
-def test_pair_order_counts_pairs_in_order_ties_half_a_never_crossed_pair_left_out_and_a_lag_by_hand():
-    from workloads.claims import pair_order
+def test_pairs_in_order_count_ties_half_and_a_lag_asks_for_more_by_hand():
+    from workloads.orders import pair_contrasts, share, share_range
 
-    never = np.array([False, False, False, True, True])
-    first = np.array([100.0, 100.0, 300.0, 0.0, 0.0])
-    # Pairs: (0, 1) a tie: 1/2; (0, 2), (1, 2) in order; each crossed one before a never-crossed: 6 in order;
-    # (3, 4) neither crossed: left out. 8.5 of 9.
-    assert pair_order(first, never) == pytest.approx(8.5 / 9)
-    assert pair_order(first, never, later=False) == pytest.approx(0.5 / 9)  # the other way round: only the tie's half
+    times = np.array([100.0, 100.0, 300.0, 50.0])
+    # Pairs (0, 1) a tie: 1/2; (0, 2), (1, 2) in order; (0, 3), (1, 3), (2, 3) out of order: 2.5 of 6.
+    assert share(pair_contrasts(times)) == pytest.approx(2.5 / 6)
+    assert share(pair_contrasts(times, later=False)) == pytest.approx(3.5 / 6)  # the other way round
     # With a 10% lag a tie counts nothing, and 105 after 100 is not late enough: (0, 1) 0, (0, 2) 1, (1, 2) 1.
-    assert pair_order(np.array([100.0, 105.0, 300.0]), np.zeros(3, bool), lag=0.1) == pytest.approx(2 / 3)
-    assert np.isnan(pair_order(np.zeros(2), np.ones(2, bool)))
+    assert share(pair_contrasts(np.array([100.0, 105.0, 300.0]), lag=0.1), ties=0.0) == pytest.approx(2 / 3)
+    # The range over unresolved pairs: two resolved in order, one resolved out, one open: [2/4, 3/4].
+    assert share_range(np.array([1.0, 1.0, -1.0, 0.0])) == (0.5, 0.75)
+    assert share_range(np.array([1.0, np.nan])) == (1.0, 1.0)  # an undefined pair is not counted
 
 
 def test_samples_of_the_same_seeds_are_left_out_jointly_a_paired_interval_by_hand():

@@ -77,9 +77,10 @@ def test_the_kernel_claims_by_hand(tmp_path):
     store = open_store(tmp_path / "store")
     kernel_spectrum(store)
     verdicts = verdicts_of(store, "C9a", "C9b")
-    # bin b reaches 0.5 at the first step >= 100 (b + 1) of the seed mean (0.005 above the curve): 100, 200, ...
+    # bin b's seed mean rises in a line to 1 at step 200 (b + 1), 0.01 above it: the area above it is the
+    # triangle's 100 (b + 1) less the offset's 0.01 over the steps before it meets 1 (1.5 at b = 0, ...).
     white = verdicts[("C9a", "target_noise: white")]
-    assert white.series == {"0": 100.0, "1": 200.0, "2": 300.0, "3": 400.0, "4": 500.0} and white.value == pytest.approx(1.0)
+    assert white.series == pytest.approx({"0": 98.5, "1": 196.5, "2": 294.5, "3": 392.5, "4": 490.5}) and white.value == pytest.approx(1.0)
     assert verdicts[("C9b", None)].value == pytest.approx(0.2 / 0.3) and verdicts[("C9b", None)].outcome == "pass"
 
 

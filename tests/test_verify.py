@@ -54,7 +54,7 @@ def add_trial(store: Path, sweep: str, experiment: str, seed: int, status: str =
 
 def learning_order(store: Path, sweep: str = "lo", lower_first: bool = True, unreached: int = 0, norms_grow: bool = True) -> None:
     """Exp. 1 where frequency k reaches half its amplitude at step 20k (or 20(55 - k) if not
-    lower_first); the `unreached` highest frequencies never get there. The three layers' spectral
+    lower_first); the `unreached` highest frequencies never get there (they stay at 0.05). The three layers' spectral
     norms grow with the steps (or shrink, if not norms_grow)."""
     for amplitudes in ("equal", "increasing"):
         for seed in SEEDS:
@@ -64,7 +64,7 @@ def learning_order(store: Path, sweep: str = "lo", lower_first: bool = True, unr
                 for step in range(0, 1100, 100):
                     value = min(1.0, step / (2 * pace)) + 0.01 * seed
                     if k in FREQUENCIES[len(FREQUENCIES) - unreached:]:
-                        value = 0.3
+                        value = 0.05
                     spectra.append(dict(step=step, k=k, amplitude=1.0, magnitude=value, normalized_magnitude=value))
             for step in range(0, 1100, 100):
                 norm = (1 + step / 500 if norms_grow else 3 - step / 500) + 0.01 * seed
@@ -271,7 +271,7 @@ def test_a_rho_exactly_on_its_threshold_holds_though_floats_put_it_a_hair_past(s
     result = invoke(str(store), "--sweep", "reg")
     assert result.exit_code == 0, result.output
     assert outcomes(result.output)["C2"] == ["pass"]
-    assert re.search(r"-0\.800 \[-0\.800, -0\.800\]\s+3/3\s+<= -0\.8", result.output)
+    assert re.search(r"-0\.800 \[-0\.800, -0\.800\]\s+97\.5%, look 1\s+3/3\s+<= -0\.8", result.output)
 
 
 @pytest.mark.parametrize("broken", sorted(VIOLATIONS))
@@ -309,10 +309,10 @@ def test_frequencies_never_reached_rank_after_the_last_step_and_the_output_says_
     learning_order(store, unreached=3)
     verdicts = [v for v in verify_store(store) if v.claim_id == "C1"]
     assert [v.outcome for v in verdicts] == ["pass", "pass"]
-    assert all(v.never_crossed == [40, 45, 50] and v.series["50"] > 1000 for v in verdicts)
+    assert all(v.never_crossed == [40, 45, 50] and v.series["50"] > v.series["35"] for v in verdicts)
     result = invoke(str(store))
-    assert "k = 40, 45, 50 never reached 0.5 within 1000 steps: ranked as crossing just after 1000" in result.output
-    assert "40: never" in result.output
+    assert "k = 40, 45, 50 never reached 0.5 within 1000 steps: ordered by the area of their curves like the others" in result.output
+    assert re.search(r"40: [0-9.]+ \(never 0\.5\)", result.output)
 
 
 def test_each_sweep_is_its_own_evidence_and_seeds_and_trials_are_counted(store):
@@ -344,12 +344,15 @@ def test_json_output_carries_every_verdict_and_the_overall_result(store):
     assert c4["outcome"] == "fail" and c4["value"] < 0.2 and c4["trials"] == 39 and c4["seeds"] == 3
 
 
-def test_verify_changes_nothing_in_the_store(store, built):
+def test_verify_changes_no_data_and_records_only_its_look_which_judging_again_leaves_as_it_was(store, built):
     for name in EXPERIMENTS:
         built(store, name)
     before = snapshot(store)
     assert invoke(str(store)).exit_code == 0
-    assert snapshot(store) == before
+    after = snapshot(store)
+    assert set(after) - set(before) == {"decisions/_looks.json", ".locks/looks.lock"}
+    assert {name: data for name, data in after.items() if name in before} == before
+    assert invoke(str(store)).exit_code == 0 and snapshot(store) == after  # the same trials: the same look, nothing new
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--sweep", "nope"], "no trials of sweep(s) 'nope'"), ([], "not an sbsweep store")])
@@ -384,7 +387,7 @@ def test_verify_reads_what_real_trials_write(store):
         ("real", "amplitudes: equal", 3, 3), ("real", "amplitudes: increasing", 3, 3)
     ]
     assert all(list(v.series) == ["1", "3", "6"] and v.outcome in ("pass", "fail", "inconclusive") for v in verdicts)
-    assert all(set(v.series.values()) <= {0.0, 20.0, 40.0, 60.0, 61.0} for v in verdicts)  # eval steps, or "after the last"
+    assert all(0.0 <= time <= 60.0 for v in verdicts for time in v.series.values())  # learning times: areas within the 60 steps
 
 
 def test_verify_gives_one_verdict_per_value_of_each_grid_axis_the_claim_does_not_use(store):

@@ -32,6 +32,17 @@ import numpy as np
 import pandas as pd
 
 from results_schema import TrialStatus
+from workloads.orders import (
+    Contrasts,
+    defined_positions,
+    learning_time,
+    line_pairs,
+    lines_rho_ranges,
+    pair_contrasts,
+    resolved_signs,
+    share,
+    share_range,
+)
 
 HALF_MAGNITUDE = 0.5
 """Normalized magnitude at which a frequency counts as learned (C1) or as half destroyed (C4)."""
@@ -123,7 +134,13 @@ class Verdict:
     """[low, high]: the jackknife-t interval over the seeds at `confidence`; None when unreplicated
     (or no data)."""
     confidence: float = CONFIDENCE
-    """The interval's nominal coverage."""
+    """The interval's nominal coverage: the level of the look it was judged at (see `look`)."""
+    method: str | None = None
+    """How the interval was made: 'jackknife-t' (a statistic smooth in the seed means) or
+    'pairwise projection' (a statistic of an order; workloads/orders.py)."""
+    look: int | None = None
+    """Which look at this claim on this sweep the verdict is: 1 for the first set of trials it was
+    judged on, one more for each later set (orchestrator/looks.py); its level depends on it."""
     per_seed: list[float | None] = field(default_factory=list)
     """Each seed's own statistic (None where it needs several seeds, as C5's pairs do)."""
     agreeing: int | None = None
@@ -135,7 +152,8 @@ class Verdict:
     series: dict[str, float] = field(default_factory=dict)
     """The per-axis values the statistic was computed over (e.g. k -> first step at 0.5)."""
     never_crossed: list[int] = field(default_factory=list)
-    """Frequencies that never crossed 0.5 (C1, C4): ranked as crossing just after the last value."""
+    """Frequencies whose seed-mean curve never crossed 0.5 (C1, C4, C9a); their series value is an
+    area like any other's."""
     notes: list[str] = field(default_factory=list)
     premise_failed: str | None = None
     """Why the claim's premise does not hold on this sweep (C5a: a net that does not fit its
@@ -182,6 +200,11 @@ class Evidence:
     `statistic` receives one weight vector per sample of seeds (most claims have one sample, the
     sweep's seeds; C7a has two, the k-NN's and the net's), each summing to 1: equal weights give
     the statistic of the seed means, a zero leaves a seed out, a single one is that seed alone.
+
+    A statistic smooth in the seed means (a mean, a ratio) gets a jackknife-t interval. A statistic
+    of an order (a rank correlation over a few grid values, a share of ordered pairs) names the
+    `contrasts` whose signs it depends on, and gets their projection (workloads/orders.py): a
+    jackknife over such a statistic itself sees no spread at a near-tie.
     """
 
     statistic: Callable[[Weights], float]
@@ -194,38 +217,60 @@ class Evidence:
     joint: bool = False
     """the samples are the same seeds (C7a: the k-NN's and the net's seed s share their labels): a
     seed is left out of every sample at once, not of each in turn"""
+    contrasts: Contrasts | None = None
+    """for a statistic of an order: the contrasts it depends on and its range given their signs"""
+
+    @property
+    def method(self) -> str:
+        """The interval's name, as verify prints it."""
+        return "pairwise projection" if self.contrasts is not None else "jackknife-t"
 
     def value(self) -> float:
         """The statistic with every seed counted once."""
         return float(self.statistic([_equal(n) for n in self.seeds]))
 
-    def interval(self, confidence: float = CONFIDENCE) -> tuple[list[float] | None, int]:
-        """The jackknife-t interval ([low, high]) and the leave-one-out values it rests on; None
-        when a sample has fewer than min_seeds seeds, or a value leaving a seed out is undefined.
-
-        Each sample's seeds are left out one at a time (the others at their equal weights); the
-        variances of the samples add, and the degrees of freedom are the smallest sample's less 1.
-        With `joint` samples, seed i is left out of all of them at once.
-        """
-        if min(self.seeds) < self.min_seeds:
-            return None, 0
-        value = self.value()
-        variance, count = 0.0, 0
+    def jackknife(self, function: Callable[[Weights], object]) -> tuple[np.ndarray, np.ndarray]:
+        """`function` (a scalar or a vector of the seed weights) at the seed means, and its
+        jackknife standard error: each sample's seeds left out one at a time (the others at equal
+        weights), the variances of the samples added; with `joint` samples, seed i is left out of
+        all of them at once. An element undefined with some seed left out has an undefined error."""
+        value = np.asarray(function([_equal(n) for n in self.seeds]), float)
+        variance = np.zeros_like(value)
         if self.joint:
             n = self.seeds[0]
-            left_out = np.array([self.statistic([_leave_out(n, i)] * len(self.seeds)) for i in range(n)])
-            if not np.isfinite(left_out).all():
+            passes = [[[_leave_out(n, i)] * len(self.seeds) for i in range(n)]]
+        else:
+            passes = [[[_leave_out(m, i) if k == j else _equal(m) for k, m in enumerate(self.seeds)] for i in range(n)]
+                      for j, n in enumerate(self.seeds)]
+        for weights in passes:
+            left_out = np.array([np.asarray(function(w), float) for w in weights])
+            n = len(weights)
+            variance = variance + (n - 1) / n * ((left_out - left_out.mean(axis=0)) ** 2).sum(axis=0)
+        return value, np.sqrt(variance)
+
+    def interval(self, confidence: float = CONFIDENCE) -> tuple[list[float] | None, int]:
+        """The interval ([low, high]) at `confidence` and how many leave-one-out values it rests
+        on; None when a sample has fewer than min_seeds seeds, or (jackknife-t) a value leaving a
+        seed out is undefined. See the class docstring for which interval."""
+        if min(self.seeds) < self.min_seeds:
+            return None, 0
+        count = self.seeds[0] if self.joint else sum(self.seeds)
+        df = min(self.seeds) - 1
+        if self.contrasts is not None:
+            values, errors = self.jackknife(self.contrasts.differences)
+            defined = int(np.isfinite(values).sum())
+            if not defined:
                 return None, 0
-            variance, count = (n - 1) / n * float(((left_out - left_out.mean()) ** 2).sum()), n
-        for j, n in enumerate(self.seeds if not self.joint else ()):
-            left_out = np.array([self.statistic([_leave_out(m, i) if k == j else _equal(m) for k, m in enumerate(self.seeds)])
-                                 for i in range(n)])
-            if not np.isfinite(left_out).all():
+            quantile = t_quantile(1 - (1 - confidence) / defined, df)  # Bonferroni over the contrasts
+            low, high = self.contrasts.sign_range(resolved_signs(values, errors, quantile))
+            if not (np.isfinite(low) and np.isfinite(high)):
                 return None, 0
-            variance += (n - 1) / n * float(((left_out - left_out.mean()) ** 2).sum())
-            count += n
-        half = t_quantile(confidence, min(self.seeds) - 1) * np.sqrt(variance)
-        low, high = value - half, value + half
+        else:
+            value, error = self.jackknife(self.statistic)
+            if not (np.isfinite(value) and np.isfinite(error)):
+                return None, 0
+            half = t_quantile(confidence, df) * float(error)
+            low, high = float(value) - half, float(value) + half
         if self.bounds is not None:
             low, high = max(low, self.bounds[0]), min(high, self.bounds[1])
         return [float(low), float(high)], count
@@ -337,49 +382,31 @@ def first_crossing(curves: np.ndarray, axis: np.ndarray, below: bool, after_last
 
 @dataclass(frozen=True)
 class Crossings:
-    """When each frequency's seed-mean reading first crosses HALF_MAGNITUDE along an axis (C1's
-    steps, C4's deltas, C9a's steps), and the evidence for their order (pair_order)."""
+    """How soon each frequency's seed-mean reading is learned along an axis (C1's steps, C4's
+    deltas, C9a's steps), and the evidence for their order.
+
+    The order is read from each k's learning time: the area between its seed-mean curve (clipped to
+    [0, 1]) and 1 along the axis (orders.learning_time), which is the first crossing for a curve that
+    jumps, and smooth in the seed means where the first crossing is a step function of them (no
+    interval for an order of first crossings kept its coverage, see docs/verify.md). The first
+    crossings of 0.5 are kept for the notes and to tell an order the eval grid cannot resolve."""
 
     ks: np.ndarray
     """the frequencies (or bins), ascending"""
+    times: np.ndarray
+    """each k's learning time at the seed means (in units of the axis)"""
     first: np.ndarray
-    """the first axis value at which each k crossed (`after_last` where it never did)"""
+    """the first axis value at which each k's seed mean crossed 0.5 (`after_last` where it never did)"""
     never: list[int]
-    """the k (or bins) that never crossed"""
+    """the k (or bins) that never crossed 0.5"""
     evidence: Evidence
     unresolved: str | None = None
     """why no order can be read (every k crossed at the same axis value), or None"""
 
     @property
     def series(self) -> dict[str, float]:
-        """k -> its first crossing, as a verdict's series."""
-        return {str(int(k)): float(v) for k, v in zip(self.ks, self.first)}
-
-
-def pair_order(first: np.ndarray, never: np.ndarray, later: bool = True, lag: float = 0.0) -> float:
-    """The share of the pairs of positions i < j (ascending k) whose first crossings are in order:
-    j's later than i's (earlier, if not `later`), and, with `lag`, by more than that fraction of
-    the earlier one. A tie counts half (nothing with a lag). A position that never crossed counts
-    as crossing after every other; a pair where neither crossed says nothing of order and is left
-    out. NaN when no pair is left.
-
-    Unlike Spearman's rho, the threshold means the same at any number of k: 0.9 is "nine pairs of
-    ten in order", whether there are 4 frequencies or 40."""
-    in_order = counted = 0.0
-    for i in range(len(first)):
-        for j in range(i + 1, len(first)):
-            if never[i] and never[j]:
-                continue
-            counted += 1
-            if never[i] or never[j]:
-                in_order += float(never[j] == later)
-            elif first[i] == first[j]:
-                in_order += 0.5 if lag == 0 else 0.0
-            elif later:
-                in_order += float(first[j] > first[i] * (1 + lag) or (lag == 0 and first[j] > first[i]))
-            else:
-                in_order += float(first[j] * (1 + lag) < first[i] or (lag == 0 and first[j] < first[i]))
-    return in_order / counted if counted else float("nan")
+        """k -> its learning time, as a verdict's series."""
+        return {str(int(k)): float(v) for k, v in zip(self.ks, self.times)}
 
 
 def unresolved(crossed: np.ndarray, never: np.ndarray, axis: str, what: str) -> str | None:
@@ -392,20 +419,59 @@ def unresolved(crossed: np.ndarray, never: np.ndarray, axis: str, what: str) -> 
             f"(not a reversed order: evaluate earlier, e.g. early_evals)")
 
 
+def pair_evidence(summaries: Callable[[Weights], np.ndarray], seeds: tuple[int, ...], later: bool = True, lag: float = 0.0) -> Evidence:
+    """The share of the pairs i < j of `summaries` (smooth in the seed means, one per ascending k)
+    in order: j's beyond i's in the claim's direction (later, or earlier if not `later`), by more
+    than `lag` of the earlier one; an exact tie counts half without a lag. Its interval is the
+    projection of the pairs' simultaneous intervals (orders.share_range)."""
+    ties = 0.5 if lag == 0 else 0.0
+
+    def contrasts(weights: Weights) -> np.ndarray:
+        return pair_contrasts(summaries(weights), later=later, lag=lag)
+
+    return Evidence(lambda w: share(contrasts(w), ties), seeds, bounds=(0.0, 1.0), contrasts=Contrasts(contrasts, share_range))
+
+
 def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_last: float, over: str = "k", later: bool = True,
               lag: float = 0.0) -> Crossings:
-    """Per value of `over` (a frequency k, or a bin of a spectrum), the first value of `axis` at
-    which the seed mean of `reading` reaches 0.5 (or falls below it, if `below`), and the evidence
-    for their order (pair_order, crossings `later` with `over`, by `lag`)."""
+    """Per value of `over` (a frequency k, or a bin of a spectrum), how soon along `axis` the seed
+    mean of `reading` is learned (its area above the curve; below it, if `below`: how long it
+    survives), and the evidence for their order (pair_evidence, `later` with `over`, by `lag`)."""
     stack = seed_stack(rows, [axis, over], reading)
     values, ks = stack.axes
 
-    def first(weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        return first_crossing(stack.mean(weights), values, below, after_last)
+    def times(weights: Weights) -> np.ndarray:
+        return learning_time(stack.mean(weights[0]), values, rising=not below)
 
-    crossed, never = first()
-    evidence = Evidence(lambda w: pair_order(*first(w[0]), later=later, lag=lag), (len(stack.seeds),), bounds=(0.0, 1.0))
-    return Crossings(ks, crossed, [int(k) for k in ks[never]], evidence, unresolved(crossed, never, axis, over))
+    crossed, never = first_crossing(stack.mean(), values, below, after_last)
+    evidence = pair_evidence(times, (len(stack.seeds),), later=later, lag=lag)
+    return Crossings(ks, times([_equal(len(stack.seeds))]), crossed, [int(k) for k in ks[never]], evidence,
+                     unresolved(crossed, never, axis, over))
+
+
+def rank_evidence(axis: np.ndarray, lines: Callable[[Weights], np.ndarray], seeds: tuple[int, ...]) -> Evidence | None:
+    """The mean over lines of Spearman's rho of (axis, line), each line (a row of `lines`, smooth in
+    the seed means) over its defined values; a line with fewer than MIN_AXIS_VALUES of them or one
+    value everywhere (at the seed means) is left out. None when every line is. Its interval is the
+    projection of the pairwise differences' simultaneous intervals (orders.rho_range)."""
+    every = defined_positions(np.atleast_2d(lines([_equal(n) for n in seeds])), MIN_AXIS_VALUES)
+    rows = [row for row, kept in enumerate(every) if len(kept)]
+    positions = [every[row] for row in rows]
+    if not rows:
+        return None
+
+    def statistic(weights: Weights) -> float:
+        values = np.atleast_2d(lines(weights))
+        return mean_defined(np.array([rank_correlation(axis[kept], values[row][kept]) for row, kept in zip(rows, positions)]))
+
+    def contrasts(weights: Weights) -> np.ndarray:
+        return line_pairs(np.atleast_2d(lines(weights))[rows], positions)
+
+    def sign_range(signs: np.ndarray) -> tuple[float, float]:
+        low, high = lines_rho_ranges(axis, positions, signs).mean(axis=0)
+        return float(low), float(high)
+
+    return Evidence(statistic, seeds, bounds=RHO_BOUNDS, contrasts=Contrasts(contrasts, sign_range))
 
 
 def fit_premise(result: Verdict, fitted: dict[int, float]) -> Verdict:
@@ -430,10 +496,11 @@ def too_few(axis: str, count: int) -> str:
 
 
 def never_note(never: list[int], what: str, last: float, unit: str, label: str = "k") -> list[str]:
-    """The note that says which frequencies (or bins, `label`) never crossed, and how they were ranked."""
+    """The note that says which frequencies (or bins, `label`) never crossed 0.5, and how they are ordered."""
     if not never:
         return []
-    return [f"{label} = {', '.join(map(str, never))} never {what} {last:g}{' ' + unit if unit else ''}: ranked as crossing just after {last:g}"]
+    return [f"{label} = {', '.join(map(str, never))} never {what} {last:g}{' ' + unit if unit else ''}: ordered by the area of their "
+            "curves like the others"]
 
 
 def hashable(value: object) -> object:
@@ -507,7 +574,7 @@ def at_confidence(claim: Claim, result: Verdict, confidence: float) -> Verdict:
     if evidence is None or result.value is None:
         return result
     interval, _ = evidence.interval(confidence)
-    notes = [note for note in result.notes if not note.startswith(UNREPLICATED_NOTE)]
+    notes = [note for note in result.notes if not note.startswith((UNREPLICATED_NOTE, ZERO_WIDTH_NOTE))]
     if interval is None and min(evidence.seeds) < evidence.min_seeds:
         counts = " and ".join(map(str, evidence.seeds))  # C7a: the k-NN's seeds and the net's
         what = f"{counts} seed{'s' if evidence.seeds != (1,) else ''}" if len(evidence.seeds) == 1 else f"{counts} seeds"
@@ -528,9 +595,19 @@ def at_confidence(claim: Claim, result: Verdict, confidence: float) -> Verdict:
     if defined:
         holding = sum(claim.holds(v) for v in defined)
         agreeing = len(defined) - holding if outcome == "fail" else holding
-    return replace(result, interval=interval, confidence=confidence, outcome=outcome, agreeing=agreeing, notes=notes)
+        if outcome in ("pass", "fail") and interval is not None and not result.premise_failed and interval[1] - interval[0] <= ZERO_WIDTH \
+                and agreeing < len(defined):
+            # A point interval with seeds on the other side is an order the seeds do not resolve.
+            outcome, agreeing = "inconclusive", holding
+            notes.append(f"{ZERO_WIDTH_NOTE}: {len(defined) - agreeing} of {len(defined)} seeds on their own lie on the other side "
+                         "of the threshold, so the interval's zero width is not evidence")
+    return replace(result, interval=interval, confidence=confidence, outcome=outcome, agreeing=agreeing, notes=notes,
+                   method=evidence.method)
 
 
+ZERO_WIDTH = 1e-12
+"""An interval this narrow is a point: no decided verdict rests on one that some seed contradicts."""
+ZERO_WIDTH_NOTE = "zero-width interval"
 UNREPLICATED_NOTE = "no interval"
 """How the note on a verdict without an interval begins (replaced when it is judged again)."""
 
@@ -543,7 +620,9 @@ def correlate(claim: Claim, sweep: str, trials: pd.DataFrame, stack: SeedStack, 
     series = {_label(k): float(v) for k, v in zip(axis, mean)}
     if len(axis) < MIN_AXIS_VALUES:
         return verdict(claim, sweep, trials, series=series, notes=notes + [too_few(stack.names[0], len(axis))])
-    evidence = Evidence(lambda w: rank_correlation(axis, stack.mean(w[0])), (len(stack.seeds),), bounds=RHO_BOUNDS)
+    evidence = rank_evidence(axis, lambda w: stack.mean(w[0]), (len(stack.seeds),))
+    if evidence is None:
+        return verdict(claim, sweep, trials, series=series, outcome="fail", notes=notes + ["the statistic is undefined: its values are all equal"])
     return judge(claim, sweep, trials, evidence, series, notes)
 
 

@@ -5,9 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workloads.claims import Claim, Evidence, Verdict, fit_premise, judge, line_rhos, mean_defined, ok_trials, seed_stack, verdict
+from workloads.claims import (
+    MIN_AXIS_VALUES,
+    Claim,
+    Evidence,
+    SeedStack,
+    Verdict,
+    Weights,
+    fit_premise,
+    judge,
+    line_rhos,
+    mean_defined,
+    ok_trials,
+    rank_correlation,
+    seed_stack,
+    verdict,
+)
 from workloads.experiment import SweepData
 from workloads.manifold_classification.claims import C3B_MIN_K
+from workloads.orders import Contrasts, defined_positions, line_pairs, lines_rho_ranges
 
 C7A = Claim(
     "C7a", "knn", "k-NN accuracy does not rise with L as the net's does (Figure 10, per K)",
@@ -95,18 +111,39 @@ def knn_against_net(data: SweepData, trials: pd.DataFrame, knn: pd.DataFrame) ->
             continue
         series = {str(int(k)): round(float(n - c), 4) for k, n, c, e in zip(ks, net_rhos, knn_rhos, evidence_k) if e}
 
-        def gap(weights: list[np.ndarray], knn_stack=knn_stack, net_stack=net_stack, Ls=Ls) -> float:
-            return mean_defined(line_rhos(net_stack.mean(weights[1]), Ls) - line_rhos(knn_stack.mean(weights[0]), Ls))
-
         # The k-NN's seed s and the net's share their points and labels: where both have the same
         # seeds, a seed is left out of both at once.
         joint = np.array_equal(knn_stack.seeds, net_stack.seeds)
-        evidence = Evidence(gap, (len(knn_stack.seeds), len(net_stack.seeds)), bounds=(-2.0, 2.0), joint=joint)
+        evidence = rho_gap_evidence(Ls, net_stack, knn_stack, evidence_k, joint)
         result = judge(C7A, data.name, trials, evidence, series, notes)
         result.group = f"K = {int(neighbors)}"
         result.reads = [data.name, net_sweep]  # the net's seeds count as much as the k-NN's
         verdicts.append(result)
     return verdicts
+
+
+def rho_gap_evidence(Ls: np.ndarray, net: SeedStack, knn: SeedStack, lines: np.ndarray, joint: bool) -> Evidence:
+    """C7a's evidence: the mean over the k in `lines` of rho(L, the net's accuracy) - rho(L, the
+    k-NN's), each rho over a line's L with a defined seed-mean accuracy; its interval the projection
+    of both classifiers' pairwise differences, Bonferroni over all of them (orders.rho_range)."""
+    rows = np.flatnonzero(lines)
+    net_positions, knn_positions = (defined_positions(stack.mean()[rows], MIN_AXIS_VALUES) for stack in (net, knn))
+    counted = len(line_pairs(net.mean()[rows], net_positions))
+
+    def gap(weights: Weights) -> float:
+        net_rhos = np.array([rank_correlation(Ls[kept], line[kept]) for line, kept in zip(net.mean(weights[1])[rows], net_positions)])
+        knn_rhos = np.array([rank_correlation(Ls[kept], line[kept]) for line, kept in zip(knn.mean(weights[0])[rows], knn_positions)])
+        return mean_defined(net_rhos - knn_rhos)
+
+    def contrasts(weights: Weights) -> np.ndarray:
+        return np.concatenate([line_pairs(net.mean(weights[1])[rows], net_positions), line_pairs(knn.mean(weights[0])[rows], knn_positions)])
+
+    def sign_range(signs: np.ndarray) -> tuple[float, float]:
+        net_range = lines_rho_ranges(Ls, net_positions, signs[:counted])
+        knn_range = lines_rho_ranges(Ls, knn_positions, signs[counted:])
+        return float((net_range[:, 0] - knn_range[:, 1]).mean()), float((net_range[:, 1] - knn_range[:, 0]).mean())
+
+    return Evidence(gap, (len(knn.seeds), len(net.seeds)), bounds=(-2.0, 2.0), joint=joint, contrasts=Contrasts(contrasts, sign_range))
 
 
 def spectra_decay(data: SweepData, trials: pd.DataFrame) -> Verdict:

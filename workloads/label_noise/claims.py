@@ -6,13 +6,12 @@ import numpy as np
 
 from workloads.claims import (
     MIN_AXIS_VALUES,
-    RHO_BOUNDS,
     Claim,
     Evidence,
     Verdict,
     judge,
     ok_trials,
-    rank_correlation,
+    rank_evidence,
     seed_stack,
     spread_over,
     too_few,
@@ -58,7 +57,9 @@ def check(data: SweepData) -> list[Verdict]:
     if len(amplitudes) < MIN_AXIS_VALUES:
         c8a = verdict(C8A, data.name, trials, series=lowest, notes=notes + [too_few("noise_amplitude", len(amplitudes))])
     else:
-        c8a = judge(C8A, data.name, trials, Evidence(lambda w: rank_correlation(amplitudes, best(w[0])[0]), seeds, bounds=RHO_BOUNDS), lowest, notes)
+        evidence = rank_evidence(amplitudes, lambda w: best(w[0])[0], seeds)
+        c8a = (judge(C8A, data.name, trials, evidence, lowest, notes) if evidence is not None else
+               verdict(C8A, data.name, trials, series=lowest, outcome="fail", notes=notes + ["the statistic is undefined: its values are all equal"]))
     if len(frequencies) < 2 or len(amplitudes) < 2:
         return [c8a, verdict(C8B, data.name, trials, notes=["needs at least two noise frequencies and two amplitudes"])]
 

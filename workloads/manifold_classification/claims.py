@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workloads.claims import MIN_AXIS_VALUES, RHO_BOUNDS, Claim, Evidence, Verdict, judge, line_rhos, mean_defined, ok_trials, seed_stack, verdict
+from workloads.claims import MIN_AXIS_VALUES, Claim, Verdict, judge, line_rhos, ok_trials, rank_evidence, seed_stack, verdict
 from workloads.experiment import SweepData
 
 C3A = Claim(
@@ -67,7 +67,6 @@ def check(data: SweepData) -> list[Verdict]:
             verdicts.append(verdict(claim, data.name, trials, notes=notes))
             continue
         series = {str(int(v)): round(float(rho), 4) for v, rho in zip(labels, rhos) if not np.isnan(rho)}
-        evidence = Evidence(lambda w, lines=lines, axis=axis: mean_defined(line_rhos(lines(stack.mean(w[0])), axis)), (len(stack.seeds),),
-                            bounds=RHO_BOUNDS)
-        verdicts.append(judge(claim, data.name, trials, evidence, series, notes))
+        evidence = rank_evidence(axis, lambda w, lines=lines: lines(stack.mean(w[0])), (len(stack.seeds),))
+        verdicts.append(judge(claim, data.name, trials, evidence, series, notes))  # not None: some line's rho is defined
     return verdicts

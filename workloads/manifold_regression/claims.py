@@ -7,14 +7,12 @@ import pandas as pd
 
 from workloads.claims import (
     MIN_AXIS_VALUES,
-    RHO_BOUNDS,
     Claim,
-    Evidence,
     Verdict,
     correlate,
     judge,
     ok_trials,
-    rank_correlation,
+    rank_evidence,
     seed_stack,
     too_few,
     verdict,
@@ -64,5 +62,7 @@ def high_frequencies_sooner(data: SweepData, trials: pd.DataFrame) -> Verdict:
     notes = [f"k = {', '.join(str(int(k)) for k in stack.axes[2])}, over {len(stack.axes[1])} eval steps"]
     if len(Ls) < MIN_AXIS_VALUES:
         return verdict(C2B, data.name, trials, series=series, notes=notes + [too_few("L", len(Ls))])
-    evidence = Evidence(lambda w: rank_correlation(Ls, filled(w[0])), (len(stack.seeds),), bounds=RHO_BOUNDS)
+    evidence = rank_evidence(Ls, lambda w: filled(w[0]), (len(stack.seeds),))
+    if evidence is None:
+        return verdict(C2B, data.name, trials, series=series, outcome="fail", notes=notes + ["the statistic is undefined: its values are all equal"])
     return judge(C2B, data.name, trials, evidence, series, notes)
