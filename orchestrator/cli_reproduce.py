@@ -44,6 +44,7 @@ from orchestrator.suite import scales
 @click.option("--retry-failed", is_flag=True, help="As launch's: also rerun trials stored as diverged or collapsed.")
 @click.option("--report/--no-report", "with_report", default=True, show_default=True, help="Write the report (STORE/report/) at the end.")
 @json_option
+@one_line_errors
 def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | None, overrides: tuple[str, ...], decide_seeds: int | None,
               decide_time: str | None, address: str | None, num_cpus: int | None, checkpoint_storage: str | None, retry_failed: bool,
               with_report: bool, as_json: bool) -> None:

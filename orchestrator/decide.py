@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from orchestrator.lock import decide_lock
 from orchestrator.looks import LEDGER
 from orchestrator.paths import inside, regular_file
 from orchestrator.spec import RESOLVED_KEY, VERSION_KEY, SpecError, SweepSpec, validate_spec
@@ -159,7 +160,16 @@ def judge_all(store: Path, sweeps: list[str]) -> list[Verdict]:
     return verify_store(store, tuple(sweeps))
 
 
-def decide(
+def decide(store: Path, **options: object) -> DecideReport:
+    """Add seeds to the sweeps of undecided claims until every claim is decided or the budget is
+    spent, holding the store's decide lock throughout (a second run on a busy store is refused in
+    one line: SweepLocked); the options are `decide_run`'s."""
+    check_store(store)
+    with decide_lock(store):
+        return decide_run(store, **options)  # type: ignore[arg-type]
+
+
+def decide_run(
     store: Path,
     *,
     budget_seeds: int | None = None,
@@ -170,8 +180,8 @@ def decide(
     launch_sweep: Callable[[SweepSpec], object],
     echo: Callable[[str], None] = print,
 ) -> DecideReport:
-    """Add seeds to the sweeps of undecided claims until every claim is decided or the budget is
-    spent (see the module docstring); resume the store's unfinished run if there is one.
+    """One decide run, the store's decide lock held (see `decide` and the module docstring); resume
+    the store's unfinished run if there is one.
 
     `budget_seeds`: at most this many seeds added to each sweep; `budget_s`: no new round of seeds
     once this many seconds have gone (over every session of the run). `launch_sweep` runs a

@@ -121,11 +121,47 @@ def structure(grid: Any) -> Grid:
     return grid
 
 
+def counted_size(grid: Any) -> int | None:
+    """How many points the grid as written would make, its ranges counted, not made (so that no
+    sweep file can take the memory before max_trials refuses it); None where its form is not one
+    `structure` reads (it then says what is wrong)."""
+    def count(values: Any) -> int | None:
+        if isinstance(values, list):
+            return len(values)
+        if isinstance(values, dict) and len(values) == 1 and next(iter(values)) in RANGES:
+            bounds = next(iter(values.values()))
+            if isinstance(bounds, list) and len(bounds) == 3 and isinstance(bounds[2], int) and not isinstance(bounds[2], bool) \
+                    and 1 <= bounds[2] <= MAX_AXIS_VALUES:
+                return bounds[2]
+        return None
+
+    total = 0
+    for _, part in parts(grid) if isinstance(grid, dict | list) else []:
+        if not isinstance(part, dict):
+            return None
+        factors = []
+        for axis, values in part.items():
+            groups = zip_groups("", values) if axis == ZIP else [("", {axis: values})]
+            for _, group in groups:
+                counts = [count(v) for v in group.values()] if isinstance(group, dict) and group else [None]
+                if None in counts:
+                    return None
+                factors.append(min(counts) if axis == ZIP else counts[0])
+        total += math.prod(factors)
+    return total
+
+
 def expand_range(key: str, values: Any) -> Any:
     """An axis as its list of values: a range ({linspace: ...}, {logspace: ...}) expanded as numpy
-    does, a list (or anything the config's own check names) as it is."""
-    if not isinstance(values, dict):
+    does, a list as it is; GridError for anything else (a scalar, a string, null)."""
+    if isinstance(values, list):
+        if not values:
+            raise GridError(key, "an axis needs at least one value")
         return values
+    if not isinstance(values, dict):
+        shown = repr(values)
+        raise GridError(key, f"an axis is a list of values or a range ({{linspace: [start, stop, num]}}, {{logspace: ...}}), "
+                        f"got {shown if len(shown) <= 40 else shown[:37] + '...'} ({type(values).__name__}); write [{shown[:20]}] for one value")
     if len(values) != 1 or next(iter(values)) not in RANGES:
         raise GridError(key, "an axis is a list of values, or one of {linspace: [start, stop, num]}, {logspace: [start, stop, num]}")
     kind, bounds = next(iter(values.items()))

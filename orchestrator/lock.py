@@ -26,7 +26,7 @@ LOCKS_DIR = ".locks"
 
 
 class SweepLocked(Exception):
-    """Another process is launching the same sweep into the same store. str() is one line."""
+    """Another process is launching the same sweep into the same store (or deciding on it). str() is one line."""
 
 
 def _holder(path: Path) -> str:
@@ -63,13 +63,29 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
     A name that is not a sweep's, or a lock folder that leads outside the store, is refused
     (StoreError) before anything is created."""
     check_sweep_name(sweep)
+    busy = f"sweep '{sweep}' is already being launched into this store"
+    with _exclusive(store, f"{sweep}.lock", busy, "wait for it to end, or stop it and launch again"):
+        yield
+
+
+@contextmanager
+def decide_lock(store: Path) -> Iterator[None]:
+    """Hold the store's decide lock for a whole `decide` run: a second run on the same store would
+    resume the live one's state and launch its seeds twice. SweepLocked at once if it is held."""
+    with _exclusive(store, "_decide.lock", "sbsweep decide is already running on this store", "wait for it to end, or stop it first"):
+        yield
+
+
+@contextmanager
+def _exclusive(store: Path, name: str, busy: str, advice: str) -> Iterator[None]:
+    """Hold the exclusive lock `STORE/.locks/<name>` (see sweep_lock), writing who holds it."""
     if store.exists():
         inside(store, store / LOCKS_DIR)
     created_store = _make_dir(store)
     directory = inside(store, store / LOCKS_DIR)
     created_locks = _make_dir(directory)
     mine = [d for d, created in ((directory, created_locks), (store, created_store)) if created]
-    path = regular_file(directory / f"{sweep}.lock")
+    path = regular_file(directory / name)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -78,10 +94,7 @@ def sweep_lock(store: Path, sweep: str) -> Iterator[None]:
             os.close(fd)
             holder = _holder(path)
             _remove_if_empty(*mine)
-            raise SweepLocked(
-                f"{store}: sweep '{sweep}' is already being launched into this store ({holder}); "
-                "wait for it to end, or stop it and launch again"
-            ) from None
+            raise SweepLocked(f"{store}: {busy} ({holder}); {advice}") from None
         try:  # the holder before us may have removed the file between our open and our lock
             if os.stat(path).st_ino == os.fstat(fd).st_ino:
                 break

@@ -79,7 +79,7 @@ def _ledger_lock(store: Path) -> Iterator[None]:
     """Hold the store's lock on the record of looks (two commands may judge at once)."""
     folder = inside(store, store / LOCKS_DIR)
     folder.mkdir(exist_ok=True)
-    with open(regular_file(folder / "looks.lock"), "a") as handle:
+    with open(regular_file(folder / "_looks.lock"), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -30,7 +30,7 @@ from orchestrator.store import check_store, drawn_figures, figures_folder, read_
 from orchestrator.store.files import write_atomic
 from orchestrator.suite import suite_runs
 from orchestrator.verify import CLAIMS, counts, verify_store
-from results_schema import DECISIONS_DIR, REPORT_DIR, TRIALS, TrialStatus
+from results_schema import DECISIONS_DIR, LOOKS, REPORT_DIR, TRIALS, StoreError, TrialStatus
 from workloads.claims import Verdict
 
 PROVENANCE_COLUMNS = ["trial_id", "sweep", "status", "wall_s", "started_at", "device", "gpu_name", "torch_version", "code_version", "code_dirty"]
@@ -50,9 +50,21 @@ def _key(verdict: dict[str, Any]) -> str:
 
 
 def _looks(store: Path) -> pd.DataFrame:
+    """Every decide run's looks (STORE/decisions/*.parquet); a file that is not such a table is
+    one line naming it."""
+    import pyarrow.parquet as pq
+
     folder = inside(store, store / DECISIONS_DIR)
     files = [regular_file(p) for p in sorted(folder.glob("*.parquet"))] if folder.is_dir() else []
-    return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True) if files else pd.DataFrame()
+    tables = []
+    for path in files:
+        try:
+            table = pq.read_table(path)
+            tables.append(table.select(list(LOOKS.column_names)).cast(LOOKS.schema).to_pandas())
+        except (OSError, ValueError, KeyError, TypeError) as error:  # pyarrow's errors derive from these
+            raise StoreError(f"{path}: not a table of decide's looks ({type(error).__name__}: {str(error).splitlines()[0][:120]}); "
+                             "move it away and run the report again") from None
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def _figures_of(store: Path, sweep: str, stem: str) -> list[str]:
@@ -128,6 +140,37 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[di
             for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
 
 
+def _earlier_report(path: Path) -> tuple[dict[str, Any], str]:
+    """The store's earlier report.json and the stamp its copy in report/history is named by (its
+    time, UTC, as digits: nothing a crafted file says can make it a path); StoreError (one line,
+    naming the file) for anything that is not a report sbsweep wrote."""
+    def foreign(why: str) -> StoreError:
+        return StoreError(f"{path}: not a report sbsweep wrote ({why}); move it away and run the report again")
+
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise foreign(f"{type(error).__name__}: {error}") from None
+    if not isinstance(previous, dict):
+        raise foreign(f"a JSON {type(previous).__name__}, not an object")
+    claims = previous.get("claims", [])
+    if not isinstance(claims, list) or not all(isinstance(c, dict) and isinstance(c.get("verdicts", []), list) for c in claims):
+        raise foreign("'claims' is not a list of claims with lists of verdicts")
+    if not all(isinstance(v, dict) and isinstance(v.get("claim_id"), str) and isinstance(v.get("outcome"), str)
+               for c in claims for v in c.get("verdicts", [])):
+        raise foreign("a verdict without a claim_id or an outcome")
+    try:
+        written = previous.get("generated_at")
+        if not (isinstance(written, str) and written.isprintable()):
+            raise ValueError(written)
+        when = datetime.fromisoformat(written)
+    except ValueError:
+        raise foreign(f"generated_at {str(previous.get('generated_at'))[:40]!r} is not a time") from None
+    if when.tzinfo is None:
+        raise foreign("generated_at has no time zone")
+    return previous, f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
 def write(store: Path, out: Path | None = None) -> tuple[Path, Path, dict[str, Any]]:
     """Build the report and write report.html and report.json into STORE/report (or into `out`, a
     folder the user names); the store's earlier report.json is kept in report/history/ and
@@ -135,12 +178,7 @@ def write(store: Path, out: Path | None = None) -> tuple[Path, Path, dict[str, A
     folder = inside(store, store / REPORT_DIR)
     data = build(store)
     earlier = regular_file(folder / "report.json")
-    previous = None
-    if earlier.is_file():
-        try:
-            previous = json.loads(earlier.read_text())
-        except ValueError:
-            previous = None
+    previous, stamp = _earlier_report(earlier) if earlier.exists() else (None, "")
     data["changed"] = changes(previous, data)
     data["previous_report"] = previous.get("generated_at") if previous else None
     page = render(data, store)
@@ -149,8 +187,7 @@ def write(store: Path, out: Path | None = None) -> tuple[Path, Path, dict[str, A
         if previous is not None:
             history = inside(store, folder / "history")
             history.mkdir(exist_ok=True)
-            stamp = str(previous.get("generated_at", "earlier")).replace(":", "").replace("+", "Z")
-            write_atomic(store, regular_file(history / f"report-{stamp}.json"), earlier.read_bytes())
+            write_atomic(store, regular_file(inside(store, history / f"report-{stamp}.json")), earlier.read_bytes())
         html_path, json_path = regular_file(folder / "report.html"), regular_file(folder / "report.json")
         write_atomic(store, html_path, page.encode())
         write_atomic(store, json_path, json.dumps(data, indent=1, default=str).encode())

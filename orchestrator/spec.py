@@ -367,6 +367,22 @@ class _Context:
         return self.error(key, message + (f" (and {more} more error{'s' * (more > 1)})" if more else ""))
 
 
+def _refuse_before_expanding(raw: dict[str, Any], context: _Context) -> None:
+    """The max_trials check on the grid as written, its ranges counted before any is made."""
+    execution = raw.get("execution") if isinstance(raw.get("execution"), dict) else {}
+    limit = execution.get("max_trials", DEFAULT_MAX_TRIALS)
+    seeds = raw.get("seeds", [0])
+    counted = grids.counted_size(raw["grid"])
+    if counted is None or not isinstance(limit, int) or not isinstance(seeds, list):
+        return  # the form is checked next, and says what is wrong
+    n_trials = counted * max(len(seeds), 1)
+    if n_trials > limit:
+        raise context.error(
+            "execution.max_trials",
+            f"the sweep expands to {n_trials} trials, more than max_trials={limit}; raise it (--set execution.max_trials={n_trials}) if you mean it",
+        )
+
+
 def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, overridden: dict[str, str] | None = None) -> SweepSpec:
     """Raw YAML data -> a SweepSpec whose every trial is a valid config of its experiment."""
     context = _Context(source, lines or {}, overridden or {})
@@ -379,6 +395,7 @@ def validate_spec(raw: Any, source: str, lines: dict[str, int] | None = None, ov
     if unknown:
         raise context.error(unknown[0], f"unknown key{_suggest(unknown[0], list(SweepSpec.model_fields))}")
     if "grid" in raw:
+        _refuse_before_expanding(raw, context)
         try:
             raw = {**raw, "grid": grids.structure(raw["grid"])}
         except GridError as error:

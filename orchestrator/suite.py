@@ -110,7 +110,12 @@ def suite_runs(store: Path) -> list[dict[str, Any]]:
     runs = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            runs.append(json.loads(regular_file(path).read_text()))
+            run = json.loads(regular_file(path).read_text())
         except (OSError, ValueError) as error:
             raise StoreError(f"{path}: unreadable suite record ({error})") from None
+        if not isinstance(run, dict) or not all(isinstance(run.get(key, ""), str) for key in ("started_at", "name", "description")) \
+                or not all(isinstance(run.get(key) or 0, int | float) for key in ("wall_s", "launch_s")):
+            raise StoreError(f"{path}: not a suite record sbsweep wrote (a JSON object: text started_at, name, description; seconds wall_s); "
+                             "move it away")
+        runs.append(run)
     return sorted(runs, key=lambda run: run.get("started_at", ""), reverse=True)

@@ -111,3 +111,18 @@ def test_decide_needs_a_budget_and_says_so_in_one_line(tmp_path):
 
     result = CliRunner().invoke(cli, ["decide", str(open_store(tmp_path / "store"))])
     assert result.exit_code == 2 and "needs a budget" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_second_decide_on_a_store_whose_decide_is_running_is_one_line_and_touches_nothing(tmp_path):
+    from conftest import snapshot
+
+    from orchestrator.lock import decide_lock
+    from orchestrator.store import open_store
+
+    store = open_store(tmp_path / "store")
+    with decide_lock(store):
+        before = snapshot(store)
+        result = CliRunner().invoke(cli, ["decide", str(store), "--seeds", "2"])
+        assert snapshot(store) == before
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "sbsweep decide is already running on this store" in result.output and "Traceback" not in result.output

@@ -196,3 +196,48 @@ def test_a_committed_write_leaves_nothing_waiting_in_the_staging_folder(tmp_path
     write_trial(store, run_trial(expand(spec)[0]), TABLES)
     save_sweep(store, spec.name, spec.stored_form())
     assert os.listdir(store / "_staging" / "tiny") == []
+
+
+CRAFTED_REPORT = {
+    "generated_at a path": {"generated_at": "x/../../../../outside_by_report", "claims": []},
+    "generated_at through a link": {"generated_at": "a/pwned", "claims": []},
+    "generated_at with a NUL": {"generated_at": "2026-01-01T00:00:00+00:00\x00", "claims": []},
+    "a list": [1, 2, 3],
+    "a verdict without its claim": {"generated_at": "2026-01-01T00:00:00+00:00", "claims": [{"verdicts": [{"outcome": "pass"}]}]},
+}
+
+
+@pytest.mark.parametrize("crafted", sorted(CRAFTED_REPORT))
+def test_a_crafted_earlier_report_is_one_line_and_the_report_writes_nothing_anywhere(tiny, crafted):
+    store, _, user = tiny
+    folder = store / "report"
+    (folder / "history" / "report-x").mkdir(parents=True)
+    (folder / "history" / "report-a").symlink_to(user)
+    (folder / "report.json").write_text(json.dumps(CRAFTED_REPORT[crafted]))
+    before, beside = snapshot(store), snapshot(store.parent)
+    assert "report.json: not a report sbsweep wrote" in one_line_error(run("report", store))
+    assert snapshot(store) == before and snapshot(store.parent) == beside
+
+
+@pytest.mark.parametrize(("where", "content"), [
+    ("suites/x.json", b"[1, 2]"),
+    ("suites/x.json", b'{"name": 3}'),
+    ("decisions/run.parquet", b"not parquet"),
+])
+def test_a_crafted_suite_record_or_decisions_file_is_one_line_naming_it(tiny, where, content):
+    store, _, _ = tiny
+    (store / where).parent.mkdir(exist_ok=True)
+    (store / where).write_bytes(content)
+    before = snapshot(store)
+    assert where.split("/")[-1] in one_line_error(run("report", store))
+    assert snapshot(store) == before
+
+
+def test_a_decisions_table_of_another_schema_is_one_line(tiny):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store, _, _ = tiny
+    (store / "decisions").mkdir()
+    pq.write_table(pa.table({"something": [1, 2]}), store / "decisions" / "other.parquet")
+    assert "other.parquet: not a table of decide's looks" in one_line_error(run("report", store))

@@ -350,7 +350,7 @@ def test_verify_changes_no_data_and_records_only_its_look_which_judging_again_le
     before = snapshot(store)
     assert invoke(str(store)).exit_code == 0
     after = snapshot(store)
-    assert set(after) - set(before) == {"decisions/_looks.json", ".locks/looks.lock"}
+    assert set(after) - set(before) == {"decisions/_looks.json", ".locks/_looks.lock"}
     assert {name: data for name, data in after.items() if name in before} == before
     assert invoke(str(store)).exit_code == 0 and snapshot(store) == after  # the same trials: the same look, nothing new
 
