@@ -31,10 +31,16 @@ def draw_figures(store: Path, sweep: str | None = None, out_dir: Path | None = N
 def verdict_figure(data: StoredSweep, out_dir: Path) -> list[Path]:
     """For a sweep over axes its claims do not use (an encoding's scale, the activation, ...):
     each claim's verdict against their values. None for a sweep whose claims use every axis."""
-    from orchestrator.verify import check_sweep, splits
+    from orchestrator.looks import judge_looks
+    from orchestrator.store import read_table
+    from orchestrator.verify import CLAIMS, check_sweep, splits
+    from results_schema import TRIALS
     from workloads.plots import verdicts_by_axis
 
     experiment = REGISTRY[data.experiment]
     if not splits(experiment, data):  # every launch draws its figures: check the claims only when there is something to draw
         return []
-    return verdicts_by_axis(check_sweep(experiment, data), out_dir, f"verdicts_{data.name}", data.name)
+    # Each verdict at the level verify gives it (its look in the store's record), without recording a look.
+    trials = read_table(data.store, TRIALS, columns=["trial_id", "sweep", "status"])
+    verdicts = judge_looks(data.store, check_sweep(experiment, data), trials, {c.claim_id: c for c in CLAIMS}, record=False)
+    return verdicts_by_axis(verdicts, out_dir, f"verdicts_{data.name}", data.name)

@@ -7,18 +7,19 @@ Like the paper's figures, quantities are averaged over seeds before the statisti
 Most statistics are Spearman rank correlations: the Pearson correlation of the ranks, ties
 sharing their mean rank.
 
-How sure a verdict is: a sweep's seeds are its independent replicates, so each verdict carries a
-95% jackknife-t interval over them: the statistic is recomputed leaving out one seed at a time,
-the spread of those values gives its standard error, and the interval is the value plus and
-minus Student's t quantile with (seeds - 1) degrees of freedom times that error. It was chosen
-over the percentile bootstrap, which cannot reach past the seeds it resamples (with 2 seeds its
-interval is [min, max] of their two values) and covered the true value in 52% of simulated cases
-at 2 seeds and 83% at 5; the jackknife-t covers at least 93% at 3, 5 and 10 seeds for the
-claims' kinds of statistic (`python benchmarks/coverage.py`). It assumes the seeds are independent
-and the statistic varies smoothly and roughly normally with them. A verdict passes when the whole
-interval lies on the claim's side of its threshold, fails when it lies on the other side, and is
-inconclusive in between. With fewer seeds than an interval needs (MIN_SEEDS) a verdict is
-`unreplicated`: neither pass nor fail, whatever its value, with each seed's own value shown.
+How sure a verdict is: a sweep's seeds are its independent replicates, so each verdict carries an
+interval over them (Evidence.interval): a jackknife-t interval for a statistic smooth in the seed
+means (a mean, a ratio: the statistic recomputed leaving out one seed at a time, Student's t with
+seeds - 1 degrees of freedom), and for a statistic of an order (a rank correlation over a few grid
+values, a share of ordered pairs or of steps) the projection of its contrasts' simultaneous
+intervals (workloads/orders.py), which holds at near-ties where a jackknife of the step function
+collapses to zero width. Its level is the verdict's look's (orchestrator/looks.py); CONFIDENCE is
+the default of a verdict judged outside a store. A verdict passes when the whole interval lies on
+the claim's side of its threshold, fails when it lies on the other side, and is inconclusive in
+between; never pass or fail on a zero-width interval that some seed's own value contradicts. With
+fewer seeds than an interval needs (MIN_SEEDS) a verdict is `unreplicated`: neither pass nor
+fail, whatever its value, with each seed's own value shown. `python benchmarks/coverage.py`
+measures every claim's coverage and false passes.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class Verdict:
     value: float | None = None
     """The statistic on the sweep's seed means."""
     interval: list[float] | None = None
-    """[low, high]: the jackknife-t interval over the seeds at `confidence`; None when unreplicated
+    """[low, high]: the interval over the seeds at `confidence` (see `method`); None when unreplicated
     (or no data)."""
     confidence: float = CONFIDENCE
     """The interval's nominal coverage: the level of the look it was judged at (see `look`)."""
@@ -170,7 +171,7 @@ class Verdict:
         return {k: v for k, v in asdict(replace(self, evidence=None)).items() if k != "evidence"}
 
 
-# --- how sure: the jackknife over seeds ----------------------------------------------------------
+# --- how sure: intervals over seeds -------------------------------------------------------------
 
 Weights = Sequence[np.ndarray]
 """One weight vector per sample of seeds, each summing to 1: how much each seed counts."""

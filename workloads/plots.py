@@ -92,7 +92,7 @@ OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:
 
 
 def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> list[Path]:
-    """Each claim's statistic (dot) and 95% interval (bar) against the values of the grid axes it
+    """Each claim's statistic (dot) and interval (bar, at the verdict's level) against the values of the grid axes it
     does not use, coloured by verdict, its threshold dashed: where a claim holds and where it breaks.
     A failed verdict whose statistic is undefined is an x on the threshold.
     `verdicts` are workloads.claims.Verdict objects of one sweep carrying `axes`."""
@@ -126,7 +126,7 @@ def verdicts_by_axis(verdicts: list, out_dir: Path, stem: str, sweep: str) -> li
         ax.set_title(f"{claim}: {rows[0].statistic}", fontsize=8)
         ax.legend(fontsize=6, loc="best")
     fig.suptitle(f"Verdicts per grid value   [sweep '{sweep}']   green: pass, red: fail, orange: inconclusive, "
-                 "purple: unreplicated (no interval); bars: 95% jackknife-t interval over seeds", fontsize=9)
+                 "purple: unreplicated (no interval); bars: each verdict's interval over seeds (97.5% at its first look)", fontsize=9)
     return save(fig, out_dir, stem)
 
 
