@@ -420,15 +420,18 @@ def unresolved(crossed: np.ndarray, never: np.ndarray, axis: str, what: str) -> 
             f"(not a reversed order: evaluate earlier, e.g. early_evals)")
 
 
-def pair_evidence(summaries: Callable[[Weights], np.ndarray], seeds: tuple[int, ...], later: bool = True, lag: float = 0.0) -> Evidence:
+def pair_evidence(summaries: Callable[[Weights], np.ndarray], seeds: tuple[int, ...], later: bool = True, lag: float = 0.0,
+                  left_out: np.ndarray | None = None) -> Evidence:
     """The share of the pairs i < j of `summaries` (smooth in the seed means, one per ascending k)
     in order: j's beyond i's in the claim's direction (later, or earlier if not `later`), by more
-    than `lag` of the earlier one; an exact tie counts half without a lag. Its interval is the
+    than `lag` of the earlier one; an exact tie counts half without a lag; the pairs `left_out`
+    (a mask over the pairs, in np.triu_indices order) are not counted. Its interval is the
     projection of the pairs' simultaneous intervals (orders.share_range)."""
     ties = 0.5 if lag == 0 else 0.0
 
     def contrasts(weights: Weights) -> np.ndarray:
-        return pair_contrasts(summaries(weights), later=later, lag=lag)
+        values = pair_contrasts(summaries(weights), later=later, lag=lag)
+        return values if left_out is None else np.where(left_out, np.nan, values)
 
     return Evidence(lambda w: share(contrasts(w), ties), seeds, bounds=(0.0, 1.0), contrasts=Contrasts(contrasts, share_range))
 
@@ -445,7 +448,10 @@ def crossings(rows: pd.DataFrame, axis: str, reading: str, below: bool, after_la
         return learning_time(stack.mean(weights[0]), values, rising=not below)
 
     crossed, never = first_crossing(stack.mean(), values, below, after_last)
-    evidence = pair_evidence(times, (len(stack.seeds),), later=later, lag=lag)
+    # A pair neither of which crosses 0.5 (at the seed means) says nothing of the order in which they
+    # are learned: left out, as the claims have always read it.
+    i, j = np.triu_indices(len(ks), k=1)
+    evidence = pair_evidence(times, (len(stack.seeds),), later=later, lag=lag, left_out=never[i] & never[j])
     return Crossings(ks, times([_equal(len(stack.seeds))]), crossed, [int(k) for k in ks[never]], evidence,
                      unresolved(crossed, never, axis, over))
 
@@ -501,7 +507,7 @@ def never_note(never: list[int], what: str, last: float, unit: str, label: str =
     if not never:
         return []
     return [f"{label} = {', '.join(map(str, never))} never {what} {last:g}{' ' + unit if unit else ''}: ordered by the area of their "
-            "curves like the others"]
+            "curves like the others; a pair of them is left out"]
 
 
 def hashable(value: object) -> object:

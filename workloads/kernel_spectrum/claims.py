@@ -16,7 +16,8 @@ C9A = Claim(
     "C9a", "kernel_spectrum", "the net fits the kernel's low-index eigenvectors well before the high-index ones (ICML, kernel eigenbasis; "
     "per target noise)",
     f"share of the pairs of bins of n (n < n') in which n' takes more than {100 * LAG:.0f}% longer to learn than n (learning time: "
-    "the area, in steps, above the seed-mean fraction of the target's |coefficients| clipped to [0, 1])", ">=", 0.75,
+    "the area, in steps, above the seed-mean fraction of the target's |coefficients| clipped to [0, 1]; a pair neither of which "
+    "reaches 0.5 is left out)", ">=", 0.75,
     "learning time (steps), by bin of n",
     uses=("target_noise",),
     figure=("ICML: the spectrum in a kernel's eigenbasis on real data", "kernel_spectrum"),

@@ -9,7 +9,7 @@ C4 = Claim(
     "C4", "perturbation", "higher frequencies are destroyed by smaller perturbations (Experiment 4)",
     "share of the pairs of frequencies k < k' in which k' survives a smaller range of delta than k (survival: the area over "
     "delta under the seed-mean magnitude, the mean over directions of |F(k)|, relative to the unperturbed one and clipped to "
-    "[0, 1]; a tie counts half)", ">=", 0.8,
+    "[0, 1]; a tie counts half; a pair neither of which falls below 0.5 is left out)", ">=", 0.8,
     "survival (area under the magnitude over delta), by k",
     uses=("delta",),
     figure=("Figure 5", "figure5"),
