@@ -326,8 +326,10 @@ def simulated_pass_rate(evidence: Evidence, claim: Claim, n: int, reps: int, rng
     pseudo-values, pass at look 1: each contrast's paired t interval, Bonferroni, the projection
     (or the t interval of the statistic)."""
     rows = pseudo_values(evidence)
-    if rows is None or not np.isfinite(rows).all():
+    if rows is None:
         return float("nan")
+    defined = np.isfinite(rows).all(axis=0)  # a contrast left out (NaN) stays out
+    rows = rows[:, defined]
     centre, spread = rows.mean(axis=0), (rows - rows.mean(axis=0)) / np.sqrt(len(rows) - 1)
     m = rows.shape[1]
     quantile = float(__import__("scipy.stats").stats.t.ppf(1 - (1 - CONFIDENCE) / (2 * m), n - 1))
@@ -336,7 +338,8 @@ def simulated_pass_rate(evidence: Evidence, claim: Claim, n: int, reps: int, rng
         seeds = centre + rng.normal(size=(n, len(rows))) @ spread  # covariance: the store's seeds'
         mean, error = seeds.mean(axis=0), seeds.std(axis=0, ddof=1) / np.sqrt(n)
         if evidence.contrasts is not None:
-            signs = np.where(mean - quantile * error > 0, 1.0, np.where(mean + quantile * error < 0, -1.0, 0.0))
+            signs = np.full(len(defined), np.nan)
+            signs[defined] = np.where(mean - quantile * error > 0, 1.0, np.where(mean + quantile * error < 0, -1.0, 0.0))
             low, high = evidence.contrasts.sign_range(signs)
         else:
             low, high = mean[0] - quantile * error[0], mean[0] + quantile * error[0]
