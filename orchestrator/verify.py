@@ -27,7 +27,8 @@ CLAIMS: tuple[Claim, ...] = tuple(claim for experiment in REGISTRY.values() for 
 def verify_store(store: Path, sweeps: tuple[str, ...] = (), record: bool = True) -> list[Verdict]:
     """Every claim on every sweep of its experiment in the store (or in `sweeps`), using the trials
     that ended ok, with a verdict per value of each grid axis the claim does not use (see
-    `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict.
+    `varying_axes`). A claim whose experiment has no such trials gets one "no data" verdict; with
+    `sweeps`, only the claims of those sweeps' experiments are judged.
 
     Each verdict is judged at the level of its look (orchestrator/looks.py): the first set of
     trials it is judged on is look 1, at 97.5%; each later set one more, at a higher level. The
@@ -42,7 +43,10 @@ def verify_store(store: Path, sweeps: tuple[str, ...] = (), record: bool = True)
     trials = read_trials(store, list(sweeps) or None)
     ok = trials[trials["status"] == TrialStatus.OK]
     verdicts: list[Verdict] = []
+    asked = set(trials["experiment"]) if sweeps else set(REGISTRY)  # with --sweep, only the claims of those sweeps' experiments
     for name, experiment in REGISTRY.items():
+        if name not in asked:
+            continue
         found = []
         for sweep in sorted(set(ok.loc[ok["experiment"] == name, "sweep"])):
             standing = sweep_standing(trials, sweep)
@@ -187,7 +191,8 @@ def report_lines(verdicts: list[Verdict]) -> list[str]:
     )
     lines = table.to_string(index=False).splitlines()
     lines.append("")
-    for claim in CLAIMS:
+    judged = {v.claim_id for v in verdicts}
+    for claim in (c for c in CLAIMS if c.claim_id in judged):
         lines.append(f"{claim.claim_id}: {claim.statement}; statistic: {claim.statistic}")
         for v in (v for v in verdicts if v.claim_id == claim.claim_id and v.sweep):
             never = {str(k) for k in v.never_crossed}

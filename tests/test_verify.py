@@ -410,3 +410,11 @@ def test_verify_gives_one_verdict_per_value_of_each_grid_axis_the_claim_does_not
     c1 = [v for v in json.loads(result.output)["verdicts"] if v["claim_id"] == "C1"]
     assert [v["axes"] for v in c1] == [{"fourier_scale": 1}, {"fourier_scale": 10}]
     assert "scales (fourier_scale: 10; amplitudes: equal)" in invoke(str(store)).output
+
+
+def test_verify_of_one_sweep_speaks_only_of_that_sweeps_claims(store):
+    manifold_regression(store, sweep="reg")
+    perturbation(store)
+    only = verify_store(store, ("reg",))
+    assert {v.claim_id for v in only} == {"C2", "C2b"}
+    assert "C4" not in invoke(str(store), "--sweep", "reg").output
