@@ -99,11 +99,11 @@ def test_decide_adds_seeds_to_the_sweeps_of_undecided_claims_stores_every_look_a
         return {(v.claim_id, v.group): (v.outcome, v.interval, v.confidence, v.look) for v in verdicts if v.sweep == "grow"}
 
     assert judged(verify_store(store)) == judged(report.verdicts)
-    again = decide(store, launch_sweep=lambda spec: launch_sweep(spec, interrupt=False), echo=lambda line: None, budget_seeds=1,
-                   seeds_per_look=1, sweeps=("grow",))
+    again = decide(store, launch_sweep=lambda spec: launch_sweep(spec, interrupt=True), echo=lambda line: None, budget_seeds=1,
+                   seeds_per_look=1, max_looks=1, sweeps=("grow",))  # one look, no seeds: it must not launch
     first_look = pd.read_parquet(store / "decisions").query("run_id == @again.run_id and look == 0 and low.notna()")
-    assert np.allclose(first_look["confidence"], look_confidence(len(report.added["grow"])))  # not look 1 again
-    assert all(v.look == len(report.added["grow"]) + len(again.added.get("grow", [])) for v in again.verdicts if v.look)  # seeds - 2
+    assert len(first_look) and np.allclose(first_look["confidence"], look_confidence(len(report.added["grow"])))  # not look 1 again
+    assert judged(again.verdicts) == judged(report.verdicts)  # the same trials: the same look, the same verdicts
 
 
 def test_decide_needs_a_budget_and_says_so_in_one_line(tmp_path):

@@ -418,3 +418,19 @@ def test_verify_of_one_sweep_speaks_only_of_that_sweeps_claims(store):
     only = verify_store(store, ("reg",))
     assert {v.claim_id for v in only} == {"C2", "C2b"}
     assert "C4" not in invoke(str(store), "--sweep", "reg").output
+
+
+def test_each_new_set_of_trials_is_one_more_look_at_a_stricter_level_whichever_command_judges_it(store):
+    from orchestrator.looks import look_confidence
+    from orchestrator.report import build
+
+    manifold_regression(store, sweep="reg")
+    [first] = [v for v in verify_store(store) if v.claim_id == "C2"]
+    assert (first.look, first.confidence) == (1, look_confidence(1)) == (1, 0.975)
+    assert [v for v in verify_store(store) if v.claim_id == "C2"][0].look == 1  # the same trials again: the same look
+    for L, mse in ((0, 3.0), (4, 2.0), (10, 1.0), (16, 0.5)):  # a fourth seed
+        add_trial(store, "reg", "manifold_regression", 3, L=L, loss=mse)
+    [report_c2] = [v for claim in build(store)["claims"] for v in claim["verdicts"] if v["claim_id"] == "C2"]
+    assert (report_c2["look"], report_c2["confidence"]) == (2, look_confidence(2))  # the report's judgement is look 2
+    [second] = [v for v in verify_store(store) if v.claim_id == "C2"]
+    assert (second.look, second.confidence, second.interval) == (2, look_confidence(2), report_c2["interval"])
