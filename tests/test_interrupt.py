@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from test_resume import SIX_TRIALS, start_launch, stored, wait_until
+from processes import SIX_TRIALS, start_launch, stored, wait_until
 
 
 def test_ctrl_c_stores_what_finished_exits_130_and_prints_the_command_that_resumes(write_sweep, tmp_path):

@@ -6,35 +6,22 @@ SIGKILL and checks the store afterwards.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from conftest import with_results
+from processes import SIX_TRIALS, checkpointed_step, kill_group, start_launch, stored, wait_until
 
 from orchestrator.cli import cli
 from orchestrator.plan import expand
 from orchestrator.spec import load_spec
 from orchestrator.trial import run_trial
 from workloads import TABLES
-
-SIX_TRIALS = """\
-name: six
-experiment: manifold_classification
-grid: {k: [3, 10, 20], L: [0, 6]}
-workload: {width: 16, depth: 2, n_points: 64, steps: 600, eval_every_steps: 200}
-execution: {batch_size: 3, flush_every_s: 0}
-"""
 
 ONE_LONG_TRIAL = """\
 name: long
@@ -43,57 +30,6 @@ grid: {k: [5], L: [2]}
 workload: {width: 32, depth: 3, n_points: 128, steps: 1500, eval_every_steps: 100}
 execution: {checkpoint_every_steps: 100, checkpoint_min_interval_s: 0}
 """
-
-
-def start_launch(sweep: Path, store: Path, *args: str) -> subprocess.Popen:
-    """`sbsweep launch` as a real process in its own process group (so it can be killed whole)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "launch", str(sweep), "--store", str(store), "--num-cpus", "2", "--no-plot", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
-
-
-def wait_until(condition, timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.05)
-
-
-def stored(store: Path) -> int:
-    """Trials rows in the store, as plain pandas reads them."""
-    parts = [p for p in store.glob("trials/*/*.parquet") if not p.name.startswith(".")]
-    return sum(pq.read_metadata(p).num_rows for p in parts)
-
-
-def checkpointed_step(store: Path) -> int:
-    """The most steps any unit has checkpointed (batch.json of Tune's latest checkpoints)."""
-    steps = []
-    for path in store.glob("_tune/*/*/*/checkpoint_*/batch.json"):
-        with contextlib.suppress(OSError, ValueError):  # being written
-            steps.append(json.loads(path.read_text())["step"] or 0)
-    return max(steps, default=0)
-
-
-def descendants(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of every process below `pid`, from ps."""
-    table = [line.split(None, 2) for line in subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout.splitlines()]
-    children: dict[int, list[tuple[int, str]]] = {}
-    for row in table:
-        if len(row) == 3:
-            children.setdefault(int(row[1]), []).append((int(row[0]), row[2]))
-    found, frontier = [], [pid]
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            found.append(child)
-            frontier.append(child[0])
-    return found
-
-
-def kill_group(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
 
 
 def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equals_an_uninterrupted_run(write_sweep, tmp_path):
@@ -148,7 +84,7 @@ def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_st
     wait_until(lambda: checkpointed_step(store) >= 300)
     kill_group(launch)
     assert stored(store) == 0
-    shutil.copytree(store, tmp_path / "restarted")
+    shutil.copytree(store, tmp_path / "restarted", symlinks=True)
 
     relaunches = [start_launch(sweep, store), start_launch(sweep, tmp_path / "restarted", "--restart")]  # side by side
     for relaunched in relaunches:
@@ -164,68 +100,6 @@ def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_st
     for row in (resumed_row, restarted_row):
         assert (row["accuracy"], row["loss"]) == (uninterrupted["accuracy"], uninterrupted["loss"])
     assert not list(store.glob("_tune/*/*/*/checkpoint_*")), "a stored trial's checkpoints are removed"
-
-
-# One batch: two short trials, which the batch reports before the long one's first checkpoint,
-# then a long one.
-BATCH_WITH_A_LONG_TRIAL = """\
-name: long
-experiment: manifold_classification
-grid: {k: [5], L: [2], steps: [200, 300, 1500]}
-workload: {width: 32, depth: 3, n_points: 128, eval_every_steps: 100}
-execution: {checkpoint_every_steps: 100, checkpoint_min_interval_s: 0, batch_size: 3}
-"""
-
-
-def by_steps(store: Path) -> pd.DataFrame:
-    """The trials table indexed by each trial's `steps` (from its config: crashed ones have no results row)."""
-    trials = pd.read_parquet(store / "trials")
-    return trials.set_index(trials["config_json"].map(lambda text: json.loads(text)["steps"]))
-
-
-def kill_the_workers_mid_trial(*launches: tuple[Path, Path, tuple[str, ...]]) -> list[subprocess.CompletedProcess]:
-    """Start each (sweep, store, args) launch, SIGKILL its one worker once its long trial has
-    checkpointed step 300, and let it finish. Each launch starts once the one before has been
-    killed (each on its own Ray): started together, a loaded machine could let the second finish
-    before its turn to be killed came."""
-    started = []
-    for sweep, store, args in launches:
-        launch = start_launch(sweep, store, *args)
-        started.append((launch, store))
-        wait_until(lambda store=store: checkpointed_step(store) >= 300)
-        workers = [pid for pid, command in descendants(launch.pid) if "ImplicitFunc" in command]
-        assert len(workers) == 1, descendants(launch.pid)
-        os.kill(workers[0], signal.SIGKILL)
-    done = []
-    for launch, _ in started:
-        out, err = launch.communicate(timeout=240)
-        done.append(subprocess.CompletedProcess(launch.args, launch.returncode, out, err))
-    return done
-
-
-def test_a_killed_workers_batch_is_retried_from_its_checkpoint_and_past_its_retries_its_unreported_trials_crash(write_sweep, tmp_path):
-    sweep = write_sweep(BATCH_WITH_A_LONG_TRIAL)
-    retried, no_retries = tmp_path / "retried", tmp_path / "no_retries"
-    done, crashed = kill_the_workers_mid_trial((sweep, retried, ()), (sweep, no_retries, ("--set", "execution.max_failures=0")))
-
-    # Retried: the batch skips the trials it reported, and the long one resumes from its checkpoint.
-    assert done.returncode == 0, done.stderr
-    assert "1 retried after a crash" in done.stderr
-    assert "reported twice" not in done.stderr  # a redone trial would be reported again
-    trials = by_steps(retried)
-    assert len(trials) == 3 and set(trials["status"]) == {"ok"}
-    assert trials.loc[1500, "resumed_from_step"] >= 300
-    assert trials.loc[200, "resumed_from_step"] == trials.loc[300, "resumed_from_step"] == 0
-    assert trials.loc[200, "started_at"] < trials.loc[1500, "started_at"]  # run once, before the kill
-
-    # No retries left: what the batch reported is stored, the trial it was running crashed.
-    assert crashed.returncode == 1
-    trials = by_steps(no_retries)
-    assert list(trials.loc[[200, 300], "status"]) == ["ok", "ok"]
-    row = trials.loc[1500]
-    assert row["status"] == "crashed"
-    assert row["error"] and "\n" not in row["error"]
-    assert "crashed" in crashed.stdout and row["trial_id"] in crashed.stdout
 
 
 def test_a_truncated_part_file_is_reported_by_name_by_status(write_sweep, tmp_path):
