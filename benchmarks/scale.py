@@ -95,7 +95,7 @@ def run_size(trials: int, workers: int, root: Path, flush_every_s: float | None)
     if done.returncode != 0:
         sys.exit(f"launch of {trials} trials failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    parts = [p for p in (store / "trials").rglob("*.parquet") if not p.name.startswith(".")]
+    parts = [p for p in (store / "trials").glob("*/*.parquet") if not p.name.startswith(".")]
     reads = []
     for _ in range(3):
         start = time.perf_counter()

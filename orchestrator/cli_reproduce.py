@@ -90,6 +90,7 @@ def reproduce(suite_file: Path | None, scale: str | None, store_option: Path | N
         reports = launch_many(specs, store, name=f"suite-{suite.name}", address=address, num_cpus=num_cpus,
                               checkpoint_storage=checkpoint_storage, retry_failed=retry_failed, echo=say, ray_session=session)
         run.launch_s = time.monotonic() - start
+        run.trials_run = sum(report.ran for report in reports)
         run.save(store)
         if decide_seeds or budget_s:
             def launch_sweep(spec: SweepSpec) -> object:  # in the suite's Ray session, connected at the first launch with work

@@ -292,15 +292,22 @@ def _verdict(store: Path, v: dict[str, Any], shown: set[str]) -> str:
     return "".join(parts)
 
 
+def _suite_session(run: dict[str, Any]) -> str:
+    """One run of the suite, for the header: when, how long, how many trials it ran."""
+    wall = run.get("wall_s") or run.get("launch_s")
+    ran = run.get("trials_run")
+    return (f"run {html.escape(str(run.get('started_at', '')))}" + (f" for {wall / 60:.1f} minutes" if wall else "")
+            + (f" ({ran} trials run)" if isinstance(ran, int) else ""))
+
+
 def render(data: dict[str, Any], store: Path) -> str:
     """The report as one HTML page, figures embedded."""
     summary = data["summary"]
     scale = data.get("scale")
     took = ""
     if scale:
-        wall = scale.get("wall_s") or scale.get("launch_s")
-        took = (f"suite <b>{html.escape(scale['name'])}</b> ({html.escape(scale.get('description') or '')}), run "
-                f"{html.escape(scale.get('started_at', ''))}" + (f", {wall / 60:.1f} minutes" if wall else ""))
+        took = (f"suite <b>{html.escape(scale['name'])}</b> ({html.escape(scale.get('description') or '')}), "
+                + "; ".join(_suite_session(run) for run in [*scale.get("earlier", []), scale]))
     else:
         took = "no suite run recorded: the sweeps were launched one by one"
     tally = "".join(f"<div><b>{summary[o]}</b>{_badge(o)}</div>" for o in OUTCOMES)

@@ -94,14 +94,29 @@ class SuiteRun:
     wall_s: float | None = None
     """seconds the whole run took, the verdicts and the report included"""
     finished: bool = False
+    trials_run: int | None = None
+    """trials this run ran (the rest were stored already)"""
+    earlier: list[dict[str, Any]] = field(default_factory=list)
+    """the earlier runs of this suite into the store (started_at, launch_s, decide_s, wall_s,
+    trials_run each), oldest first: a rerun that finds everything stored takes seconds, and the
+    record keeps the runs that did the work"""
     began: float = field(default_factory=time.monotonic, repr=False)
 
     def save(self, store: Path) -> None:
-        """Write the record into the store (atomically; inside the store whatever its name)."""
+        """Write the record into the store (atomically; inside the store whatever its name),
+        keeping the earlier runs' times."""
         folder = inside(store, store / SUITES_DIR)
         folder.mkdir(exist_ok=True)
+        path = regular_file(folder / f"{self.name}.json")
+        if not self.earlier and path.exists():
+            before = next((run for run in suite_runs(store) if run.get("name") == self.name), None)
+            if before and before.get("started_at") != self.started_at:
+                self.earlier = [*before.get("earlier", []), {key: before.get(key) for key in SESSION_KEYS}]
         data = {k: v for k, v in asdict(self).items() if k != "began"}
-        write_atomic(store, regular_file(folder / f"{self.name}.json"), json.dumps(data, indent=2).encode())
+        write_atomic(store, path, json.dumps(data, indent=2).encode())
+
+
+SESSION_KEYS = ("started_at", "launch_s", "decide_s", "wall_s", "trials_run")
 
 
 def suite_runs(store: Path) -> list[dict[str, Any]]:
@@ -114,7 +129,10 @@ def suite_runs(store: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError) as error:
             raise StoreError(f"{path}: unreadable suite record ({error})") from None
         if not isinstance(run, dict) or not all(isinstance(run.get(key, ""), str) for key in ("started_at", "name", "description")) \
-                or not all(isinstance(run.get(key) or 0, int | float) for key in ("wall_s", "launch_s")):
+                or not all(isinstance(run.get(key) or 0, int | float) for key in ("wall_s", "launch_s")) \
+                or not isinstance(run.get("earlier", []), list) \
+                or not all(isinstance(one, dict) and all(isinstance(one.get(key) or 0, int | float) for key in SESSION_KEYS[1:])
+                           for one in run.get("earlier", [])):
             raise StoreError(f"{path}: not a suite record sbsweep wrote (a JSON object: text started_at, name, description; seconds wall_s); "
                              "move it away")
         runs.append(run)

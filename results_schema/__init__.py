@@ -55,6 +55,12 @@ REPORT_DIR = "report"
 STAGING_DIR = "_staging"
 """Files on their way into the store (written, then renamed into place) wait here, outside every
 table's folder, so no reader of a table (pandas, pyarrow, DuckDB, polars) ever sees one."""
+GENERATIONS_DIR = "_generations"
+"""<store>/_generations/<sweep>/<generation>/<table>/: where a sweep's part files live. Each
+table's `<table>/<sweep>` is a link to one generation's folder; a change that removes or replaces
+a part (a merge, a rerun trial's superseded row, a repair) writes the next generation and swaps
+the links, so a reader that listed a generation can still read it (it is removed after a grace
+period). The one kind of link sbsweep makes in a store."""
 DAMAGED_DIR = "_damaged"
 """Flushes set aside because a part of theirs was missing, unreadable or of a foreign schema: kept
 for inspection, no longer part of the store (their trials count as missing and run again)."""

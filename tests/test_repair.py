@@ -74,7 +74,7 @@ def test_a_compaction_killed_at_any_point_is_repaired_by_a_launch_of_any_sweep_w
     crash_points = 0
     for crash_at in range(1, 100):
         store = tmp_path / f"store-{crash_at}"
-        shutil.copytree(original, store)
+        shutil.copytree(original, store, symlinks=True)
         calls: list[str] = []
 
         def operation(kind, *args, calls=calls, crash_at=crash_at, **kwargs):
@@ -129,7 +129,7 @@ def launched_once(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture
 def launched(tmp_path, launched_once, local_ray) -> tuple[Path, Path]:
     """A copy of launched_once's store, and its sweep file."""
-    shutil.copytree(launched_once[0], tmp_path / "store")
+    shutil.copytree(launched_once[0], tmp_path / "store", symlinks=True)
     return tmp_path / "store", launched_once[1]
 
 
@@ -174,7 +174,7 @@ def test_a_part_of_another_schema_is_named_not_read_as_rows_of_nulls(launched):
 
 
 def test_compact_sets_a_damaged_flush_aside_in_one_line_instead_of_a_traceback(tmp_path, launched_once):
-    shutil.copytree(launched_once[0], tmp_path / "store")
+    shutil.copytree(launched_once[0], tmp_path / "store", symlinks=True)
     store = tmp_path / "store"
     part = curves_part_of_one_flush(store)
     part.write_bytes(part.read_bytes()[:-30])

@@ -143,6 +143,11 @@ def test_reproduce_runs_a_suites_sweeps_together_then_judges_and_reports_and_run
     again = CliRunner().invoke(cli, ["reproduce", str(tmp_path / "suite.yaml"), "--store", str(store), "--no-report"])
     assert "12 trials, 12 already stored" in again.output and "9 trials, 9 already stored" in again.output
     assert "Ray start" not in again.output  # nothing to run: no Ray
+    # The rerun ran nothing: the record keeps the run that did the work beside it.
+    rerun = json.loads((store / "suites" / "tiny.json").read_text())
+    assert rerun["trials_run"] == 0 and rerun["started_at"] >= record["started_at"]
+    assert [(one["started_at"], one["trials_run"], one["wall_s"]) for one in rerun["earlier"]] == [
+        (record["started_at"], 9, record["wall_s"])]
 
 
 def test_reproduce_refuses_a_suite_naming_a_sweep_file_that_is_not_there_in_one_line(tmp_path):

@@ -211,7 +211,7 @@ def built(tmp_path_factory) -> Callable[..., None]:
         if (name, broken) not in cache:
             cache[name, broken] = open_store(root / f"{name}-{'broken' if broken else 'holds'}")
             (VIOLATIONS if broken else EXPERIMENTS)[name](cache[name, broken])
-        shutil.copytree(cache[name, broken], store, dirs_exist_ok=True)
+        shutil.copytree(cache[name, broken], store, dirs_exist_ok=True, symlinks=True)
 
     return copy
 

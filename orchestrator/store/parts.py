@@ -1,5 +1,6 @@
 """A sweep's rows as part files: flushes written all-or-nothing, rows superseded by a rerun,
-what a crash left repaired, damaged flushes set aside, and small parts merged.
+what a crash left repaired, damaged flushes set aside, and small parts merged; every change that
+removes or replaces a part made as a new generation, so no reader ever fails.
 
 Trials are written in flushes: the rows of every trial finished since the last flush go to one
 part file per table, `<table>/<sweep>/<flush>.parquet`, so the number of files grows with the
@@ -9,8 +10,19 @@ goes last: a flush, and every trial in it, is stored exactly when its trials par
 trials part names the other tables the flush wrote (its manifest), so a part that goes missing
 later is noticed, not read as fewer rows. A trial stored again (a crashed trial run once more)
 has its old row removed just before the new one commits, so the store never holds a trial twice.
-`compact` merges a sweep's small parts, staged outside the table folders until the parts they
-replace are gone.
+`compact` merges a sweep's small parts.
+
+Generations: a sweep's parts live in `_generations/<sweep>/<generation>/<table>/`, and each table's
+folder `<table>/<sweep>` is a link to its current generation's. A flush only adds files (renamed in,
+whole), so it writes into the current generation. A change that removes or rewrites a part (a
+merge, a rerun trial's superseded row, a repair) builds the next generation beside it (hard links
+to the parts it keeps, new files for the rest), marks it complete, and swaps each table's link to
+it with one rename (the trials table's last); the generation before is removed only after
+GRACE_S. So pandas, pyarrow, polars and DuckDB (with `<table>/*/*.parquet`), whatever moment they
+list a table at, find every file they listed, never a trial twice, and never fewer trials than a
+moment before. sbsweep's own reader reads every table of a sweep from the one generation its
+trials link names. A kill at any point leaves the links on the old generation or on a complete
+new one; the next writer finishes the swap (or removes a generation never completed).
 
 The tables are the caller's: functions that check rows or visit every table take the declared
 tables ({name: results_schema.Table}), so storage knows no experiment.
@@ -20,10 +32,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +49,7 @@ import pyarrow.parquet as pq
 from orchestrator.lock import is_locked
 from orchestrator.paths import inside, regular_file
 from orchestrator.store.files import fsync, replace_atomically, staging_dir, staging_path
-from results_schema import DAMAGED_DIR, TRIALS, StoreError, Table, TrialStatus, check_sweep_name
+from results_schema import DAMAGED_DIR, GENERATIONS_DIR, TRIALS, StoreError, Table, TrialStatus, check_sweep_name
 
 COMPACTED_PREFIX = "compact-"
 """Flushes written by compact: their trials part names the flushes it replaces."""
@@ -47,6 +60,15 @@ REPLACES_KEY = b"sbsweep.replaces"
 MANIFEST_KEY = b"sbsweep.tables"
 """Metadata of a trials part: the other tables its flush wrote a part in (JSON list)."""
 TMP_PREFIX = "tmp-"
+GENERATION_NAME = re.compile(r"g-[0-9a-f]{20}")
+COMPLETE_FILE = "complete"
+"""In a generation's folder once every part of it is written: from then on a crash rolls forward
+to it rather than removing it."""
+RETIRED_FILE = "retired"
+"""In a generation's folder once it is no longer current: the time it was replaced."""
+GRACE_S = 300.0
+"""An old generation is kept this long after it is replaced, for readers that listed it: a read
+of a sweep's table takes far less. Removed by the next writer of the sweep after that."""
 
 
 def new_flush_id() -> str:
@@ -55,15 +77,67 @@ def new_flush_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{uuid.uuid4().hex[:8]}"
 
 
-def sweep_dir(store: Path, table: str, sweep: str) -> Path:
-    """The folder of `sweep`'s part files in `table`, once checked to be a real folder (or none
-    yet) inside the store: a sweep name from an argument or a folder name of the store is refused
-    unless it is a sweep name, and a link is never followed."""
-    path = store / table / check_sweep_name(sweep)
-    for link in (store / table, path):
-        if link.is_symlink():
-            raise StoreError(f"{link}: is a link, which sbsweep never makes in a store; remove it (it points to {link.resolve()})")
-    return inside(store, path)
+def table_link(store: Path, table: str, sweep: str) -> Path:
+    """`<table>/<sweep>`: the link to the sweep's current generation of `table` (in a store written
+    before generations, a real folder). A sweep name from an argument or a folder name of the store
+    is refused unless it is a sweep name; the table folder itself may not be a link."""
+    folder = store / table
+    if folder.is_symlink():
+        raise StoreError(f"{folder}: is a link, which sbsweep never makes there; remove it (it points to {folder.resolve()})")
+    return inside(store, folder) / check_sweep_name(sweep)
+
+
+def generations_dir(store: Path, sweep: str) -> Path:
+    """`_generations/<sweep>/`, checked to be a real folder of the store (or none yet)."""
+    folder = store / GENERATIONS_DIR / check_sweep_name(sweep)
+    for path in (store / GENERATIONS_DIR, folder):
+        if path.is_symlink():
+            raise StoreError(f"{path}: is a link, which sbsweep never makes there; remove it (it points to {path.resolve()})")
+    return inside(store, folder)
+
+
+def linked_generation(store: Path, table: str, sweep: str) -> Path | None:
+    """The generation folder `table`'s link of `sweep` points to; None where there is no link (a
+    new sweep, or a real folder of a store written before generations). A link anywhere else (to
+    another folder, outside the store) is refused by name, never followed."""
+    link = table_link(store, table, sweep)
+    if not link.is_symlink():
+        return None
+    target = os.readlink(link)
+    pieces = Path(target).parts
+    if len(pieces) != 5 or pieces[:3] != ("..", GENERATIONS_DIR, sweep) or not GENERATION_NAME.fullmatch(pieces[3]) or pieces[4] != table:
+        raise StoreError(f"{link}: is a link to {target}, not to a generation of sweep '{sweep}' (the one link sbsweep makes "
+                         f"in a store); remove it")
+    generation = generations_dir(store, sweep) / pieces[3]
+    if generation.is_symlink() or (generation / table).is_symlink():
+        raise StoreError(f"{generation}: is a link, which sbsweep never makes there; remove it")
+    return generation
+
+
+def current_generation(store: Path, sweep: str) -> Path | None:
+    """The generation every reader of `sweep` reads now: the one its trials link names."""
+    return linked_generation(store, TRIALS.name, sweep)
+
+
+def sweep_dir(store: Path, table: str, sweep: str, generation: Path | None = None) -> Path:
+    """The folder of `sweep`'s part files in `table`: in `generation` (by default the current
+    one), or in a store written before generations, the real folder `<table>/<sweep>`."""
+    generation = generation or current_generation(store, sweep)
+    if generation is not None:
+        return generation / table
+    path = table_link(store, table, sweep)
+    if path.is_symlink():
+        raise StoreError(f"{path}: is a link, which sbsweep never makes in a store; remove it (it points to {path.resolve()})")
+    return path
+
+
+def as_seen(part: Path) -> Path:
+    """A part file as a user reaches it: `<store>/<table>/<sweep>/<file>` (through the link) for
+    one in a generation's folder, `_generations/<sweep>/<generation>/<table>/<file>`."""
+    pieces = part.parts
+    if len(pieces) >= 5 and pieces[-5] == GENERATIONS_DIR and GENERATION_NAME.fullmatch(pieces[-3]):
+        return Path(*pieces[:-5], pieces[-2], pieces[-4], pieces[-1])
+    return part
 
 
 @dataclass(frozen=True)
@@ -95,7 +169,7 @@ def part_info(path: Path) -> PartInfo:
     except FileNotFoundError:
         raise ChangedWhileRead() from None
     except (pa.ArrowException, OSError) as error:
-        raise StoreError(f"{path}: unreadable part file ({str(error).splitlines()[0]})") from None
+        raise StoreError(f"{as_seen(path)}: unreadable part file ({str(error).splitlines()[0]})") from None
 
 
 def check_schema(path: Path, table: Table) -> None:
@@ -113,7 +187,7 @@ def check_schema(path: Path, table: Table) -> None:
         what = "; ".join(filter(None, [f"columns not in the table: {extra[:3]}" if extra else "",
                                        f"columns of another type: {wrong[:3]}" if wrong else "",
                                        "no trial_id column" if "trial_id" not in dict(found) else ""])) or "its columns in another order"
-        raise StoreError(f"{path}: not a part of table '{table.name}' of this schema ({what})")
+        raise StoreError(f"{as_seen(path)}: not a part of table '{table.name}' of this schema ({what})")
 
 
 def _visible_parts(store: Path, directory: Path) -> list[Path]:
@@ -125,8 +199,8 @@ def _visible_parts(store: Path, directory: Path) -> list[Path]:
 
 
 def _staged_parts(store: Path, table: str, sweep: str) -> list[Path]:
-    """A compaction's merged parts of `table`, staged outside the table folder (and, in a store
-    written by an earlier sbsweep, under the legacy prefix inside it)."""
+    """In a store written before generations: a compaction's merged parts of `table`, staged
+    outside the table folder (or, earlier still, under the legacy prefix inside it)."""
     legacy = sweep_dir(store, table, sweep)
     staged = sorted(legacy.glob(f"{LEGACY_STAGED_PREFIX}{COMPACTED_PREFIX}*.parquet")) if legacy.is_dir() else []
     staging = staging_path(store, sweep)
@@ -135,9 +209,13 @@ def _staged_parts(store: Path, table: str, sweep: str) -> list[Path]:
     return [regular_file(p) for p in staged]
 
 
-def all_parts(store: Path, table: str, sweep: str) -> list[Path]:
-    """The published parts of a sweep's table and the staged ones of a compaction (sbsweep's
+def all_parts(store: Path, table: str, sweep: str, generation: Path | None = None) -> list[Path]:
+    """The parts of a sweep's table in `generation` (by default the current one); in a store
+    written before generations, the published parts and a compaction's staged ones (sbsweep's
     reader reads both: a staged merged part is committed once its trials part exists)."""
+    generation = generation or current_generation(store, sweep)
+    if generation is not None:
+        return sorted(_visible_parts(store, generation / table), key=flush_of)
     return sorted(_visible_parts(store, sweep_dir(store, table, sweep)) + _staged_parts(store, table, sweep), key=flush_of)
 
 
@@ -173,11 +251,11 @@ def manifest(trials_part: Path) -> set[str] | None:
     return None if listed is None else set(json.loads(listed))
 
 
-def committed_trials_parts(store: Path, sweep: str) -> dict[str, Path]:
-    """flush id -> trials part, of the flushes of `sweep` that committed: those with a trials part,
-    less any a compaction replaced (its merged copy is committed and the old parts are on their
-    way out)."""
-    parts = all_parts(store, TRIALS.name, sweep)
+def committed_trials_parts(store: Path, sweep: str, generation: Path | None = None) -> dict[str, Path]:
+    """flush id -> trials part, of the flushes of `sweep` (in `generation`, by default the current
+    one) that committed: those with a trials part, less any a compaction of a store written before
+    generations replaced (its merged copy is committed and the old parts are on their way out)."""
+    parts = all_parts(store, TRIALS.name, sweep, generation)
     replaced = set().union(*(_replaced_by(p) for p in parts))
     return {flush_of(p): p for p in parts if flush_of(p) not in replaced}
 
@@ -188,8 +266,8 @@ def committed_flushes(store: Path, sweep: str) -> set[str]:
 
 
 def stored_sweeps(store: Path) -> list[str]:
-    """The sweeps with a folder in the trials table, by name (a folder that is not a sweep's, or a
-    link, is refused by name rather than read)."""
+    """The sweeps with a folder (a link to a generation) in the trials table, by name (an entry
+    that is not a sweep's, or a link anywhere else, is refused by name rather than read)."""
     directory = inside(store, store / TRIALS.name)
     if not directory.is_dir():
         return []
@@ -224,8 +302,15 @@ def _set_generation(store: Path, sweep: str, generation: int) -> None:
 
 
 def _stable_listing(store: Path, table: str, sweep: str) -> tuple[dict[str, Path], dict[str, Path]]:
-    """(committed flushes -> trials part, flush -> part of `table`) of `sweep`, from one listing no
-    compaction moved parts during (see GENERATION_FILE)."""
+    """(committed flushes -> trials part, flush -> part of `table`) of `sweep`: from its current
+    generation, which nothing changes but adding flushes; in a store written before generations,
+    from one listing no compaction moved parts during (see GENERATION_FILE)."""
+    generation = current_generation(store, sweep)
+    if generation is not None:
+        flushes = committed_trials_parts(store, sweep, generation)
+        found = flushes if table == TRIALS.name else {
+            flush_of(p): p for p in all_parts(store, table, sweep, generation) if flush_of(p) in flushes}
+        return flushes, found
     for attempt in range(LISTING_ATTEMPTS):
         before = _generation(store, sweep)
         flushes = committed_trials_parts(store, sweep)
@@ -250,7 +335,7 @@ def committed_parts(store: Path, table: str, sweeps: list[str] | None = None) ->
             for flush, trials_part in flushes.items():
                 listed = manifest(trials_part)
                 if flush not in found and listed is not None and table in listed:
-                    raise MissingPart(f"{trials_part}: its flush wrote a '{table}' part that is gone, so its trials' rows are incomplete; "
+                    raise MissingPart(f"{as_seen(trials_part)}: its flush wrote a '{table}' part that is gone, so its trials' rows are incomplete; "
                                       f"launch sweep '{sweep}' again to set the flush aside and rerun its trials")
         parts += sorted(found.values(), key=flush_of)
     return parts
@@ -281,6 +366,97 @@ def _with_metadata(table: pa.Table, metadata: dict[bytes, bytes]) -> pa.Table:
     return table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
 
 
+def _new_generation(store: Path, sweep: str, declared: Mapping[str, Table], keep: Callable[[str, Path], bool] = lambda table, part: False) -> Path:
+    """A new generation of `sweep`, not yet published: a folder per declared table holding hard
+    links to the current generation's parts that `keep(table, part)` keeps (a hard link costs no
+    copy, and the old generation's file stays as it was for its readers)."""
+    current = current_generation(store, sweep)
+    generation = generations_dir(store, sweep) / f"g-{new_flush_id()}"
+    generation.mkdir(parents=True)
+    for table in declared:
+        (generation / table).mkdir()
+        for part in all_parts(store, table, sweep, current) if current else []:
+            if keep(table, part):
+                _link_or_copy(part, generation / table / part.name)
+    return generation
+
+
+def _link_or_copy(part: Path, target: Path) -> None:
+    """A hard link to `part` as `target`: no data copied. A file system without hard links gets
+    a copy (made in the staging way: written whole, then renamed)."""
+    try:
+        os.link(part, target)
+    except OSError:
+        partial = target.with_name(f".{TMP_PREFIX}{uuid.uuid4().hex}")
+        shutil.copyfile(part, partial)
+        os.replace(partial, target)
+
+
+def _publish(store: Path, sweep: str, generation: Path, declared: Mapping[str, Table]) -> None:
+    """Make `generation` the sweep's current one: marked complete (from here a crash rolls forward
+    to it), each table's link swapped to it by one rename, the trials table's last (the moment
+    sbsweep's reader moves to it), and the generation before marked retired."""
+    complete = generation / COMPLETE_FILE
+    if not complete.exists():
+        for folder in [*(generation / table for table in declared), generation]:
+            folder.mkdir(exist_ok=True)
+            fsync(folder)
+        complete.write_text(f"{time.time()}\n")
+        fsync(complete)
+        fsync(generation)
+    before = current_generation(store, sweep)
+    # The trials link goes last: sbsweep's reader moves to the generation with it. Moving a store
+    # written before generations, it goes first, for the same reason: from then on sbsweep reads
+    # the generation, whatever the other tables' folders are in the middle of.
+    migrating = before is None and table_link(store, TRIALS.name, sweep).is_dir()
+    for table in sorted(declared, key=lambda name: (name == TRIALS.name) != migrating):
+        (generation / table).mkdir(exist_ok=True)
+        link = table_link(store, table, sweep)
+        if linked_generation(store, table, sweep) == generation:
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        new_link = staging_dir(store, sweep) / f"{TMP_PREFIX}link-{uuid.uuid4().hex}"
+        os.symlink(f"../{GENERATIONS_DIR}/{sweep}/{generation.name}/{table}", new_link)
+        if link.is_dir() and not link.is_symlink():
+            # A store written before generations (its parts are in the generation already): the
+            # one moment a plain reader may find the folder gone, once per sweep and table.
+            aside = staging_dir(store, sweep) / f"{TMP_PREFIX}folder-{uuid.uuid4().hex}"
+            os.rename(link, aside)
+            os.replace(new_link, link)
+            shutil.rmtree(aside)
+        else:
+            os.replace(new_link, link)
+        fsync(link.parent)
+    if before is not None and before != generation:
+        _retire(before)
+
+
+def _retire(generation: Path) -> None:
+    retired = generation / RETIRED_FILE
+    if not retired.exists():
+        retired.write_text(f"{time.time()}\n")
+
+
+def _retired_at(generation: Path) -> float | None:
+    try:
+        return float((generation / RETIRED_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _ensure_generation(store: Path, sweep: str, declared: Mapping[str, Table]) -> Path:
+    """The current generation of `sweep`, made (empty) if it has none yet; a table declared since
+    gets its folder and link."""
+    generation = current_generation(store, sweep)
+    if generation is None:
+        if _unmigrated(store, sweep, declared):  # written before generations: moved into one first
+            _migrate(store, sweep, declared)
+            return _ensure_generation(store, sweep, declared)
+        generation = _new_generation(store, sweep, declared)
+    _publish(store, sweep, generation, declared)
+    return generation
+
+
 def write_flush(
     store: Path, sweep: str, tables: dict[str, pa.Table], declared: Mapping[str, Table], superseded: dict[Path, set[str]] | None = None,
 ) -> str:
@@ -289,47 +465,52 @@ def write_flush(
 
     The other tables' parts are written first and the trials part last, naming them: it commits
     the flush. If writing fails before the commit, the parts already written are removed again.
-    `superseded` names stored trials rows these trials replace (a crashed trial run again), by
-    part file: they are removed just before the commit, so a crash in between leaves those trials
-    missing (a relaunch runs them), never stored twice.
+    A flush adds files to the current generation. One whose trials replace stored rows
+    (`superseded`: a crashed trial run again, by part file) is written as a new generation, with
+    those parts rewritten without them, so no reader ever sees a trial twice or a trial missing.
     """
     _check_flush(tables, declared)
     flush = new_flush_id()
+    generation = _ensure_generation(store, sweep, declared)
+    superseded = {part.name: ids for part, ids in (superseded or {}).items() if ids}
+    if superseded:
+        generation = _new_generation(store, sweep, declared, lambda table, part: table != TRIALS.name or part.name not in superseded)
+        current = current_generation(store, sweep)
+        for name, trial_ids in superseded.items():
+            if current is not None and (current / TRIALS.name / name).exists():
+                _without_rows(store, sweep, current / TRIALS.name / name, generation / TRIALS.name / name, trial_ids)
     written: list[Path] = []
     others = sorted(name for name in tables if name != TRIALS.name and tables[name].num_rows)
     try:
         for name in [*others, TRIALS.name]:
             table = tables[name]
             if name == TRIALS.name:
-                for part, trial_ids in (superseded or {}).items():
-                    _drop_rows(store, sweep, part, trial_ids)
                 table = _with_metadata(table, {MANIFEST_KEY: json.dumps(others).encode()})
-            directory = sweep_dir(store, name, sweep)
-            directory.mkdir(parents=True, exist_ok=True)
+            directory = generation / name
+            directory.mkdir(exist_ok=True)
             replace_atomically(store, directory / f"{flush}.parquet", lambda tmp, table=table: pq.write_table(table, tmp), sweep)
             written.append(directory / f"{flush}.parquet")
+        if superseded:
+            _publish(store, sweep, generation, declared)
     except BaseException:
         # A flush that fails before its commit takes its parts back, so a plain pandas reader
-        # never keeps seeing rows of trials the trials table does not hold (a retry writes them anew).
-        for path in written:
-            path.unlink(missing_ok=True)
+        # never keeps seeing rows of trials the trials table does not hold (a retry writes them
+        # anew); a new generation not yet published is removed whole.
+        if not superseded:
+            for path in written:
+                path.unlink(missing_ok=True)
+        elif current_generation(store, sweep) != generation:
+            shutil.rmtree(generation, ignore_errors=True)
         raise
     return flush
 
 
-def _drop_rows(store: Path, sweep: str, part: Path, trial_ids: set[str]) -> None:
-    """Rewrite a part without the rows of `trial_ids` (atomically), or delete it if none is left
-    (gone already: a retried flush whose first try removed it)."""
-    if not part.exists():
-        return
+def _without_rows(store: Path, sweep: str, part: Path, target: Path, trial_ids: set[str]) -> None:
+    """Write `part` without the rows of `trial_ids` as `target` (nothing, if none is left)."""
     table = pq.read_table(part)
     keep = table.filter(pc.invert(pc.is_in(table.column("trial_id"), pa.array(sorted(trial_ids), pa.string()))))
-    if keep.num_rows == table.num_rows:
-        return
-    if keep.num_rows == 0:
-        part.unlink()
-    else:
-        replace_atomically(store, part, lambda tmp: pq.write_table(keep, tmp), sweep)
+    if keep.num_rows:
+        replace_atomically(store, target, lambda tmp: pq.write_table(keep, tmp), sweep)
 
 
 def superseded_rows(store: Path, sweep: str, trial_ids: set[str] | list[str]) -> dict[Path, set[str]]:
@@ -359,14 +540,89 @@ def write_trial(store: Path, tables: dict[str, pa.Table], declared: Mapping[str,
     write_flush(store, sweep, tables, declared, superseded_rows(store, sweep, [trial_id]))
 
 
+def _unmigrated(store: Path, sweep: str, declared: Mapping[str, Table]) -> bool:
+    """Whether a table of `sweep` has a real folder, as stores written before generations do."""
+    return any(link.is_dir() and not link.is_symlink() for link in (table_link(store, table, sweep) for table in declared))
+
+
+def _migrate(store: Path, sweep: str, declared: Mapping[str, Table]) -> None:
+    """Move a sweep of a store written before generations into one: its parts hard-linked into a
+    new generation, each table's folder swapped for the link (_publish)."""
+    generation = _new_generation(store, sweep, declared)
+    for table in declared:
+        folder = table_link(store, table, sweep)
+        if folder.is_dir() and not folder.is_symlink():
+            for part in _visible_parts(store, folder):
+                _link_or_copy(part, generation / table / part.name)
+    _publish(store, sweep, generation, declared)
+
+
+def _recover_generations(store: Path, sweep: str, declared: Mapping[str, Table]) -> int:
+    """Finish what a writer cut off among `sweep`'s generations: a complete generation newer than
+    the current one is published (the crash came mid-swap), every table's link is put on the
+    current one, a generation never completed is removed, and one retired GRACE_S ago too.
+    Returns the files removed from generations never completed."""
+    folder = generations_dir(store, sweep)
+    if not folder.is_dir():
+        return 0
+    current = current_generation(store, sweep)
+    generations = sorted(p for p in folder.iterdir() if GENERATION_NAME.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+    complete = [g for g in generations if (g / COMPLETE_FILE).exists() and _retired_at(g) is None]
+    if complete and (current is None or complete[-1].name > current.name):
+        current = complete[-1]
+    if current is not None:
+        _publish(store, sweep, current, declared)
+    removed = 0
+    for generation in generations:
+        if generation == current:
+            continue
+        if not (generation / COMPLETE_FILE).exists():
+            removed += sum(1 for p in generation.rglob("*") if p.is_file())
+            shutil.rmtree(generation)
+            continue
+        _retire(generation)
+        if time.time() - (_retired_at(generation) or 0.0) > GRACE_S:
+            shutil.rmtree(generation)
+    return removed
+
+
 def clean_uncommitted(store: Path, sweep: str, declared: Mapping[str, Table]) -> int:
-    """Finish what a writer of `sweep` cut off left behind: publish a compaction whose merged
-    trials part was staged, and delete the parts of flushes that never committed, parts a
-    compaction replaced, a compaction's staging that never committed, and temporary files, in
-    every table `declared`. Returns the files deleted.
+    """Finish what a writer of `sweep` cut off left behind: a swap of generations finished or a
+    generation never completed removed (_recover_generations), the parts of flushes that never
+    committed taken out (as a new generation), temporary files deleted; in a store written before
+    generations, what its compaction left finished and the sweep moved into a generation. Returns
+    the files deleted.
 
     Only safe while nothing writes this sweep: a launch and compact call it holding its lock.
     """
+    deleted = 0
+    if current_generation(store, sweep) is None and _unmigrated(store, sweep, declared):
+        deleted += _finish_legacy(store, sweep, declared)
+        _migrate(store, sweep, declared)
+    deleted += _recover_generations(store, sweep, declared)
+    current = current_generation(store, sweep)
+    if current is not None:
+        committed = set(committed_trials_parts(store, sweep, current))
+        strays = {(table, part.name) for table in declared if table != TRIALS.name
+                  for part in all_parts(store, table, sweep, current) if flush_of(part) not in committed}
+        if strays:
+            _publish(store, sweep, _new_generation(store, sweep, declared, lambda table, part: (table, part.name) not in strays), declared)
+            deleted += len(strays)
+    staging = staging_path(store, sweep)
+    for path in staging.glob(f"{TMP_PREFIX}*"):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        deleted += 1
+    return deleted
+
+
+def _finish_legacy(store: Path, sweep: str, declared: Mapping[str, Table]) -> int:
+    """In a store written before generations, finish what a writer of `sweep` cut off: publish a
+    compaction whose merged trials part was staged, and delete the parts of flushes that never
+    committed, parts a compaction replaced, a compaction's staging that never committed, and
+    temporary files, in every table `declared`. Returns the files deleted."""
     parts = all_parts(store, TRIALS.name, sweep)
     replaced = set().union(*(_replaced_by(p) for p in parts))
     committed = {flush_of(p) for p in parts} - replaced
@@ -427,28 +683,29 @@ def damaged_flushes(store: Path, sweep: str, declared: Mapping[str, Table], thor
                 if thorough:
                     pq.read_table(part, schema=table.schema)
             except (StoreError, ChangedWhileRead, pa.ArrowException, OSError) as error:
-                damaged[flush] = str(error).splitlines()[0] if str(error) else f"{part}: unreadable"
+                damaged[flush] = str(error).splitlines()[0] if str(error) else f"{as_seen(part)}: unreadable"
             if flush in damaged:
                 break
     return damaged
 
 
 def set_aside(store: Path, sweep: str, flush: str, declared: Mapping[str, Table]) -> list[str]:
-    """Move a damaged flush's parts out of the tables into `_damaged/<sweep>/<flush>/`, its trials
-    part first (so its trials stop counting as stored before their other rows go); return the ids
-    of the trials it held, where its trials part can still be read (they run again on the next
-    launch)."""
+    """Take a damaged flush out of the tables (a new generation without it) and keep its parts in
+    `_damaged/<sweep>/<flush>/`; return the ids of the trials it held, where its trials part can
+    still be read (they run again on the next launch)."""
+    current = _ensure_generation(store, sweep, declared)
     try:
-        trial_ids = pq.read_table(sweep_dir(store, TRIALS.name, sweep) / f"{flush}.parquet", columns=["trial_id"]).column("trial_id").to_pylist()
+        trial_ids = pq.read_table(current / TRIALS.name / f"{flush}.parquet", columns=["trial_id"]).column("trial_id").to_pylist()
     except (pa.ArrowException, OSError):
         trial_ids = []
     target = inside(store, store / DAMAGED_DIR / check_sweep_name(sweep) / flush)
     target.mkdir(parents=True, exist_ok=True)
-    for name in sorted(declared, key=lambda n: n != TRIALS.name):
-        part = sweep_dir(store, name, sweep) / f"{flush}.parquet"
+    for name in declared:
+        part = current / name / f"{flush}.parquet"
         if part.exists():
-            os.replace(part, target / f"{name}.parquet")
-            fsync(part.parent)
+            (target / f"{name}.parquet").unlink(missing_ok=True)
+            _link_or_copy(part, regular_file(target / f"{name}.parquet"))
+    _publish(store, sweep, _new_generation(store, sweep, declared, lambda table, part: flush_of(part) != flush), declared)
     return trial_ids
 
 
@@ -460,34 +717,32 @@ def compact(store: Path, sweep: str, declared: Mapping[str, Table]) -> tuple[int
     """Merge the small flushes of `sweep` into one (in every table `declared`); return its trials
     parts before and after.
 
-    The merged parts are written to the staging folder (`_staging/<sweep>/compact-<id>/`, where
-    no reader of a table looks), the trials one last: it names the flushes it replaces, so from
-    the moment it exists sbsweep's reader reads the merged rows and not the old ones. Then the
-    old parts are deleted, and only then are the merged ones renamed into the table folders: a
-    plain reader may briefly miss the merged trials, but never reads one twice. A crash in
-    between is finished by the next launch or compaction. Rows are streamed, so memory stays
-    bounded whatever the sweep's size. Only safe while nothing writes this sweep (the caller
-    holds its lock).
+    The merged parts are written into a new generation beside hard links to the parts kept, and
+    the generation is published when all are written (_publish): readers of the old one read it
+    to the end, and no reader ever sees a trial twice or misses one. Rows are streamed, so memory
+    stays bounded whatever the sweep's size. Only safe while nothing writes this sweep (the
+    caller holds its lock).
     """
     clean_uncommitted(store, sweep, declared)
-    flushes = committed_trials_parts(store, sweep)
-    sizes = {f: sum(p.stat().st_size for t in declared for p in [sweep_dir(store, t, sweep) / f"{f}.parquet"] if p.exists()) for f in flushes}
+    current = current_generation(store, sweep)
+    if current is None:
+        return 0, 0
+    flushes = committed_trials_parts(store, sweep, current)
+    sizes = {f: sum(p.stat().st_size for t in declared for p in [current / t / f"{f}.parquet"] if p.exists()) for f in flushes}
     small = sorted(f for f in flushes if sizes[f] < SMALL_FLUSH_BYTES)
     if len(small) < 2:
         return len(flushes), len(flushes)
     merged = f"{COMPACTED_PREFIX}{new_flush_id()}"
-    stage = staging_dir(store, sweep) / merged
-    stage.mkdir()
+    generation = _new_generation(store, sweep, declared, lambda table, part: flush_of(part) not in small)
     others = sorted(name for name in declared if name != TRIALS.name)
     written: list[str] = []
     for name in [*others, TRIALS.name]:
-        parts = [sweep_dir(store, name, sweep) / f"{f}.parquet" for f in small]
-        parts = [str(p) for p in parts if p.exists()]
+        parts = [str(p) for p in (current / name / f"{f}.parquet" for f in small) if p.exists()]
         if not parts:
             continue
         schema = declared[name].schema
         if name == TRIALS.name:
-            schema = schema.with_metadata({REPLACES_KEY: json.dumps(small).encode(), MANIFEST_KEY: json.dumps(written).encode()})
+            schema = schema.with_metadata({MANIFEST_KEY: json.dumps(written).encode()})
         else:
             written.append(name)
         batches = pads.dataset(parts, schema=declared[name].schema, format="parquet").to_batches()
@@ -497,6 +752,6 @@ def compact(store: Path, sweep: str, declared: Mapping[str, Table]) -> tuple[int
                 for batch in batches:
                     writer.write_batch(batch)
 
-        replace_atomically(store, stage / f"{name}.parquet", write, sweep)
-    clean_uncommitted(store, sweep, declared)
+        replace_atomically(store, generation / name / f"{merged}.parquet", write, sweep)
+    _publish(store, sweep, generation, declared)
     return len(flushes), len(flushes) - len(small) + 1

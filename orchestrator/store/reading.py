@@ -13,7 +13,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from orchestrator.store.files import check_store
-from orchestrator.store.parts import ChangedWhileRead, check_schema, committed_parts, committed_trials_parts, damaged_flushes, stored_sweeps
+from orchestrator.store.parts import ChangedWhileRead, as_seen, check_schema, committed_parts, committed_trials_parts, damaged_flushes, stored_sweeps
 from results_schema import TRIALS, StoreError, Table, TrialStatus
 
 READ_ATTEMPTS = 5
@@ -58,7 +58,8 @@ def damaged_parts(store: Path, declared: Mapping[str, Table]) -> list[tuple[Path
             if set(damaged) <= set(flushes) or attempt == READ_ATTEMPTS - 1:
                 break  # every flush found damaged is still committed: damaged, not changing
             time.sleep(0.01 * 2**attempt)
-        bad += [(flushes.get(flush, Path(store, TRIALS.name, sweep, f"{flush}.parquet")), why) for flush, why in sorted(damaged.items())]
+        bad += [(as_seen(flushes[flush]) if flush in flushes else Path(store, TRIALS.name, sweep, f"{flush}.parquet"), why)
+                for flush, why in sorted(damaged.items())]
     return bad
 
 
@@ -80,7 +81,7 @@ def _read_parts(files: list[Path], table: Table, columns: list[str] | None) -> p
         except FileNotFoundError:
             raise ChangedWhileRead() from None
         except (pa.ArrowException, OSError) as error:
-            raise StoreError(f"{path}: unreadable part file ({error})") from None
+            raise StoreError(f"{as_seen(path)}: unreadable part file ({error})") from None
     return pa.concat_tables(frames)
 
 
@@ -101,7 +102,7 @@ def read_table(
     skip = set(skip)
 
     def listing() -> list[Path]:
-        return [path for path in committed_parts(store, name, sweeps) if path not in skip]
+        return [path for path in committed_parts(store, name, sweeps) if path not in skip and as_seen(path) not in skip]
 
     for attempt in range(READ_ATTEMPTS):
         if attempt:

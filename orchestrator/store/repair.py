@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.lock import SweepLocked, sweep_lock
+from orchestrator.paths import inside
 from orchestrator.store.files import staging_path
 from orchestrator.store.parts import TMP_PREFIX, clean_uncommitted, damaged_flushes, set_aside, stored_sweeps
-from results_schema import DAMAGED_DIR, STAGING_DIR, SWEEP_NAME_PATTERN, Table
+from results_schema import DAMAGED_DIR, GENERATIONS_DIR, STAGING_DIR, SWEEP_NAME_PATTERN, Table
 
 STALE_TMP_S = 3600.0
 """A temporary file of the store's own (the marker, a prepared state) is removed once this old:
@@ -67,8 +68,9 @@ def repair_store(
     repairs = []
     names = set(stored_sweeps(store)) | ({held} if held else set())
     staging = store / STAGING_DIR
-    if staging.is_dir():  # a sweep whose only trace is a compaction's staging
-        names |= {p.name for p in staging_path(store).iterdir() if p.is_dir() and re.fullmatch(SWEEP_NAME_PATTERN, p.name)}
+    for traces in (staging, store / GENERATIONS_DIR):  # a sweep whose only trace is a compaction's staging or a generation
+        if traces.is_dir():
+            names |= {p.name for p in inside(store, traces).iterdir() if p.is_dir() and re.fullmatch(SWEEP_NAME_PATTERN, p.name)}
     for sweep in sorted(names):
         if sweep == held:
             repairs.append(repair_sweep(store, sweep, declared, thorough=True, known_damaged=known_damaged))

@@ -12,7 +12,7 @@ from typing import Any
 from orchestrator.paths import inside, regular_file
 from orchestrator.spec import RESOLVED_KEY, VERSION_KEY
 from orchestrator.store.files import staging_path, write_atomic
-from orchestrator.store.parts import sweep_dir
+from orchestrator.store.parts import generations_dir, linked_generation, table_link
 from orchestrator.store.reading import read_table
 from results_schema import DAMAGED_DIR, FIGURES_DIR, PREPARED_DIR, SWEEPS_DIR, TRIALS, StoreError, Table, check_sweep_name
 
@@ -83,10 +83,17 @@ def remove_sweep(store: Path, name: str, declared: Mapping[str, Table]) -> int:
     rows go, so a crash half way leaves only uncommitted parts, which no reader reads.
     """
     count = len(read_table(store, TRIALS, columns=["trial_id"], sweeps=[name]))
-    folders = [sweep_dir(store, table, name) for table in sorted(declared, key=lambda n: n != TRIALS.name)]
-    folders += [staging_path(store, name), inside(store, store / DAMAGED_DIR / check_sweep_name(name))]
+    for table in declared:
+        linked_generation(store, table, name)  # a link anywhere but to a generation is refused before anything goes
+    links = [table_link(store, table, name) for table in sorted(declared, key=lambda n: n != TRIALS.name)]
+    folders = [generations_dir(store, name), staging_path(store, name), inside(store, store / DAMAGED_DIR / check_sweep_name(name))]
     figures = figures_folder(store)
     drawn = [figures / figure for figure in drawn_figures(figures, name)]
+    for link in links:
+        if link.is_symlink():
+            link.unlink()
+        elif link.is_dir():  # a store written before generations
+            shutil.rmtree(link)
     for folder in folders:
         if folder.is_dir():
             shutil.rmtree(folder)
