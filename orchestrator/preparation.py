@@ -35,15 +35,21 @@ class PreparedResult:
     data: bytes | None = None
     status: TrialStatus = TrialStatus.OK
     error: str = ""
+    wall_s: float | None = None
+    """seconds computing the state took, where it was computed"""
+    device: str | None = None
+    """the device it was computed on"""
 
     def to_report(self) -> dict[str, Any]:
         """As plain data, to travel in a Tune result."""
-        return {"prepared_id": self.prepared_id, "data": self.data, "status": self.status.value, "error": self.error}
+        return {"prepared_id": self.prepared_id, "data": self.data, "status": self.status.value, "error": self.error,
+                "wall_s": self.wall_s, "device": self.device}
 
     @classmethod
     def from_report(cls, report: dict[str, Any]) -> PreparedResult:
         """The inverse of to_report."""
-        return cls(report["prepared_id"], report["data"], TrialStatus(report["status"]), report["error"])
+        return cls(report["prepared_id"], report["data"], TrialStatus(report["status"]), report["error"], report.get("wall_s"),
+                   report.get("device"))
 
 
 def preparation_jobs(spec: SweepSpec, trials: list[TrialSpec]) -> list[TrialSpec]:

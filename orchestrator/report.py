@@ -1,10 +1,13 @@
 """`sbsweep report`: one self-contained HTML page (and its JSON) that says whether the paper
 reproduces in a store: how many verdicts hold, then each claim in the paper's order with its
-statistic, interval, each seed's value, the figure drawn from the store, its notes and how
-`decide` reached it, then where the numbers came from. No server, no network: figures embedded.
+statistic, the interval at the level it was judged at, each seed's value, the figures it rests
+on, its notes, how `decide` reached it and the lines that load its data, then what ran (every
+sweep's resolved settings) and where the numbers come from. No server, no network: figures
+embedded.
 
     STORE/report/report.html    the page (open it in any browser)
-    STORE/report/report.json    the same, for machines; the previous one goes to report/history/
+    STORE/report/report.json    the same, for machines
+    STORE/report/history/       earlier reports, page and data, named by their time (UTC)
 
 When the store holds an earlier report, the new one lists the verdicts that changed since.
 """
@@ -15,6 +18,7 @@ import base64
 import html
 import json
 import platform
+import re
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -25,17 +29,21 @@ import pandas as pd
 from orchestrator import __version__
 from orchestrator.paths import inside, regular_file
 from orchestrator.provenance import code_version
+from orchestrator.spec import RESOLVED_KEY
 from orchestrator.status import sweep_statuses
-from orchestrator.store import check_store, drawn_figures, figures_folder, read_table
+from orchestrator.store import check_store, drawn_figures, figures_folder, prepared_info, read_table, saved_sweep
 from orchestrator.store.files import write_atomic
 from orchestrator.suite import suite_runs
 from orchestrator.verify import CLAIMS, counts, verify_store
 from results_schema import DECISIONS_DIR, LOOKS, REPORT_DIR, TRIALS, StoreError, TrialStatus
+from workloads import REGISTRY
 from workloads.claims import Verdict
 
-PROVENANCE_COLUMNS = ["trial_id", "sweep", "status", "wall_s", "started_at", "device", "gpu_name", "torch_version", "code_version", "code_dirty"]
+PROVENANCE_COLUMNS = ["trial_id", "sweep", "seed", "status", "wall_s", "started_at", "device", "gpu_name", "torch_version", "code_version",
+                      "code_dirty", "prepared_id"]
 OUTCOMES = ("pass", "fail", "inconclusive", "unreplicated", "no data")
-WORDS = {"pass": "reproduced", "fail": "failed", "inconclusive": "inconclusive", "unreplicated": "unreplicated", "no data": "no data"}
+WORDS = {"pass": "reproduced", "fail": "failed", "inconclusive": "inconclusive", "unreplicated": "unreplicated", "no data": "no data",
+         "absent": "absent"}
 
 
 def _package(name: str) -> str | None:
@@ -67,12 +75,55 @@ def _looks(store: Path) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
-def _figures_of(store: Path, sweep: str, stem: str) -> list[str]:
-    """The store's PNG figures of `sweep` drawn for a claim whose figure stem is `stem` (and the
-    sweep's verdicts by axis), by file name."""
-    names = drawn_figures(figures_folder(store), sweep)
-    own = sorted(n for n in names if n.endswith(".png") and n.startswith(f"{stem}_{sweep}"))
-    return own + [n for n in names if n == f"verdicts_{sweep}.png"]
+def _first_paragraph(doc: str | None) -> str:
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
+
+
+def _caption(experiment: str, name: str, sweep: str, paper_figure: str) -> str:
+    """What a figure of the store shows, from the docstring of the code that drew it."""
+    from workloads import plots
+
+    if name.startswith("verdicts_"):
+        return ("Each claim's verdict on this sweep: " + _first_paragraph(plots.verdicts_by_axis.__doc__).split(". `verdicts`")[0]).rstrip(".") + "."
+    entry = REGISTRY.get(experiment)
+    doc = _first_paragraph(entry.figure.draw.__doc__) if entry is not None else ""
+    return (f"{paper_figure}: " if paper_figure and not doc.startswith(paper_figure) else "") + (doc or f"a figure of {experiment}")
+
+
+def _inputs(store: Path, experiment: str, sweep: str) -> str:
+    """The pandas lines that load a sweep's inputs to its claims."""
+    entry = REGISTRY.get(experiment)
+    tables = [TRIALS.name, experiment, *(t.name for t in entry.tables)] if entry is not None else [TRIALS.name]
+    lines = ["from orchestrator import ResultStore", f"store = ResultStore({str(store)!r})"]
+    lines += [f"{name} = store.table({name!r}, sweep={sweep!r})" for name in dict.fromkeys(tables)]
+    return "\n".join(lines)
+
+
+def _sweep_entry(store: Path, standing: Any, trials: pd.DataFrame, shown: set[str]) -> dict[str, Any]:
+    """What ran in one sweep: its resolved settings, its trials by status, their minutes and
+    devices, its preparations, and the figures no claim shows."""
+    name = standing.sweep
+    mine = trials[trials["sweep"] == name]
+    ended = mine["started_at"] + pd.to_timedelta(mine["wall_s"].fillna(0), unit="s")
+    settings = saved_sweep(store, name) or {}
+    prepared = sorted(set(mine["prepared_id"].dropna()))
+    infos = [prepared_info(store, pid) for pid in prepared]
+    figures = drawn_figures(figures_folder(store), name)
+    return {
+        "sweep": name, "experiment": standing.experiment,
+        "settings": {**{key: settings.get(key) for key in ("description", "grid", "seeds", "workload", "overrides", "resources", "execution",
+                                                           "experiment_version") if key in settings},
+                     "resolved": settings.get(RESOLVED_KEY) or {}},
+        "trials": {status.value: standing.counts.get(status, 0) for status in TrialStatus.storable()},
+        "missing": standing.missing, "trial_s": float(mine["wall_s"].sum()),
+        "prepared": len(prepared), "preparation_s": float(sum(info.get("wall_s") or 0.0 for info in infos)),
+        "devices": {str(k): int(v) for k, v in mine.groupby(mine["device"].fillna("none"))["trial_id"].count().items()} if len(mine) else {},
+        "first_start": None if mine["started_at"].isna().all() else str(mine["started_at"].min()),
+        "last_end": None if ended.isna().all() else str(ended.max()),
+        "data": _inputs(store, str(standing.experiment), name),
+        "other_figures": [{"name": n, "sweep": name, "caption": _caption(str(standing.experiment), n, name, ""),
+                           "alt": f"{n.removesuffix('.png')}: a figure of sweep {name}"} for n in figures if n.endswith(".png") and n not in shown],
+    }
 
 
 def build(store: Path) -> dict[str, Any]:
@@ -85,31 +136,28 @@ def build(store: Path) -> dict[str, Any]:
     by_claim: dict[str, list[Verdict]] = {}
     for v in verdicts:
         by_claim.setdefault(v.claim_id, []).append(v)
+    shown: set[str] = set()
     claims = []
     for claim in CLAIMS:
         entries = []
         for v in by_claim.get(claim.claim_id, []):
-            entry = {k: value for k, value in v.as_dict().items() if k not in ("statement", "statistic", "series_label", "experiment")}
+            entry = {k: value for k, value in v.as_dict().items() if k not in ("statement", "statistic", "experiment")}
             mine = looks[(looks["claim_id"] == v.claim_id) & (looks["sweep"] == v.sweep) & (looks["grp"].fillna("") == (v.group or ""))] \
                 if len(looks) else looks
             entry["looks"] = mine.sort_values(["run_id", "look"]).drop(columns=["decided_at"]).to_dict("records") if len(mine) else []
-            entry["figures"] = _figures_of(store, v.sweep, claim.figure[1]) if v.sweep and claim.figure[1] else []
+            ok = trials[(trials["sweep"] == v.sweep) & (trials["status"] == TrialStatus.OK.value)] if v.sweep else trials.iloc[:0]
+            entry["seed_ids"] = sorted(int(s) for s in set(ok["seed"].dropna()))
+            names = drawn_figures(figures_folder(store), v.sweep) if v.sweep and claim.figure[1] else []
+            own = sorted(n for n in names if n.endswith(".png") and n.startswith(f"{claim.figure[1]}_{v.sweep}"))
+            shown |= set(own)
+            entry["figures"] = [{"name": n, "sweep": v.sweep, "caption": _caption(claim.experiment, n, v.sweep, claim.figure[0]),
+                                 "alt": f"{claim.figure[0]} as drawn from sweep {v.sweep} ({n.removesuffix('.png')})"} for n in own]
+            entry["inputs"] = _inputs(store, claim.experiment, v.sweep) if v.sweep else ""
             entries.append(entry)
         claims.append({"claim_id": claim.claim_id, "experiment": claim.experiment, "statement": claim.statement, "statistic": claim.statistic,
                        "paper_figure": claim.figure[0], "threshold": f"{claim.comparison} {claim.threshold:g}", "verdicts": entries})
     commit, dirty = code_version()
-    sweeps = []
-    for standing in sweep_statuses(store):
-        name = standing.sweep
-        mine = trials[trials["sweep"] == name]
-        ended = mine["started_at"] + pd.to_timedelta(mine["wall_s"].fillna(0), unit="s")
-        sweeps.append({
-            "sweep": name, "experiment": standing.experiment,
-            "trials": {status.value: standing.counts.get(status, 0) for status in TrialStatus.storable()},
-            "missing": standing.missing, "trial_s": float(mine["wall_s"].sum()),
-            "first_start": None if mine["started_at"].isna().all() else str(mine["started_at"].min()),
-            "last_end": None if ended.isna().all() else str(ended.max()),
-        })
+    sweeps = [_sweep_entry(store, standing, trials, shown) for standing in sweep_statuses(store)]
     devices = trials.groupby(trials["device"].fillna("none"))["trial_id"].count().to_dict() if len(trials) else {}
     gpus = sorted(set(trials["gpu_name"].dropna())) if "gpu_name" in trials else []
     return {
@@ -133,6 +181,7 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[di
     """The verdicts whose outcome differs from the earlier report's (new and gone ones too)."""
     if previous is None:
         return []
+
     def outcomes(data: dict[str, Any]) -> dict[str, str]:
         return {_key(v): v["outcome"] for claim in data.get("claims", []) for v in claim.get("verdicts", [])}
     before, after = outcomes(previous), outcomes(current)
@@ -178,15 +227,19 @@ def write(store: Path, out: Path | None = None) -> tuple[Path, Path, dict[str, A
     folder = inside(store, store / REPORT_DIR)
     data = build(store)
     earlier = regular_file(folder / "report.json")
+    earlier_page = regular_file(folder / "report.html")
     previous, stamp = _earlier_report(earlier) if earlier.exists() else (None, "")
     data["changed"] = changes(previous, data)
     data["previous_report"] = previous.get("generated_at") if previous else None
+    data["json"] = str((out if out is not None else folder) / "report.json")
     page = render(data, store)
     if out is None:
         folder.mkdir(exist_ok=True)
-        if previous is not None:
+        if previous is not None:  # kept whole: its data, and its page where there is one
             history = inside(store, folder / "history")
             history.mkdir(exist_ok=True)
+            if earlier_page.is_file():
+                write_atomic(store, regular_file(inside(store, history / f"report-{stamp}.html")), earlier_page.read_bytes())
             write_atomic(store, regular_file(inside(store, history / f"report-{stamp}.json")), earlier.read_bytes())
         html_path, json_path = regular_file(folder / "report.html"), regular_file(folder / "report.json")
         write_atomic(store, html_path, page.encode())
@@ -202,23 +255,65 @@ def write(store: Path, out: Path | None = None) -> tuple[Path, Path, dict[str, A
 # --- the page -------------------------------------------------------------------------------------
 
 CSS = """
-body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 0; color: #1d2430; background: #f6f7f9; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 60px; }
-h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 36px 0 6px; } h3 { font-size: 15px; margin: 16px 0 6px; }
-p, li { line-height: 1.45; } .muted { color: #5d6778; } code { font-size: 13px; overflow-wrap: anywhere; }
+:root { --text: #1d2430; --muted: #4a5363; --bg: #f6f7f9; --card: #ffffff; --line: #d5dae1; --link: #1a56b0; --code: #eef1f5; }
+@media (prefers-color-scheme: dark) {
+  :root { --text: #e6e9ee; --muted: #b4bcc8; --bg: #12161c; --card: #1c222b; --line: #3a4452; --link: #8cb8ff; --code: #262e39; }
+  img { background: #ffffff; }
+}
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 0; color: var(--text); background: var(--bg); }
+main { max-width: 1100px; margin: 0 auto; padding: 20px 16px 60px; }
+a { color: var(--link); }
+h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 32px 0 6px; } h3 { font-size: 16px; margin: 14px 0 6px; }
+h4 { font-size: 14px; margin: 12px 0 4px; }
+p, li { line-height: 1.45; } .muted { color: var(--muted); }
+code, pre { font-size: 13px; background: var(--code); border-radius: 4px; }
+code { overflow-wrap: anywhere; padding: 0 3px; } pre { padding: 8px 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
+nav { background: var(--card); border-radius: 8px; padding: 8px 14px; margin: 12px 0; }
+nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 14px; }
 .tally { display: flex; flex-wrap: wrap; gap: 10px; margin: 14px 0; }
-.tally div { background: white; border-radius: 8px; padding: 10px 16px; box-shadow: 0 1px 2px #0002; min-width: 110px; }
+.tally div { background: var(--card); border-radius: 8px; padding: 8px 14px; box-shadow: 0 1px 2px #0003; min-width: 100px; }
 .tally b { display: block; font-size: 26px; }
-.badge { display: inline-block; padding: 2px 9px; border-radius: 10px; color: white; font-size: 12px; font-weight: 600; }
-.pass { background: #2e7d32; } .fail { background: #c62828; } .inconclusive { background: #ef6c00; }
-.unreplicated { background: #6a1b9a; } .nodata { background: #78828f; }
-.claim { background: white; border-radius: 10px; padding: 4px 20px 16px; margin: 18px 0; box-shadow: 0 1px 3px #0002; }
-.verdict { border-top: 1px solid #e4e7ec; padding-top: 10px; margin-top: 10px; }
-.scroll { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; font-size: 13px; } td, th { padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
-img { max-width: 100%; height: auto; border: 1px solid #e4e7ec; border-radius: 6px; margin: 8px 0; }
-.overview td { border-top: 1px solid #e4e7ec; padding: 5px 12px 5px 0; } .overview td:nth-child(2) { max-width: 420px; }
-.note { font-size: 13px; color: #3d4656; overflow-wrap: anywhere; }
+.badge { display: inline-block; padding: 2px 9px; border-radius: 10px; color: #ffffff; font-size: 13px; font-weight: 600; }
+.pass { background: #22702a; } .fail { background: #b71c1c; } .inconclusive { background: #9a4a00; }
+.unreplicated { background: #6a1b9a; } .nodata { background: #4b5563; }
+.claim, .card { background: var(--card); border-radius: 10px; padding: 4px 18px 14px; margin: 18px 0; box-shadow: 0 1px 3px #0003; }
+.verdict { border-top: 1px solid var(--line); padding-top: 8px; margin-top: 10px; }
+.scroll { overflow-x: auto; max-width: 100%; scrollbar-width: thin; scrollbar-color: var(--muted) transparent;
+  background: linear-gradient(to right, var(--card) 30%, transparent), linear-gradient(to left, var(--card) 30%, transparent) 100% 0,
+              linear-gradient(to right, #0003, transparent 12px), linear-gradient(to left, #0003, transparent 12px) 100% 0;
+  background-repeat: no-repeat; background-size: 40px 100%, 40px 100%, 14px 100%, 14px 100%;
+  background-attachment: local, local, scroll, scroll; }
+.scroll::-webkit-scrollbar { height: 10px; } .scroll::-webkit-scrollbar-thumb { background: var(--muted); border-radius: 5px; }
+.hint { font-size: 13px; color: var(--muted); margin: 2px 0 0; }
+table { border-collapse: collapse; font-size: 13px; }
+td, th { padding: 4px 12px 4px 0; text-align: left; vertical-align: top; border-top: 1px solid var(--line); }
+thead th { border-top: none; border-bottom: 2px solid var(--line); }
+.overview td:nth-child(2) { min-width: 220px; max-width: 420px; }
+figure { margin: 10px 0; } figcaption { font-size: 13px; color: var(--muted); line-height: 1.4; }
+figure img { display: block; max-width: none; height: auto; border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
+figure:target img { width: auto !important; }
+.note { font-size: 14px; overflow-wrap: anywhere; }
+.filters button { font: inherit; font-size: 13px; margin: 2px; padding: 3px 10px; border-radius: 12px; border: 1px solid var(--line);
+  background: var(--card); color: var(--text); cursor: pointer; }
+.filters button[aria-pressed="true"] { background: var(--text); color: var(--card); }
+[hidden] { display: none !important; }
+@media (max-width: 600px) { main { padding: 12px 10px 40px; } .claim, .card { padding: 4px 10px 12px; } h1 { font-size: 22px; } }
+@media print {
+  body { background: #ffffff; color: #000000; } nav, .filters, .hint { display: none; }
+  .claim, .card { box-shadow: none; border: 1px solid #999999; break-inside: avoid-page; page-break-inside: avoid; }
+  .scroll { overflow: visible; background: none; } figure img { width: 100% !important; max-width: 100% !important; }
+  figure, table { break-inside: avoid; }
+}
+"""
+
+SCRIPT = """
+document.querySelectorAll('.filters button').forEach(button => button.addEventListener('click', () => {
+  const outcome = button.dataset.outcome;
+  document.querySelectorAll('.filters button').forEach(b => b.setAttribute('aria-pressed', String(b === button)));
+  document.querySelectorAll('section.claim').forEach(section => {
+    section.hidden = outcome !== 'all' && !section.querySelector('.verdict[data-outcome="' + outcome + '"]');
+  });
+}));
 """
 
 
@@ -230,65 +325,150 @@ def _number(value: Any) -> str:
     return "-" if value is None else f"{value:+.3f}"
 
 
-def _image(store: Path, name: str) -> str:
+def _plain(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def _slug(text: str) -> str:
+    """An id for an anchor: letters, digits, '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9_]+", "-", text).strip("-")
+
+
+def _when(stamp: Any) -> str:
+    """A time as 'YYYY-MM-DD HH:MM UTC'."""
+    if stamp is None or (isinstance(stamp, float) and pd.isna(stamp)):
+        return "-"
+    try:
+        when = pd.Timestamp(stamp)
+    except (ValueError, TypeError):
+        return str(stamp)
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.1f} minute{'' if round(minutes, 1) == 1 else 's'}"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of a PNG from its header; (0, 0) if it is not one."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        return 0, 0
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+FIGURE_SCALE = 0.5
+"""A figure is never shown smaller than this share of its pixels (drawn at 150 dpi, its tick
+labels stay about 7 px tall or more); a wider one scrolls sideways in its box."""
+
+
+def _figure(store: Path, figure: dict[str, Any], anchor: str, cache: dict[str, str]) -> str:
+    """A figure of the store embedded, with its caption; a click shows it at full resolution."""
+    name = figure["name"]
     path = regular_file(figures_folder(store) / name)
     if not path.is_file():
         return f'<p class="note">figure {html.escape(name)} is not in the store: <code>sbsweep plot</code> draws it</p>'
-    encoded = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(name)}" src="data:image/png;base64,{encoded}">'
+    if name not in cache:
+        cache[name] = base64.b64encode(path.read_bytes()).decode()
+    width, _ = _png_size(path.read_bytes()[:24])
+    size = f"width: max(min(100%, {width}px), {int(width * FIGURE_SCALE)}px)" if width else "max-width: 100%"
+    return (f'<figure id="{anchor}"><div class="scroll"><a href="#{anchor}" title="show at full resolution">'
+            f'<img alt="{html.escape(figure["alt"])}" style="{size}" src="data:image/png;base64,{cache[name]}"></a></div>'
+            '<p class="hint">Click the figure to show it at full resolution; where it is wider than the page, scroll it sideways.</p>'
+            f'<figcaption>{html.escape(figure["caption"])} <code>{html.escape(name)}</code>, drawn from sweep '
+            f'<a href="#sweep-{_slug(figure["sweep"])}">{html.escape(figure["sweep"])}</a>.</figcaption></figure>')
 
 
-def _look_row(look: dict[str, Any]) -> str:
+def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    """A table (cells already HTML) in a box that scrolls sideways when it is wider than the page."""
+    header = "".join(f'<th scope="col">{h}</th>' for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    classes = f' class="{cls}"' if cls else ""
+    return f'<div class="scroll"><table{classes}><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _look_row(look: dict[str, Any]) -> list[str]:
     low, high = look.get("low"), look.get("high")
     interval = "-" if low is None or pd.isna(low) else f"[{low:+.3f}, {high:+.3f}]"
-    return (f"<tr><td>{look['look']}</td><td>{look['seeds']}</td><td>{_number(look['value'])}</td><td>{interval}</td>"
-            f"<td>{100 * look['confidence']:.2f}%</td><td>{_badge(look['outcome'])}</td></tr>")
-
-
-def _sweep_row(sweep: dict[str, Any]) -> str:
-    trials = ", ".join(f"{n} {status}" for status, n in sweep["trials"].items() if n)
-    if sweep.get("missing"):
-        trials += f", {sweep['missing']} missing"
-    started = (sweep["first_start"] or "-")[:19]
-    return (f"<tr><td>{html.escape(sweep['sweep'])}</td><td>{html.escape(str(sweep['experiment']))}</td><td>{trials}</td>"
-            f"<td>{sweep['trial_s'] / 60:.1f}</td><td>{html.escape(started)}</td></tr>")
+    return [str(look["look"]), str(look["seeds"]), _number(look["value"]), interval, f"{100 * look['confidence']:.2f}%", _badge(look["outcome"])]
 
 
 def _where(v: dict[str, Any]) -> str:
     return (v.get("sweep") or "no sweep of its experiment in the store") + (f" ({v['group']})" if v.get("group") else "")
 
 
-def _verdict(store: Path, v: dict[str, Any], shown: set[str]) -> str:
+def _series(v: dict[str, Any]) -> str:
+    """The values behind the statistic, with their label and units, 'never' where one never crossed."""
+    never = {str(k) for k in v.get("never_crossed") or []}
+    label = v.get("series_label") or ""
+    axis = label.rsplit(", by ", 1)[1] if ", by " in label else ""
+    items = []
+    for key, value in (v.get("series") or {}).items():
+        if value is None:
+            continue
+        name = f"{axis} = {key}" if axis and axis not in ("pair of seeds", "classifier", "inputs", "step", "target noise") else str(key)
+        items.append(f"{name}: never reaches 0.5 (counted as {_plain(value)})" if str(key) in never else f"{name}: {_plain(value)}")
+    return f"{label}: {'; '.join(items)}" if items else ""
+
+
+def _seed_values(v: dict[str, Any]) -> str:
+    values = v.get("per_seed") or []
+    seeds = v.get("seed_ids") or []
+    named = [f"seed {s}" for s in seeds] if len(seeds) == len(values) else [f"seed #{i + 1}" for i in range(len(values))]
+    return "; ".join(f"{name}: {'undefined' if x is None else f'{x:+.3f}'}" for name, x in zip(named, values))
+
+
+def verdict_anchor(v: dict[str, Any]) -> str:
+    """The id of a verdict's article (and the changes table's link to it)."""
+    return "v-" + _slug(_key(v))
+
+
+def _why_outcome(v: dict[str, Any]) -> str:
+    """The way this verdict came to its outcome, in the legend's words."""
+    if v.get("premise_failed"):
+        return f"failed on its premise: {v['premise_failed']}"
+    if v["outcome"] == "fail" and v.get("value") is None:
+        return "failed: its statistic is undefined on this sweep (see the notes)"
+    if v.get("unresolved"):
+        return "inconclusive: the data cannot resolve the claim at their resolution"
+    if v["outcome"] == "no data":
+        return "no data: " + ("no sweep of its experiment in the store" if not v.get("sweep") else "too little of the sweep to compute the statistic")
+    return ""
+
+
+def _verdict(store: Path, claim: dict[str, Any], v: dict[str, Any], cache: dict[str, str]) -> str:
     where = html.escape(_where(v))
-    if v.get("interval"):
-        how = ", ".join(x for x in (f"look {v['look']}" if v.get("look") else "", v.get("method") or "") if x)
-        low, high = v["interval"]
-        interval = f"{100 * v.get('confidence', 0.95):.4g}% interval [{low:+.3f}, {high:+.3f}]" + (f" ({how})" if how else "")
-    else:
-        interval = "no interval"
-    seeds = ", ".join("-" if x is None else f"{x:+.3f}" for x in v.get("per_seed") or [])
-    parts = [f'<div class="verdict"><h3>{_badge(v["outcome"])} &nbsp;{where}</h3>']
+    level = f"{100 * v.get('confidence', 0.95):.4g}%"
+    judged = f"judged at {level}" + (f", look {v['look']}" if v.get("look") else "") + (f", {v['method']}" if v.get("method") else "")
+    parts = [f'<article class="verdict" id="{verdict_anchor(v)}" data-outcome="{html.escape(v["outcome"])}">'
+             f'<h3>{_badge(v["outcome"])} {where} <a href="#{verdict_anchor(v)}" aria-label="link to this verdict">#</a></h3>']
+    why = _why_outcome(v)
+    if why:
+        parts.append(f'<p class="note"><b>{html.escape(why)}</b></p>')
     if v.get("value") is not None:
-        agree = f"; {v['agreeing']} of {len([x for x in v.get('per_seed') or [] if x is not None])} seeds agree on their own" \
-            if v.get("agreeing") is not None else ""
-        parts.append(f"<p>statistic <b>{_number(v['value'])}</b>, {html.escape(interval)}, {v['seeds']} seeds, "
-                     f"{v['trials']} trials{agree}; holds when {html.escape(v['comparison'])} {v['threshold']:g}</p>")
+        interval = (f"{level} interval [{v['interval'][0]:+.3f}, {v['interval'][1]:+.3f}] ({html.escape(judged)})" if v.get("interval")
+                    else f"no interval ({v['seeds']} seed{'s' if v['seeds'] != 1 else ''}: an interval needs 3)")
+        defined = len([x for x in v.get("per_seed") or [] if x is not None])
+        agree = f"; {v['agreeing']} of {defined} seeds agree on their own" if v.get("agreeing") is not None else ""
+        parts.append(f"<p>statistic <b>{_number(v['value'])}</b>, {interval}, {v['seeds']} seeds, {v['trials']} trials{agree}; "
+                     f"holds when {html.escape(v['comparison'])} {v['threshold']:g}</p>")
+    seeds = _seed_values(v)
     if seeds:
         parts.append(f'<p class="note">each seed on its own: {html.escape(seeds)}</p>')
-    series = ", ".join(f"{html.escape(str(k))}: {value:.4g}" for k, value in (v.get("series") or {}).items() if value is not None)
+    series = _series(v)
     if series:
-        parts.append(f'<p class="note">behind it: {series}</p>')
+        parts.append(f'<p class="note">behind it: {html.escape(series)}</p>')
     parts += [f'<p class="note">note: {html.escape(note)}</p>' for note in v.get("notes") or []]
     if v.get("looks"):
-        rows = "".join(_look_row(look) for look in v["looks"])
-        parts.append('<p class="note">how it was reached (sbsweep decide: a look after each round of added seeds):</p>'
-                     f'<div class="scroll"><table><tr><th>look</th><th>seeds</th><th>value</th><th>interval</th><th>level</th>'
-                     f"<th>outcome</th></tr>{rows}</table></div>")
-    for name in v.get("figures") or []:
-        if name not in shown:  # a figure several verdicts share is shown once, with the first
-            shown.add(name)
-            parts.append(_image(store, name))
-    parts.append("</div>")
+        parts.append('<h4>How it was reached</h4><p class="note">sbsweep decide: a look after each round of added seeds, each at its own '
+                     "level; the verdict above is the last look's.</p>"
+                     + _table(["look", "seeds", "value", "interval", "level", "outcome"], [_look_row(look) for look in v["looks"]]))
+    for index, figure in enumerate(v.get("figures") or []):
+        parts.append(_figure(store, figure, f"f-{verdict_anchor(v)}-{index}", cache))
+    if v.get("inputs"):
+        parts.append("<h4>Its data</h4>" + f'<pre><code>{html.escape(v["inputs"])}</code></pre>')
+    parts.append("</article>")
     return "".join(parts)
 
 
@@ -296,67 +476,119 @@ def _suite_session(run: dict[str, Any]) -> str:
     """One run of the suite, for the header: when, how long, how many trials it ran."""
     wall = run.get("wall_s") or run.get("launch_s")
     ran = run.get("trials_run")
-    return (f"run {html.escape(str(run.get('started_at', '')))}" + (f" for {wall / 60:.1f} minutes" if wall else "")
+    return (f"run {html.escape(_when(run.get('started_at')))}" + (f" for {_minutes(wall)}" if wall else "")
             + (f" ({ran} trials run)" if isinstance(ran, int) else ""))
 
 
+def _value(value: Any) -> str:
+    return html.escape(json.dumps(value, default=str) if not isinstance(value, str) else value)
+
+
+def _sweep_section(sweep: dict[str, Any], store: Path, cache: dict[str, str]) -> str:
+    name = sweep["sweep"]
+    trials = ", ".join(f"{n} {status}" for status, n in sweep["trials"].items() if n) or "none"
+    if sweep.get("missing"):
+        trials += f", {sweep['missing']} missing"
+    settings = sweep.get("settings") or {}
+    rows = [["experiment", html.escape(str(sweep["experiment"]))]]
+    if settings.get("description"):
+        rows.append(["description", html.escape(settings["description"])])
+    for key in ("grid", "seeds"):
+        if key in settings:
+            rows.append([key, f"<code>{_value(settings[key])}</code>"])
+    rows.append(["overrides (--set)", f"<code>{_value(settings.get('overrides'))}</code>" if settings.get("overrides") else "none recorded"])
+    for key, value in sorted((settings.get("resolved") or {}).items()):
+        rows.append([f"workload: {html.escape(key)}", f"<code>{_value(value)}</code>"])
+    rows += [["trials", html.escape(trials)],
+             ["trial time", _minutes(sweep["trial_s"])],
+             ["preparation time", _minutes(sweep["preparation_s"]) + f" ({sweep['prepared']} shared state(s), e.g. theta*)"
+              if sweep.get("prepared") else "none (no shared state to prepare)"],
+             ["devices", html.escape(", ".join(f"{d}: {n} trials" for d, n in sweep.get("devices", {}).items()) or "-")],
+             ["ran", f"{html.escape(_when(sweep.get('first_start')))} to {html.escape(_when(sweep.get('last_end')))}"],
+             ["its data", f"<code>{html.escape(sweep['data'])}</code>"]]
+    figures = "".join(_figure(store, figure, f"f-other-{_slug(figure['name'])}", cache) for figure in sweep.get("other_figures", []))
+    return (f'<section class="sweep" id="sweep-{_slug(name)}"><h3>Sweep {html.escape(name)}</h3>'
+            + _table(["setting", "value"], rows) + (f"<h4>Its other figures</h4>{figures}" if figures else "") + "</section>")
+
+
+LEGEND = (
+    "<p class=\"note\">How to read a verdict: it is <b>reproduced</b> when the claim's statistic and its whole interval over the seeds "
+    "lie on the claim's side of its threshold. It <b>failed</b> when they lie on the other side, or when the claim's premise does not "
+    "hold on the sweep (for example nets that do not fit their points), or when its statistic is undefined on the sweep (for example "
+    "every value equal, or none crossing), whatever its interval. It is <b>inconclusive</b> when the interval straddles the threshold, "
+    "or when the data cannot resolve the claim at their resolution. It is <b>unreplicated</b> with fewer than 3 seeds (no interval). "
+    "It has <b>no data</b> when the store has no sweep of the claim's experiment, or too little of one to compute the statistic "
+    "(too few grid values or seeds). Each verdict is judged at its look's "
+    "level: 97.5% for the first set of trials, then stricter with each later set (95% overall).</p>"
+)
+
+
 def render(data: dict[str, Any], store: Path) -> str:
-    """The report as one HTML page, figures embedded."""
+    """The report as one HTML page, figures embedded, nothing fetched."""
     summary = data["summary"]
     scale = data.get("scale")
-    took = ""
     if scale:
-        took = (f"suite <b>{html.escape(scale['name'])}</b> ({html.escape(scale.get('description') or '')}), "
+        took = (f"Suite <b>{html.escape(scale['name'])}</b> ({html.escape(scale.get('description') or '')}): "
                 + "; ".join(_suite_session(run) for run in [*scale.get("earlier", []), scale]))
     else:
-        took = "no suite run recorded: the sweeps were launched one by one"
-    tally = "".join(f"<div><b>{summary[o]}</b>{_badge(o)}</div>" for o in OUTCOMES)
-    overview = "".join(
-        f'<tr><td><a href="#{c["claim_id"]}">{c["claim_id"]}</a></td><td>{html.escape(c["statement"])}</td><td>'
-        + " ".join(f'{_badge(v["outcome"])} <span class="note">{html.escape(_where(v))}</span>' for v in c["verdicts"])
-        + "</td></tr>" for c in data["claims"])
-    shown: set[str] = set()
+        took = "No suite run recorded: the sweeps were launched one by one"
+    p = data["provenance"]
+    tally = "".join(f'<div><b data-count="{o}">{summary[o]}</b>{_badge(o)}</div>' for o in OUTCOMES)
+    overview = _table(["claim", "statement", "verdicts"], [
+        [f'<a href="#{c["claim_id"]}">{c["claim_id"]}</a>', html.escape(c["statement"]),
+         "<br>".join(f'<a href="#{verdict_anchor(v)}">{_badge(v["outcome"])}</a> <span class="note">{html.escape(_where(v))}</span>'
+                     for v in c["verdicts"])] for c in data["claims"]], "overview")
+    cache: dict[str, str] = {}
     claims = []
     for claim in data["claims"]:
-        verdicts = "".join(_verdict(store, v, shown) for v in claim["verdicts"])
-        claims.append(f'<section class="claim" id="{claim["claim_id"]}"><h2>{claim["claim_id"]}: {html.escape(claim["statement"])}</h2>'
+        verdicts = "".join(_verdict(store, claim, v, cache) for v in claim["verdicts"])
+        claims.append(f'<section class="claim" id="{claim["claim_id"]}"><h2>{claim["claim_id"]}: {html.escape(claim["statement"])} '
+                      f'<a href="#{claim["claim_id"]}" aria-label="link to claim {claim["claim_id"]}">#</a></h2>'
                       f'<p class="muted">{html.escape(claim["paper_figure"])} &middot; statistic: {html.escape(claim["statistic"])} '
                       f'&middot; holds when {html.escape(claim["threshold"])}</p>{verdicts}</section>')
     changed = ""
     if data.get("changed"):
-        rows = "".join(f"<tr><td><code>{html.escape(c['verdict'])}</code></td><td>{html.escape(c['before'])}</td>"
-                       f"<td>{html.escape(c['after'])}</td></tr>" for c in data["changed"])
-        changed = (f"<h2>Changed since the report of {html.escape(str(data.get('previous_report')))}</h2>"
-                   f'<div class="scroll"><table><tr><th>verdict</th><th>before</th><th>now</th></tr>{rows}</table></div>')
+        rows = [[f'<a href="#v-{_slug(c["verdict"])}"><code>{html.escape(c["verdict"])}</code></a>',
+                 html.escape(WORDS.get(c["before"], c["before"])), html.escape(WORDS.get(c["after"], c["after"]))] for c in data["changed"]]
+        changed = (f'<section class="card" id="changed"><h2>Changed since the report of {html.escape(_when(data.get("previous_report")))} '
+                   '<a href="#changed" aria-label="link to the changes">#</a></h2>'
+                   + _table(["verdict", "before", "now"], rows)
+                   + '<p class="note">The earlier report, page and data, is kept whole in <code>report/history/</code>.</p></section>')
     elif data.get("previous_report"):
-        changed = f"<p class=\"muted\">No verdict changed since the report of {html.escape(str(data['previous_report']))}.</p>"
-    p = data["provenance"]
-    sweeps = "".join(_sweep_row(sweep) for sweep in p["sweeps"])
+        changed = (f'<section class="card" id="changed"><p class="muted">No verdict changed since the report of '
+                   f'{html.escape(_when(data["previous_report"]))}.</p></section>')
+    sweeps = "".join(_sweep_section(sweep, store, cache) for sweep in p["sweeps"])
     code = f"{p['code_commit']}" + (" (uncommitted changes)" if p["code_dirty"] else "")
-    provenance = (
-        "<h2>Where these numbers come from</h2><div class=\"scroll\"><table>"
-        f"<tr><td>sbsweep</td><td>{html.escape(p['sbsweep'])}, code {html.escape(code)}</td></tr>"
-        f"<tr><td>trials ran code</td><td>{html.escape(', '.join(p['trial_code']) or '-')}"
-        f"{' (some with uncommitted changes)' if p['trial_code_dirty'] else ''}</td></tr>"
-        f"<tr><td>torch, Ray, Python</td><td>{html.escape(', '.join(p['torch']) or '-')}, {html.escape(str(p['ray']))}, "
-        f"{html.escape(p['python'])}</td></tr>"
-        f"<tr><td>devices</td><td>{html.escape(', '.join(f'{d}: {n} trials' for d, n in p['devices'].items()) or '-')}"
-        f"{html.escape(' (' + ', '.join(p['gpus']) + ')') if p['gpus'] else ''}</td></tr>"
-        f"<tr><td>store</td><td><code>{html.escape(data['store'])}</code></td></tr>"
-        f"<tr><td>report</td><td>{html.escape(data['generated_at'])}</td></tr></table></div>"
-        f"<h3>Sweeps</h3><div class=\"scroll\"><table><tr><th>sweep</th><th>experiment</th><th>trials</th><th>trial minutes</th>"
-        f"<th>first trial</th></tr>{sweeps}</table></div>"
-    )
+    provenance = _table(["what", "value"], [
+        ["sbsweep", f"{html.escape(p['sbsweep'])}, code {html.escape(code)}"],
+        ["trials ran code", html.escape(", ".join(p["trial_code"]) or "-") + (" (some with uncommitted changes)" if p["trial_code_dirty"] else "")],
+        ["torch, Ray, Python", f"{html.escape(', '.join(p['torch']) or '-')}, {html.escape(str(p['ray']))}, {html.escape(p['python'])}"],
+        ["devices", html.escape(", ".join(f"{d}: {n} trials" for d, n in p["devices"].items()) or "-")
+         + (html.escape(" (" + ", ".join(p["gpus"]) + ")") if p["gpus"] else "")],
+        ["store", f"<code>{html.escape(data['store'])}</code>"],
+        ["this report", f"{html.escape(_when(data['generated_at']))}; its data: <code>{html.escape(data['json'])}</code>"],
+    ])
+    nav = "".join(f'<li><a href="#{c["claim_id"]}">{c["claim_id"]}</a></li>' for c in data["claims"])
+    nav += '<li><a href="#changed">changes</a></li>' if changed else ""
+    nav += '<li><a href="#what-ran">what ran</a></li><li><a href="#data">the data</a></li>'
+    filters = "".join(f'<button type="button" data-outcome="{o}" aria-pressed="false">{html.escape(WORDS[o])}</button>' for o in OUTCOMES)
+    total_prep = sum(sweep.get("preparation_s", 0.0) for sweep in p["sweeps"])
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<meta name=\"color-scheme\" content=\"light dark\">"
         f"<title>Does it reproduce? sbsweep report</title><style>{CSS}</style></head><body><main>"
-        "<h1>On the Spectral Bias of Neural Networks: does it reproduce?</h1>"
-        f"<p class=\"muted\">{took}. {summary['verdicts']} verdicts on {summary['claims']} claims; trials computed for "
-        f"{p['trial_s'] / 60:.0f} minutes in all.</p><div class=\"tally\">{tally}</div>"
-        "<p class=\"note\">A verdict is <b>reproduced</b> when the claim's statistic and its whole interval over the seeds lie on the "
-        "claim's side of its threshold, <b>failed</b> when they lie on the other, <b>inconclusive</b> when the interval straddles it, "
-        "<b>unreplicated</b> with fewer than 3 seeds (no interval), <b>no data</b> when the store has no sweep of the claim's experiment, "
-        "or one too small to compute its statistic.</p>"
-        f'<div class="scroll"><table class="overview"><tr><th>claim</th><th>statement</th><th>verdicts</th></tr>{overview}</table></div>'
-        f"{changed}{''.join(claims)}{provenance}</main></body></html>"
+        "<header><h1>On the Spectral Bias of Neural Networks: does it reproduce?</h1>"
+        f"<p class=\"muted\">{took}. {summary['verdicts']} verdicts on {summary['claims']} claims; "
+        f"{_minutes(p['trial_s'])} of trials and {_minutes(total_prep)} of preparation in all.</p></header>"
+        f"<div class=\"tally\">{tally}</div>{LEGEND}"
+        f'<nav aria-label="claims"><ul>{nav}</ul></nav>'
+        f'<div class="filters" role="group" aria-label="show claims with a verdict that is">'
+        f'<button type="button" data-outcome="all" aria-pressed="true">all</button>{filters}</div>'
+        f'<section class="card" id="overview"><h2>Every claim</h2>{overview}</section>{changed}{"".join(claims)}'
+        f'<section class="card" id="what-ran"><h2>What ran <a href="#what-ran" aria-label="link to what ran">#</a></h2>{sweeps}</section>'
+        f'<section class="card" id="data"><h2>Where the numbers come from <a href="#data" aria-label="link to the data">#</a></h2>{provenance}'
+        f"<p class=\"note\">Every number on this page is in <code>{html.escape(data['json'])}</code>. The trials' rows are Parquet tables "
+        f"in <code>{html.escape(data['store'])}</code>, one folder per table and sweep (<code>trials/&lt;sweep&gt;/</code>, "
+        "<code>curves/&lt;sweep&gt;/</code>, ...); each verdict above shows the lines that load its inputs with pandas.</p></section>"
+        f"</main><script>{SCRIPT}</script></body></html>"
     )

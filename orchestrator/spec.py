@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
 from orchestrator import grid as grids
 from orchestrator.grid import GridError
@@ -155,6 +155,10 @@ RESOLVED_KEY = "resolved_workload"
 """The key of a stored spec (see SweepSpec.stored_form) that holds its fixed config as the
 experiment's code resolved it."""
 
+OVERRIDES_KEY = "overrides"
+"""The key of a stored spec that holds the `--set` overrides its last launch applied to the sweep
+file (what they set is in the spec itself), for the report."""
+
 VERSION_KEY = "experiment_version"
 """The key of a stored spec that holds the version of the experiment's code that computed its
 trials (Experiment.version); a spec stored without it was computed by version 1."""
@@ -162,6 +166,9 @@ trials (Experiment.version); a spec stored without it was computed by version 1.
 
 class SweepSpec(_Strict):
     """A whole sweep: which experiment, which grid and seeds, fixed values, resources."""
+
+    _overrides: tuple[str, ...] = PrivateAttr(default=())
+    """the `--set` overrides load_spec applied to the sweep file (not part of the spec's meaning)"""
 
     name: str = Field(pattern=SWEEP_NAME_PATTERN)
     """the sweep's name in the store; part of every trial id"""
@@ -194,7 +201,8 @@ class SweepSpec(_Strict):
         fixed = resolve_config(self, {}, 0)
         axes = set(grids.fields(self.grid))
         resolved = {k: v for k, v in fixed.items() if k not in axes and k != "seed"}
-        return {**self.to_dict(), RESOLVED_KEY: resolved, VERSION_KEY: self.experiment_entry.version}
+        stored = {**self.to_dict(), RESOLVED_KEY: resolved, VERSION_KEY: self.experiment_entry.version}
+        return {**stored, OVERRIDES_KEY: list(self._overrides)} if self._overrides else stored
 
 
 # --- YAML ---------------------------------------------------------------------------------------
@@ -541,4 +549,6 @@ def load_spec(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> 
         if not isinstance(raw, dict):
             break  # validate_spec names the real problem: the file is not a mapping
         overridden[apply_override(raw, override, source)] = override
-    return validate_spec(raw, source, lines, overridden)
+    spec = validate_spec(raw, source, lines, overridden)
+    spec._overrides = tuple(overrides)
+    return spec

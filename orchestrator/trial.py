@@ -216,8 +216,10 @@ def prepare_unit(
 ) -> PreparedResult:
     """Compute the prepared state of a preparation job (a unit of one): its bytes, or why it failed."""
     job = unit[0]
+    started = time.monotonic()
     try:
-        return PreparedResult(job.trial_id, run_preparation(job, device, torch_threads, checkpointing))
+        data = run_preparation(job, device, torch_threads, checkpointing)
+        return PreparedResult(job.trial_id, data, wall_s=time.monotonic() - started, device=device.type)
     except DivergedError as error:  # a collapsed theta* too: its trials fail with its reason
         return PreparedResult(job.trial_id, status=TrialStatus(error.status), error=str(error))
     except Exception as error:  # noqa: BLE001 - a preparation's failure fails its trials, not the batch

@@ -122,7 +122,7 @@ class StoreWriter:
             self.received.add(result.prepared_id)
             self.prepared[result.prepared_id] = result
             if result.data is not None:
-                write_prepared(self.store, result.prepared_id, result.data)
+                write_prepared(self.store, result.prepared_id, result.data, {"wall_s": result.wall_s, "device": result.device})
                 self.statuses[TrialStatus.OK] += 1
         self._draw()
 

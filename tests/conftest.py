@@ -3,11 +3,20 @@ YAML, real Ray, real Parquet."""
 
 from __future__ import annotations
 
+import getpass
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+# Inductor's compiled kernels and precompiled headers depend on ATEN_CPU_CAPABILITY: a cache a run
+# under another capability filled fails to compile ('at::vec' has not been declared), so the tests
+# (and the launches they start) keep one cache per capability.
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / (
+    f"sbsweep-tests-inductor-{getpass.getuser()}-{os.environ.get('ATEN_CPU_CAPABILITY', 'auto')}")))
 
 TINY_SWEEP = """\
 name: tiny

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import snapshot
 
 from orchestrator.cli import cli
+from orchestrator.store import prepared_info
 from workloads.nets import build_mlp
 from workloads.perturbation.config import PerturbationConfig
 from workloads.perturbation.trial import perturbed_outputs, prepare, run, unit_directions
@@ -67,9 +68,12 @@ def test_relaunching_with_more_deltas_reuses_theta_star_and_trains_nothing(local
     first = CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store)])
     assert first.exit_code == 0, first.output
     theta_files = {k: v for k, v in snapshot(store).items() if k.startswith("prepared/")}
-    assert len(theta_files) == 2  # one theta* per seed, shared by both deltas
+    assert len([k for k in theta_files if k.endswith(".pt")]) == 2  # one theta* per seed, shared by both deltas
     trials = pd.read_parquet(store / "trials")
     assert trials.groupby("seed")["prepared_id"].nunique().tolist() == [1, 1]
+    for prepared_id in set(trials["prepared_id"]):  # how long training theta* took, for the report's preparation minutes
+        info = prepared_info(store, prepared_id)
+        assert info["wall_s"] > 0 and info["device"] == "cpu", info
     assert (store / "figures" / "figure5_robust.png").exists()
     assert (trials["parameters"] == (16 + 16) + (16 + 1)).all()  # Linear(1, 16), Linear(16, 1): the net theta* sets
 

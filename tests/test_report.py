@@ -4,6 +4,7 @@ every figure loaded and nothing wider than a laptop's window."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -56,20 +57,50 @@ def store(tmp_path_factory):
     return store
 
 
-def test_the_report_has_a_section_for_every_claim_with_verifys_counts_and_its_figures_inside(store):
+def test_the_report_has_a_section_for_every_claim_with_verifys_counts_its_figures_inside_and_what_ran(store):
+    import shutil
+
+    from orchestrator.store import drawn_figures, figures_folder, record_figures
+
+    figures = figures_folder(store)
+    if "figure6_tiny_cls.png" not in drawn_figures(figures, "tiny_cls"):  # a figure of the sweep no claim rests on (as Figure 6 is)
+        shutil.copy(figures / "figure4_tiny_cls.png", figures / "figure6_tiny_cls.png")
+        record_figures(store, figures, "tiny_cls", [figures / n for n in drawn_figures(figures, "tiny_cls")] + [figures / "figure6_tiny_cls.png"])
     result = CliRunner().invoke(cli, ["report", str(store), "--json"])
     assert result.exit_code == 0, result.output
     page = (store / "report" / "report.html").read_text()
     data = json.loads((store / "report" / "report.json").read_text())
     for claim in CLAIMS:
         assert f'<section class="claim" id="{claim.claim_id}">' in page, claim.claim_id
+        assert f'<a href="#{claim.claim_id}">{claim.claim_id}</a>' in page  # in the nav and the overview
     assert [c["claim_id"] for c in data["claims"]] == [c.claim_id for c in CLAIMS]  # the paper's order
-    assert {k: data["summary"][k] for k in counts([])} == counts(verify_store(store))
-    assert re.search(r'<img alt="figure4_tiny_cls.png" src="data:image/png;base64,iVBORw0KGgo', page)  # embedded, not linked
+    verified = counts(verify_store(store))
+    assert {k: data["summary"][k] for k in verified} == verified
+    assert {k: int(n) for k, n in re.findall(r'data-count="([a-z ]+)">(\d+)<', page)} == verified  # the page's own counts
+    assert re.search(r'<figure id="[^"]+"><div class="scroll"><a href="#[^"]+" title="show at full resolution"><img alt="Figure 4 as drawn '
+                     r'from sweep tiny_cls \(figure4_tiny_cls\)" style="[^"]+" src="data:image/png;base64,iVBORw0KGgo', page)  # embedded
     assert "http://" not in page and "https://" not in page  # nothing to fetch: it reads offline
+    for claim in ("C3a", "C3b"):  # a figure two claims rest on is shown with each
+        section = page[page.index(f'<section class="claim" id="{claim}">'):].split("</section>")[0]
+        assert "<figcaption>Figure 4: final training accuracy per (k, L)" in section and "drawn from sweep" in section, claim
+    drawn = [name for name in drawn_figures(figures, "tiny_cls") if name.endswith(".png")]
+    assert len(drawn) >= 2 and all(f"<code>{name}</code>" in page for name in drawn)  # every figure of the store is on the page
+    [sweep] = data["provenance"]["sweeps"]
+    assert sweep["sweep"] == "tiny_cls" and sweep["trials"]["ok"] == 27 and sweep["devices"] == {"cpu": 27}
+    assert sweep["settings"]["grid"] == {"k": [3, 8, 20], "L": [0, 3, 6]} and sweep["settings"]["resolved"]["width"] == 8
+    assert "workload: n_points" in page and "store.table(&#x27;curves&#x27;, sweep=&#x27;tiny_cls&#x27;)" in page  # what ran; its data
     provenance = data["provenance"]
-    assert provenance["sweeps"][0]["sweep"] == "tiny_cls" and provenance["sweeps"][0]["trials"]["ok"] == 27
     assert provenance["devices"] == {"cpu": 27} and provenance["torch"] and provenance["code_commit"]
+    assert "report.json" in page and " UTC" in page
+
+
+def test_a_verdicts_series_says_never_where_a_value_never_crossed_and_each_seed_is_named():
+    from orchestrator.report import _seed_values, _series
+
+    verdict = {"series_label": "learning time (steps), by k", "series": {"3": 120.0, "10": 1001.0}, "never_crossed": [10],
+               "per_seed": [0.5, None, 1.0], "seed_ids": [4, 7, 9]}
+    assert _series(verdict) == "learning time (steps), by k: k = 3: 120; k = 10: never reaches 0.5 (counted as 1001)"
+    assert _seed_values(verdict) == "seed 4: +0.500; seed 7: undefined; seed 9: +1.000"
 
 
 def test_a_later_report_keeps_the_earlier_one_and_lists_the_verdicts_that_changed(store, tmp_path):
@@ -88,27 +119,113 @@ def test_a_later_report_keeps_the_earlier_one_and_lists_the_verdicts_that_change
     # C2 had no sweep to judge ("no data" on the store); now it has tiny_reg's verdict instead.
     assert changed["C2 | - | -"] == ("no data", "absent") and changed["C2 | tiny_reg | -"][0] == "absent", changed
     assert all(key.startswith(("C2 ", "C2b ")) for key in changed), changed
-    assert list((store / "report" / "history").glob("report-*.json")), "the earlier report is kept"
+    assert list((store / "report" / "history").glob("report-*.json")) and list((store / "report" / "history").glob("report-*.html")), \
+        "the earlier report is kept whole"
+    page = (store / "report" / "report.html").read_text()
+    assert "<td>no data</td><td>absent</td>" in page and '<a href="#v-C2-tiny_reg">' in page  # in the badges' words, linked
 
 
-@pytest.mark.skipif(BROWSER is None and not REQUIRE_BROWSER, reason="needs headless Chromium: apt-get install chromium-headless-shell")
-def test_a_real_browser_loads_every_figure_of_the_report_and_lays_it_out_without_horizontal_overflow(store, tmp_path):
-    assert BROWSER, "no headless Chromium on this machine (.ci/run installs chromium-headless-shell)"
-    CliRunner().invoke(cli, ["report", str(store), "--out", str(tmp_path)])
-    probe = """<script>window.addEventListener('load', () => {
-      const images = [...document.images];
-      const seen = {images: images.length, loaded: images.filter(i => i.complete && i.naturalWidth > 0).length,
-                    scroll_width: document.documentElement.scrollWidth, window_width: window.innerWidth};
-      const out = document.createElement('pre'); out.id = 'probe'; out.textContent = JSON.stringify(seen); document.body.appendChild(out);
-    });</script>"""
-    page = tmp_path / "probed.html"
-    page.write_text((tmp_path / "report.html").read_text().replace("</body>", probe + "</body>"))
+PROBE = """<script>window.addEventListener('load', () => {
+  const problems = [], expected = EXPECTED;
+  const describe = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).split(' ')[0] : '');
+  if (document.documentElement.scrollWidth > window.innerWidth + 1)
+    problems.push('page wider than the window: ' + document.documentElement.scrollWidth + ' > ' + window.innerWidth);
+  const parse = c => { const m = c.match(/[\\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                     return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c; }
+    return {r: 255, g: 255, b: 255, a: 1};
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(el);
+    if (['hidden', 'clip'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) problems.push('hides content sideways: ' + describe(el));
+    if (['hidden', 'clip'].includes(style.overflowY) && el.scrollHeight > el.clientHeight + 1) problems.push('hides content: ' + describe(el));
+    const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!text || !el.getClientRects().length || style.visibility === 'hidden') continue;
+    const fg = lum(parse(style.color)), bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(style.fontSize), large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5))
+      problems.push('contrast ' + ratio.toFixed(2) + ':1 of ' + describe(el) + ' "' + el.textContent.trim().slice(0, 30) + '"');
+  }
+  for (const [claim, wanted] of Object.entries(expected.figures)) {
+    const readable = [...document.querySelectorAll('section#' + claim + ' figure img')].filter(img => {
+      const box = img.getBoundingClientRect(), style = getComputedStyle(img);
+      return img.complete && img.naturalWidth >= 100 && box.width >= 0.45 * img.naturalWidth && style.visibility !== 'hidden'
+             && style.display !== 'none' && Number(style.opacity) > 0.5 && box.height > 50;
+    });
+    if (readable.length < wanted) problems.push('figure of ' + claim + ': ' + readable.length + ' shown at a readable size of ' + wanted);
+  }
+  for (const [outcome, count] of Object.entries(expected.counts)) {
+    const shown = document.querySelector('[data-count="' + outcome + '"]');
+    if (!shown || Number(shown.textContent) !== count)
+      problems.push('count of ' + outcome + ': page says ' + (shown && shown.textContent) + ', verify ' + count);
+  }
+  const out = document.createElement('pre'); out.id = 'probe'; out.textContent = JSON.stringify(problems); document.body.appendChild(out);
+});</script>"""
+
+
+def page_problems(page: str, width: int, expected: dict, tmp_path: Path) -> list[str]:
+    """What a real browser finds wrong with a report page at `width` px: a page wider than the
+    window, a box that hides content with no way to scroll to it, text below WCAG AA contrast, a
+    claim's figure missing, not loaded or shown too small to read, a count that is not verify's."""
+    probed = tmp_path / f"probed-{width}.html"
+    probed.write_text(page.replace("</body>", PROBE.replace("EXPECTED", json.dumps(expected)) + "</body>"))
     done = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                           "--window-size=1280,900", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                           f"--window-size={width},900", "--virtual-time-budget=5000", "--dump-dom", probed.as_uri()],
                           capture_output=True, text=True, timeout=120)
-    seen = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', done.stdout).group(1))
-    assert seen["images"] >= 1 and seen["loaded"] == seen["images"], seen
-    assert seen["window_width"] == 1280 and seen["scroll_width"] <= seen["window_width"], seen
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout)
+    assert found, done.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.fixture(scope="module")
+def rendered(store, tmp_path_factory):
+    """The report page of the store, and what the browser check expects of it (verify's counts,
+    the figures of each claim)."""
+    assert BROWSER, "no headless Chromium on this machine (.ci/run installs chromium-headless-shell)"
+    out = tmp_path_factory.mktemp("page")
+    CliRunner().invoke(cli, ["report", str(store), "--out", str(out)])
+    data = json.loads((out / "report.json").read_text())
+    figures = {c["claim_id"]: sum(len(v["figures"]) for v in c["verdicts"]) for c in data["claims"]}
+    return (out / "report.html").read_text(), {"counts": counts(verify_store(store)), "figures": {k: n for k, n in figures.items() if n}}
+
+
+needs_browser = pytest.mark.skipif(BROWSER is None and not REQUIRE_BROWSER, reason="needs headless Chromium: apt-get install chromium-headless-shell")
+
+
+@needs_browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_real_browser_finds_every_claims_figure_readable_every_count_verifys_all_text_legible_and_nothing_hidden(rendered, width, tmp_path):
+    page, expected = rendered
+    assert expected["figures"], "the store's claims rest on figures"
+    assert page_problems(page, width, expected, tmp_path) == []
+
+
+ONE_PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+def _styled(css: str):
+    return lambda page: page.replace("</style>", css + "</style>")
+
+
+BROKEN = {  # a page broken on purpose -> the width it is looked at, and what the check must say
+    "the overview's verdicts clipped": (_styled(".scroll { overflow: hidden !important; } .overview { min-width: 1600px; }"), 1280, "hides content"),
+    "every figure a 1x1 PNG": (lambda p: re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", f"data:image/png;base64,{ONE_PIXEL}", p), 1280,
+                               "figure of"),
+    "every figure hidden": (_styled("figure img { display: none; }"), 1280, "figure of"),
+    "a page 960 px wide": (_styled("main { min-width: 960px; }"), 390, "page wider"),
+    "every count 99": (lambda p: re.sub(r'(data-count="[a-z ]+">)\d+<', r"\g<1>99<", p), 1280, "count of"),
+    "badges in light orange": (_styled(".badge { background: #ef6c00 !important; }"), 1280, "contrast"),
+}
+
+
+@needs_browser
+@pytest.mark.parametrize("broken", list(BROKEN))
+def test_the_browser_check_fails_on_a_page_broken_on_purpose(rendered, broken, tmp_path):
+    page, expected = rendered
+    breaking, width, problem = BROKEN[broken]
+    assert breaking(page) != page
+    assert any(problem in found for found in page_problems(breaking(page), width, expected, tmp_path)), broken
 
 
 SUITE_SWEEPS = {

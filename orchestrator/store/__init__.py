@@ -31,6 +31,7 @@ from orchestrator.store.sweeps import (
     drawn_figures,
     figures_folder,
     prepared_ids,
+    prepared_info,
     read_prepared,
     record_figures,
     remove_sweep,
@@ -43,7 +44,7 @@ from orchestrator.store.sweeps import (
 __all__ = [
     "GROWABLE_SPEC_KEYS", "STORE_FORMAT", "Repair", "check_store", "check_store_path", "clean_uncommitted", "committed_flushes",
     "compact", "damaged_flushes", "damaged_parts", "drawn_figures", "figures_folder", "finished_trial_ids", "inside", "new_flush_id",
-    "open_store", "prepared_ids", "read_prepared", "read_table", "record_figures", "remove_sweep", "repair_store", "repair_sweep",
+    "open_store", "prepared_ids", "prepared_info", "read_prepared", "read_table", "record_figures", "remove_sweep", "repair_store", "repair_sweep",
     "save_sweep", "saved_sweep", "set_aside", "spec_conflict", "store_id", "stored_sweeps", "stored_trial_ids", "superseded_rows",
     "write_flush", "write_prepared", "write_trial",
 ]

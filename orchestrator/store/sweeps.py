@@ -16,7 +16,7 @@ from orchestrator.store.parts import generations_dir, linked_generation, table_l
 from orchestrator.store.reading import read_table
 from results_schema import DAMAGED_DIR, FIGURES_DIR, PREPARED_DIR, SWEEPS_DIR, TRIALS, StoreError, Table, check_sweep_name
 
-GROWABLE_SPEC_KEYS = ("description", "grid", "seeds", "resources", "execution")
+GROWABLE_SPEC_KEYS = ("description", "grid", "seeds", "resources", "execution", "overrides")
 """Spec keys a stored sweep may change on a later launch: they add trials or change how they run,
 never what an already stored trial means. Any other change needs a new name or --overwrite."""
 
@@ -146,10 +146,26 @@ def _prepared_path(store: Path, prepared_id: str) -> Path:
     return regular_file(store_folder(store, PREPARED_DIR) / f"{check_sweep_name(prepared_id, 'prepared state')}.pt")
 
 
-def write_prepared(store: Path, prepared_id: str, data: bytes) -> None:
-    """Keep a prepared state (e.g. theta*) under its content-addressed id, atomically."""
+def write_prepared(store: Path, prepared_id: str, data: bytes, info: dict[str, Any] | None = None) -> None:
+    """Keep a prepared state (e.g. theta*) under its content-addressed id, atomically, and `info`
+    on how it was computed (wall_s, device) beside it, for the report."""
     store_folder(store, PREPARED_DIR).mkdir(exist_ok=True)
+    if info is not None:
+        write_atomic(store, _prepared_path(store, prepared_id).with_suffix(".json"), json.dumps(info).encode())
     write_atomic(store, _prepared_path(store, prepared_id), data)
+
+
+def prepared_info(store: Path, prepared_id: str) -> dict[str, Any]:
+    """How a prepared state was computed ({'wall_s': seconds, 'device': ...}); empty where the
+    store does not say (an earlier sbsweep), or says it in a form sbsweep did not write."""
+    path = regular_file(_prepared_path(store, prepared_id).with_suffix(".json"))
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(info, dict) or not isinstance(info.get("wall_s") or 0, int | float) or isinstance(info.get("wall_s"), bool):
+        return {}
+    return {"wall_s": info.get("wall_s"), "device": info.get("device") if isinstance(info.get("device"), str) else None}
 
 
 def prepared_ids(store: Path) -> set[str]:
