@@ -58,7 +58,7 @@ name: robust
 experiment: perturbation
 grid: {delta: [0.0, 2.0]}
 seeds: [0, 1]
-workload: {frequencies: [2, 6], n_points: 64, width: 16, depth: 2, steps: 200, eval_every_steps: 100, directions: 20}
+workload: {frequencies: [2, 6], n_points: 64, width: 16, depth: 2, steps: 100, eval_every_steps: 50, directions: 6}
 """
 
 

@@ -1,4 +1,5 @@
-"""Interruption is a non-event: killed launches resume, crashed workers retry, nothing duplicates.
+"""Interruption is a non-event: killed launches resume, nothing duplicates, and a reader of the
+store never notices.
 
 Every test here kills real processes (a launch's whole process group, or one Ray worker) with
 SIGKILL and checks the store afterwards.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -32,22 +35,70 @@ execution: {checkpoint_every_steps: 100, checkpoint_min_interval_s: 0}
 """
 
 
+class Readers:
+    """sbsweep's reader and pandas, pyarrow, DuckDB and polars on the resolved table folders (the
+    pattern docs/store.md gives), polling a store in a thread: every error, every read that held
+    a trial twice, and every read that held fewer trials than the same reader's read before."""
+
+    def __init__(self, store: Path) -> None:
+        from test_store import plain_readers
+
+        from orchestrator.store import read_table
+
+        self.readers = {"sbsweep": lambda: (read_table(store, TABLES["trials"], columns=["trial_id"])["trial_id"].tolist(), []),
+                        **plain_readers(store, resolved=True)}
+        self.seen, self.reads = dict.fromkeys(self.readers, 0), dict.fromkeys(self.readers, 0)
+        self.problems: list[tuple[str, str]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.poll)
+
+    def poll(self) -> None:
+        while not self.stop.is_set():
+            for name, read in self.readers.items():
+                try:
+                    trial_ids, _ = read()
+                except Exception as error:  # counted: a snapshot read never fails
+                    self.problems.append((name, f"{type(error).__name__}: {str(error)[:300]}"))
+                    continue
+                if len(trial_ids) != len(set(trial_ids)) or len(trial_ids) < self.seen[name]:
+                    self.problems.append((name, f"{len(trial_ids)} rows, {len(set(trial_ids))} trials, {self.seen[name]} before"))
+                self.seen[name] = len(trial_ids)
+                self.reads[name] += 1
+            time.sleep(0.3)  # a reader now and then, not a second load on the machine
+
+    def __enter__(self) -> Readers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equals_an_uninterrupted_run(write_sweep, tmp_path):
+    """... while readers of every kind poll the store through the kill, the relaunch, its
+    end-of-launch merge and a `compact`: none fails, sees a trial twice or loses one."""
     sweep = write_sweep(SIX_TRIALS)  # two batches of three trials, run side by side
     store = tmp_path / "interrupted"
     launch = start_launch(sweep, store)
     wait_until(lambda: stored(store) >= 2)
-    kill_group(launch)
-    cut_at = stored(store)
-    assert 0 < cut_at < 6, "the kill must land mid-sweep for this test to mean anything"
+    with Readers(store) as readers:
+        kill_group(launch)
+        cut_at = stored(store)
+        assert 0 < cut_at < 6, "the kill must land mid-sweep for this test to mean anything"
 
-    status = CliRunner().invoke(cli, ["status", str(store)])
-    assert status.exit_code == 0
-    assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", "0", "0", str(6 - cut_at)]
+        status = CliRunner().invoke(cli, ["status", str(store)])
+        assert status.exit_code == 0
+        assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", "0", "0", str(6 - cut_at)]
 
-    again = relaunch(sweep, store)
-    assert again.returncode == 0, again.stderr
-    assert f"{cut_at} already stored" in again.stderr
+        again = relaunch(sweep, store)
+        assert again.returncode == 0, again.stderr
+        assert f"{cut_at} already stored" in again.stderr
+        compact = CliRunner().invoke(cli, ["compact", str(store)])
+        assert compact.exit_code == 0, compact.output
+        time.sleep(0.1)
+    assert readers.problems == []
+    assert all(count >= 3 for count in readers.reads.values()) and all(count == 6 for count in readers.seen.values()), readers.reads
 
     # The uninterrupted reference: the same trials, run start to end by the same trial code.
     uninterrupted = [run_trial(trial) for trial in expand(load_spec(sweep))]

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestrator.cli import cli
-from orchestrator.store import open_store, write_trial
+from orchestrator.store import open_store, write_flush, write_trial
 from orchestrator.verify import CLAIMS, verify_store
 from results_schema import TRIALS, to_arrow
 from tests.conftest import snapshot, verdicts_of
@@ -49,7 +49,7 @@ def add_trial(store: Path, sweep: str, experiment: str, seed: int, status: str =
         arrow[experiment] = to_arrow(TABLES[experiment], [dict(trial_id=trial_id, sweep=sweep, **config, **results)])
         for name, rows in (tables or {}).items():
             arrow[name] = to_arrow(TABLES[name], [dict(trial_id=trial_id, **r) for r in rows])
-    write_trial(store, arrow, TABLES)
+    write_flush(store, sweep, arrow, TABLES)  # a flush of its own, as write_trial makes (no trial is written twice here)
 
 
 def learning_order(store: Path, sweep: str = "lo", lower_first: bool = True, unreached: int = 0, norms_grow: bool = True) -> None:

@@ -36,7 +36,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -366,14 +366,19 @@ def _with_metadata(table: pa.Table, metadata: dict[bytes, bytes]) -> pa.Table:
     return table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
 
 
-def _new_generation(store: Path, sweep: str, declared: Mapping[str, Table], keep: Callable[[str, Path], bool] = lambda table, part: False) -> Path:
-    """A new generation of `sweep`, not yet published: a folder per declared table holding hard
-    links to the current generation's parts that `keep(table, part)` keeps (a hard link costs no
-    copy, and the old generation's file stays as it was for its readers)."""
+def _new_generation(store: Path, sweep: str, declared: Mapping[str, Table], keep: Callable[[str, Path], bool] = lambda table, part: False,
+                    tables: Collection[str] = ()) -> Path:
+    """A new generation of `sweep`, not yet published: a folder for each table the current one has
+    and each of `tables` (about to be written), holding hard links to the current generation's
+    parts that `keep(table, part)` keeps (a hard link costs no copy, and the old generation's file
+    stays as it was for its readers). A table no flush of the sweep wrote has no folder, in the
+    generation or in the table."""
     current = current_generation(store, sweep)
     generation = generations_dir(store, sweep) / f"g-{new_flush_id()}"
     generation.mkdir(parents=True)
     for table in declared:
+        if table not in tables and table != TRIALS.name and not (current is not None and (current / table).is_dir()):
+            continue
         (generation / table).mkdir()
         for part in all_parts(store, table, sweep, current) if current else []:
             if keep(table, part):
@@ -398,8 +403,7 @@ def _publish(store: Path, sweep: str, generation: Path, declared: Mapping[str, T
     sbsweep's reader moves to it), and the generation before marked retired."""
     complete = generation / COMPLETE_FILE
     if not complete.exists():
-        for folder in [*(generation / table for table in declared), generation]:
-            folder.mkdir(exist_ok=True)
+        for folder in [*(generation / table for table in declared if (generation / table).is_dir()), generation]:
             fsync(folder)
         complete.write_text(f"{time.time()}\n")
         fsync(complete)
@@ -410,7 +414,8 @@ def _publish(store: Path, sweep: str, generation: Path, declared: Mapping[str, T
     # the generation, whatever the other tables' folders are in the middle of.
     migrating = before is None and table_link(store, TRIALS.name, sweep).is_dir()
     for table in sorted(declared, key=lambda name: (name == TRIALS.name) != migrating):
-        (generation / table).mkdir(exist_ok=True)
+        if not (generation / table).is_dir():
+            continue  # no flush of the sweep wrote this table: no folder, no link
         link = table_link(store, table, sweep)
         if linked_generation(store, table, sweep) == generation:
             continue
@@ -444,15 +449,20 @@ def _retired_at(generation: Path) -> float | None:
         return None
 
 
-def _ensure_generation(store: Path, sweep: str, declared: Mapping[str, Table]) -> Path:
+def _ensure_generation(store: Path, sweep: str, declared: Mapping[str, Table], tables: list[str] | None = None) -> Path:
     """The current generation of `sweep`, made (empty) if it has none yet; a table declared since
-    gets its folder and link."""
+    (of `tables`, the ones about to be written; by default all) gets its folder and link."""
     generation = current_generation(store, sweep)
     if generation is None:
         if _unmigrated(store, sweep, declared):  # written before generations: moved into one first
             _migrate(store, sweep, declared)
-            return _ensure_generation(store, sweep, declared)
-        generation = _new_generation(store, sweep, declared)
+            return _ensure_generation(store, sweep, declared, tables)
+        generation = _new_generation(store, sweep, declared, tables=tables if tables is not None else declared)
+    elif all(table_link(store, table, sweep).is_symlink() for table in (tables if tables is not None else declared)):
+        return generation  # the common case, every flush: nothing to make
+    else:
+        for table in tables if tables is not None else declared:
+            (generation / table).mkdir(exist_ok=True)  # a table this sweep writes for the first time
     _publish(store, sweep, generation, declared)
     return generation
 
@@ -471,10 +481,10 @@ def write_flush(
     """
     _check_flush(tables, declared)
     flush = new_flush_id()
-    generation = _ensure_generation(store, sweep, declared)
+    generation = _ensure_generation(store, sweep, declared, list(tables))
     superseded = {part.name: ids for part, ids in (superseded or {}).items() if ids}
     if superseded:
-        generation = _new_generation(store, sweep, declared, lambda table, part: table != TRIALS.name or part.name not in superseded)
+        generation = _new_generation(store, sweep, declared, lambda table, part: table != TRIALS.name or part.name not in superseded, list(tables))
         current = current_generation(store, sweep)
         for name, trial_ids in superseded.items():
             if current is not None and (current / TRIALS.name / name).exists():
@@ -548,12 +558,11 @@ def _unmigrated(store: Path, sweep: str, declared: Mapping[str, Table]) -> bool:
 def _migrate(store: Path, sweep: str, declared: Mapping[str, Table]) -> None:
     """Move a sweep of a store written before generations into one: its parts hard-linked into a
     new generation, each table's folder swapped for the link (_publish)."""
-    generation = _new_generation(store, sweep, declared)
-    for table in declared:
-        folder = table_link(store, table, sweep)
-        if folder.is_dir() and not folder.is_symlink():
-            for part in _visible_parts(store, folder):
-                _link_or_copy(part, generation / table / part.name)
+    legacy = [table for table in declared if table_link(store, table, sweep).is_dir() and not table_link(store, table, sweep).is_symlink()]
+    generation = _new_generation(store, sweep, declared, tables=legacy)
+    for table in legacy:
+        for part in _visible_parts(store, table_link(store, table, sweep)):
+            _link_or_copy(part, generation / table / part.name)
     _publish(store, sweep, generation, declared)
 
 
