@@ -135,13 +135,14 @@ def report(store: Path, out: Path | None, as_json: bool) -> None:
     """Write one self-contained HTML page (and its JSON) that says whether the paper reproduces.
 
     At the top: how many verdicts reproduced, failed, are inconclusive, unreplicated or without
-    data, at what scale and in what time. Then each claim in the paper's order: its statement
-    and figure, each verdict with its statistic, interval, seeds and each seed's own value, the
-    figure drawn from the store, its notes, and how `decide` reached it. Then where the numbers
-    come from (code, versions, devices, each sweep's trials). No server or network is needed to
-    read it: the figures are inside. An earlier report in the store is kept (report/history/) and
-    the verdicts that changed since are listed. Figures missing from the store are named:
-    `sbsweep plot STORE` draws them.
+    data, at what scale and in what time, and a legend. Then each claim in the paper's order: its
+    statement and figure, each verdict with its statistic, its interval at the level it was judged
+    at, each seed's own value, the figures it rests on (click one for full size), its notes, how
+    `decide` reached it and the pandas lines that load its data. Then what ran (each sweep's
+    resolved settings, trials, minutes, devices) and where the numbers come from. No server or
+    network is needed to read it: the figures are inside. An earlier report in the store is kept
+    whole (report/history/) and the verdicts that changed since are listed. Figures missing from
+    the store are named: `sbsweep plot STORE` draws them.
 
     \b
     Example:
