@@ -229,7 +229,7 @@ def test_readers_of_every_kind_beside_a_writer_that_flushes_reruns_and_compacts_
 
     store = open_store(tmp_path / "store")
     written: list[int] = []
-    done = threading.Event()
+    done, round_done = threading.Event(), threading.Event()
 
     def flush(ids: list[str], status: str) -> None:
         rows = [dict(trial_id=t, sweep="s", experiment="knn", seed=0, status=status) for t in ids]
@@ -247,6 +247,9 @@ def test_readers_of_every_kind_beside_a_writer_that_flushes_reruns_and_compacts_
             if number % 7 == 6:
                 with sweep_lock(store, "s"):  # as `sbsweep compact` and a launch hold it
                     compact(store, "s", TABLES)
+            if number % 6 == 5:  # every reader reads between, however slow the machine
+                round_done.clear()
+                round_done.wait(timeout=60)
         done.set()
 
     snapshot_readers = {"sbsweep": lambda: (read_table(store, TABLES["trials"], columns=["trial_id"])["trial_id"].tolist(), []),
@@ -278,7 +281,9 @@ def test_readers_of_every_kind_beside_a_writer_that_flushes_reruns_and_compacts_
                     seen[name] = len(trial_ids)
                 assert not [f for f in files if "_staging" in f or Path(f).name.startswith(("tmp-", ".", "_"))], name
                 reads[name] += 1
+            round_done.set()
     finally:
+        round_done.set()
         thread.join()
     assert errors == []
     assert all(count >= 5 for count in reads.values()), reads
