@@ -99,7 +99,7 @@ def _inputs(store: Path, experiment: str, sweep: str) -> str:
     return "\n".join(lines)
 
 
-def _sweep_entry(store: Path, standing: Any, trials: pd.DataFrame, shown: set[str]) -> dict[str, Any]:
+def _sweep_entry(store: Path, standing: Any, trials: pd.DataFrame, figures: list[str], shown: set[str]) -> dict[str, Any]:
     """What ran in one sweep: its resolved settings, its trials by status, their minutes and
     devices, its preparations, and the figures no claim shows."""
     name = standing.sweep
@@ -108,7 +108,6 @@ def _sweep_entry(store: Path, standing: Any, trials: pd.DataFrame, shown: set[st
     settings = saved_sweep(store, name) or {}
     prepared = sorted(set(mine["prepared_id"].dropna()))
     infos = [prepared_info(store, pid) for pid in prepared]
-    figures = drawn_figures(figures_folder(store), name)
     return {
         "sweep": name, "experiment": standing.experiment,
         "settings": {**{key: settings.get(key) for key in ("description", "grid", "seeds", "workload", "overrides", "resources", "execution",
@@ -136,6 +135,8 @@ def build(store: Path) -> dict[str, Any]:
     by_claim: dict[str, list[Verdict]] = {}
     for v in verdicts:
         by_claim.setdefault(v.claim_id, []).append(v)
+    standings = sweep_statuses(store)
+    drawn = {standing.sweep: drawn_figures(figures_folder(store), standing.sweep) for standing in standings}  # each record read once
     shown: set[str] = set()
     claims = []
     for claim in CLAIMS:
@@ -147,7 +148,7 @@ def build(store: Path) -> dict[str, Any]:
             entry["looks"] = mine.sort_values(["run_id", "look"]).drop(columns=["decided_at"]).to_dict("records") if len(mine) else []
             ok = trials[(trials["sweep"] == v.sweep) & (trials["status"] == TrialStatus.OK.value)] if v.sweep else trials.iloc[:0]
             entry["seed_ids"] = sorted(int(s) for s in set(ok["seed"].dropna()))
-            names = drawn_figures(figures_folder(store), v.sweep) if v.sweep and claim.figure[1] else []
+            names = drawn.get(v.sweep, []) if v.sweep and claim.figure[1] else []
             own = sorted(n for n in names if n.endswith(".png") and n.startswith(f"{claim.figure[1]}_{v.sweep}"))
             shown |= set(own)
             entry["figures"] = [{"name": n, "sweep": v.sweep, "caption": _caption(claim.experiment, n, v.sweep, claim.figure[0]),
@@ -157,7 +158,7 @@ def build(store: Path) -> dict[str, Any]:
         claims.append({"claim_id": claim.claim_id, "experiment": claim.experiment, "statement": claim.statement, "statistic": claim.statistic,
                        "paper_figure": claim.figure[0], "threshold": f"{claim.comparison} {claim.threshold:g}", "verdicts": entries})
     commit, dirty = code_version()
-    sweeps = [_sweep_entry(store, standing, trials, shown) for standing in sweep_statuses(store)]
+    sweeps = [_sweep_entry(store, standing, trials, drawn[standing.sweep], shown) for standing in standings]
     devices = trials.groupby(trials["device"].fillna("none"))["trial_id"].count().to_dict() if len(trials) else {}
     gpus = sorted(set(trials["gpu_name"].dropna())) if "gpu_name" in trials else []
     return {
@@ -363,18 +364,20 @@ FIGURE_SCALE = 0.5
 labels stay about 7 px tall or more); a wider one scrolls sideways in its box."""
 
 
-def _figure(store: Path, figure: dict[str, Any], anchor: str, cache: dict[str, str]) -> str:
-    """A figure of the store embedded, with its caption; a click shows it at full resolution."""
+def _figure(store: Path, figure: dict[str, Any], anchor: str, cache: dict[str, tuple[str, int]]) -> str:
+    """A figure of the store embedded, with its caption; a click shows it at full resolution.
+    `cache`: each figure's bytes (base64) and pixel width, read once however many sections show it."""
     name = figure["name"]
-    path = regular_file(figures_folder(store) / name)
-    if not path.is_file():
-        return f'<p class="note">figure {html.escape(name)} is not in the store: <code>sbsweep plot</code> draws it</p>'
     if name not in cache:
-        cache[name] = base64.b64encode(path.read_bytes()).decode()
-    width, _ = _png_size(path.read_bytes()[:24])
+        path = regular_file(figures_folder(store) / name)
+        if not path.is_file():
+            return f'<p class="note">figure {html.escape(name)} is not in the store: <code>sbsweep plot</code> draws it</p>'
+        data = path.read_bytes()
+        cache[name] = base64.b64encode(data).decode(), _png_size(data)[0]
+    encoded, width = cache[name]
     size = f"width: max(min(100%, {width}px), {int(width * FIGURE_SCALE)}px)" if width else "max-width: 100%"
     return (f'<figure id="{anchor}"><div class="scroll"><a href="#{anchor}" title="show at full resolution">'
-            f'<img alt="{html.escape(figure["alt"])}" style="{size}" src="data:image/png;base64,{cache[name]}"></a></div>'
+            f'<img alt="{html.escape(figure["alt"])}" style="{size}" src="data:image/png;base64,{encoded}"></a></div>'
             '<p class="hint">Click the figure to show it at full resolution; where it is wider than the page, scroll it sideways.</p>'
             f'<figcaption>{html.escape(figure["caption"])} <code>{html.escape(name)}</code>, drawn from sweep '
             f'<a href="#sweep-{_slug(figure["sweep"])}">{html.escape(figure["sweep"])}</a>.</figcaption></figure>')
@@ -437,7 +440,7 @@ def _why_outcome(v: dict[str, Any]) -> str:
     return ""
 
 
-def _verdict(store: Path, claim: dict[str, Any], v: dict[str, Any], cache: dict[str, str]) -> str:
+def _verdict(store: Path, v: dict[str, Any], cache: dict[str, tuple[str, int]]) -> str:
     where = html.escape(_where(v))
     level = f"{100 * v.get('confidence', 0.95):.4g}%"
     judged = f"judged at {level}" + (f", look {v['look']}" if v.get("look") else "") + (f", {v['method']}" if v.get("method") else "")
@@ -484,7 +487,7 @@ def _value(value: Any) -> str:
     return html.escape(json.dumps(value, default=str) if not isinstance(value, str) else value)
 
 
-def _sweep_section(sweep: dict[str, Any], store: Path, cache: dict[str, str]) -> str:
+def _sweep_section(sweep: dict[str, Any], store: Path, cache: dict[str, tuple[str, int]]) -> str:
     name = sweep["sweep"]
     trials = ", ".join(f"{n} {status}" for status, n in sweep["trials"].items() if n) or "none"
     if sweep.get("missing"):
@@ -538,10 +541,10 @@ def render(data: dict[str, Any], store: Path) -> str:
         [f'<a href="#{c["claim_id"]}">{c["claim_id"]}</a>', html.escape(c["statement"]),
          "<br>".join(f'<a href="#{verdict_anchor(v)}">{_badge(v["outcome"])}</a> <span class="note">{html.escape(_where(v))}</span>'
                      for v in c["verdicts"])] for c in data["claims"]], "overview")
-    cache: dict[str, str] = {}
+    cache: dict[str, tuple[str, int]] = {}
     claims = []
     for claim in data["claims"]:
-        verdicts = "".join(_verdict(store, claim, v, cache) for v in claim["verdicts"])
+        verdicts = "".join(_verdict(store, v, cache) for v in claim["verdicts"])
         claims.append(f'<section class="claim" id="{claim["claim_id"]}"><h2>{claim["claim_id"]}: {html.escape(claim["statement"])} '
                       f'<a href="#{claim["claim_id"]}" aria-label="link to claim {claim["claim_id"]}">#</a></h2>'
                       f'<p class="muted">{html.escape(claim["paper_figure"])} &middot; statistic: {html.escape(claim["statistic"])} '

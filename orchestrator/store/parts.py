@@ -1,6 +1,6 @@
 """A sweep's rows as part files: flushes written all-or-nothing, rows superseded by a rerun,
 what a crash left repaired, damaged flushes set aside, and small parts merged; every change that
-removes or replaces a part made as a new generation, so no reader ever fails.
+removes or replaces a part made as a new generation, so a reader reads a snapshot.
 
 Trials are written in flushes: the rows of every trial finished since the last flush go to one
 part file per table, `<table>/<sweep>/<flush>.parquet`, so the number of files grows with the
@@ -18,11 +18,13 @@ whole), so it writes into the current generation. A change that removes or rewri
 merge, a rerun trial's superseded row, a repair) builds the next generation beside it (hard links
 to the parts it keeps, new files for the rest), marks it complete, and swaps each table's link to
 it with one rename (the trials table's last); the generation before is removed only after
-GRACE_S. So pandas, pyarrow, polars and DuckDB (with `<table>/*/*.parquet`), whatever moment they
-list a table at, find every file they listed, never a trial twice, and never fewer trials than a
-moment before. sbsweep's own reader reads every table of a sweep from the one generation its
-trials link names. A kill at any point leaves the links on the old generation or on a complete
-new one; the next writer finishes the swap (or removes a generation never completed).
+GRACE_S. So a reader that resolves a sweep's link before it lists (sbsweep's own, which reads
+every table of a sweep from the one generation its trials link names, and pandas, pyarrow,
+polars or DuckDB on the resolved folders) finds every file it listed, never a trial twice, and
+never fewer trials than a moment before. A reader through the link never sees a trial twice
+either; one that lists, then opens a file after a swap, may find it gone (docs/store.md). A kill
+at any point leaves the links on the old generation or on a complete new one; the next writer
+finishes the swap (or removes a generation never completed).
 
 The tables are the caller's: functions that check rows or visit every table take the declared
 tables ({name: results_schema.Table}), so storage knows no experiment.
@@ -307,17 +309,20 @@ def _stable_listing(store: Path, table: str, sweep: str) -> tuple[dict[str, Path
     from one listing no compaction moved parts during (see GENERATION_FILE)."""
     generation = current_generation(store, sweep)
     if generation is not None:
-        flushes = committed_trials_parts(store, sweep, generation)
-        found = flushes if table == TRIALS.name else {
-            flush_of(p): p for p in all_parts(store, table, sweep, generation) if flush_of(p) in flushes}
-        return flushes, found
+        return _listing(store, table, sweep, generation)
     for attempt in range(LISTING_ATTEMPTS):
         before = _generation(store, sweep)
-        flushes = committed_trials_parts(store, sweep)
-        found = flushes if table == TRIALS.name else {flush_of(p): p for p in all_parts(store, table, sweep) if flush_of(p) in flushes}
+        flushes, found = _listing(store, table, sweep, None)
         if _generation(store, sweep) == before and (before % 2 == 0 or not is_locked(store, sweep)):
             break
         time.sleep(0.005 * 2**attempt)
+    return flushes, found
+
+
+def _listing(store: Path, table: str, sweep: str, generation: Path | None) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(committed flushes -> trials part, flush -> part of `table`) of `sweep` in `generation`."""
+    flushes = committed_trials_parts(store, sweep, generation)
+    found = flushes if table == TRIALS.name else {flush_of(p): p for p in all_parts(store, table, sweep, generation) if flush_of(p) in flushes}
     return flushes, found
 
 
@@ -452,16 +457,17 @@ def _retired_at(generation: Path) -> float | None:
 def _ensure_generation(store: Path, sweep: str, declared: Mapping[str, Table], tables: list[str] | None = None) -> Path:
     """The current generation of `sweep`, made (empty) if it has none yet; a table declared since
     (of `tables`, the ones about to be written; by default all) gets its folder and link."""
+    wanted = list(declared) if tables is None else tables
     generation = current_generation(store, sweep)
     if generation is None:
-        if _unmigrated(store, sweep, declared):  # written before generations: moved into one first
+        if _legacy_tables(store, sweep, declared):  # written before generations: moved into one first
             _migrate(store, sweep, declared)
             return _ensure_generation(store, sweep, declared, tables)
-        generation = _new_generation(store, sweep, declared, tables=tables if tables is not None else declared)
-    elif all(table_link(store, table, sweep).is_symlink() for table in (tables if tables is not None else declared)):
+        generation = _new_generation(store, sweep, declared, tables=wanted)
+    elif all(table_link(store, table, sweep).is_symlink() for table in wanted):
         return generation  # the common case, every flush: nothing to make
     else:
-        for table in tables if tables is not None else declared:
+        for table in wanted:
             (generation / table).mkdir(exist_ok=True)  # a table this sweep writes for the first time
     _publish(store, sweep, generation, declared)
     return generation
@@ -477,17 +483,17 @@ def write_flush(
     the flush. If writing fails before the commit, the parts already written are removed again.
     A flush adds files to the current generation. One whose trials replace stored rows
     (`superseded`: a crashed trial run again, by part file) is written as a new generation, with
-    those parts rewritten without them, so no reader ever sees a trial twice or a trial missing.
+    those parts rewritten without them, so no reader sees a trial twice, and a reader of a
+    snapshot (see the module's docstring) never one missing.
     """
     _check_flush(tables, declared)
     flush = new_flush_id()
-    generation = _ensure_generation(store, sweep, declared, list(tables))
+    current = generation = _ensure_generation(store, sweep, declared, list(tables))
     superseded = {part.name: ids for part, ids in (superseded or {}).items() if ids}
     if superseded:
         generation = _new_generation(store, sweep, declared, lambda table, part: table != TRIALS.name or part.name not in superseded, list(tables))
-        current = current_generation(store, sweep)
         for name, trial_ids in superseded.items():
-            if current is not None and (current / TRIALS.name / name).exists():
+            if (current / TRIALS.name / name).exists():
                 _without_rows(store, sweep, current / TRIALS.name / name, generation / TRIALS.name / name, trial_ids)
     written: list[Path] = []
     others = sorted(name for name in tables if name != TRIALS.name and tables[name].num_rows)
@@ -550,15 +556,15 @@ def write_trial(store: Path, tables: dict[str, pa.Table], declared: Mapping[str,
     write_flush(store, sweep, tables, declared, superseded_rows(store, sweep, [trial_id]))
 
 
-def _unmigrated(store: Path, sweep: str, declared: Mapping[str, Table]) -> bool:
-    """Whether a table of `sweep` has a real folder, as stores written before generations do."""
-    return any(link.is_dir() and not link.is_symlink() for link in (table_link(store, table, sweep) for table in declared))
+def _legacy_tables(store: Path, sweep: str, declared: Mapping[str, Table]) -> list[str]:
+    """The tables in which `sweep` has a real folder, as stores written before generations do."""
+    return [table for table in declared if (link := table_link(store, table, sweep)).is_dir() and not link.is_symlink()]
 
 
 def _migrate(store: Path, sweep: str, declared: Mapping[str, Table]) -> None:
     """Move a sweep of a store written before generations into one: its parts hard-linked into a
     new generation, each table's folder swapped for the link (_publish)."""
-    legacy = [table for table in declared if table_link(store, table, sweep).is_dir() and not table_link(store, table, sweep).is_symlink()]
+    legacy = _legacy_tables(store, sweep, declared)
     generation = _new_generation(store, sweep, declared, tables=legacy)
     for table in legacy:
         for part in _visible_parts(store, table_link(store, table, sweep)):
@@ -605,7 +611,7 @@ def clean_uncommitted(store: Path, sweep: str, declared: Mapping[str, Table]) ->
     Only safe while nothing writes this sweep: a launch and compact call it holding its lock.
     """
     deleted = 0
-    if current_generation(store, sweep) is None and _unmigrated(store, sweep, declared):
+    if current_generation(store, sweep) is None and _legacy_tables(store, sweep, declared):
         deleted += _finish_legacy(store, sweep, declared)
         _migrate(store, sweep, declared)
     deleted += _recover_generations(store, sweep, declared)
