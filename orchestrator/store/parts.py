@@ -522,11 +522,13 @@ def write_flush(
 
 
 def _without_rows(store: Path, sweep: str, part: Path, target: Path, trial_ids: set[str]) -> None:
-    """Write `part` without the rows of `trial_ids` as `target`, under the same name, even with no
-    row left: a reader through the link that listed the part before the swap still finds it."""
+    """Write `part` without the rows of `trial_ids` as `target` (nothing, if none is left: a file
+    that changed under its name would be worse, for a reader through the link that listed it,
+    than one gone; polars panics on it)."""
     table = pq.read_table(part)
     keep = table.filter(pc.invert(pc.is_in(table.column("trial_id"), pa.array(sorted(trial_ids), pa.string()))))
-    replace_atomically(store, target, lambda tmp: pq.write_table(keep, tmp), sweep)
+    if keep.num_rows:
+        replace_atomically(store, target, lambda tmp: pq.write_table(keep, tmp), sweep)
 
 
 def superseded_rows(store: Path, sweep: str, trial_ids: set[str] | list[str]) -> dict[Path, set[str]]:
