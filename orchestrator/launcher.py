@@ -52,7 +52,8 @@ from orchestrator.store import (
 from orchestrator.store.parts import committed_trials_parts
 from orchestrator.writer import FitCounts, FlushPolicy, StoreWriter, os_error_line
 from results_schema import MARKER_FILE, StoreError, TrialStatus
-from workloads import TABLES
+from workloads import TABLES, images
+from workloads.mnist import DataError
 
 DEFAULT_STORE = "sbsweep-store"
 
@@ -141,6 +142,27 @@ def launch(
     return report
 
 
+class DataMissing(Exception):
+    """A data set a sweep's trials need is not in the data cache (or not good): one line naming
+    the sweep and the command that fetches it."""
+
+
+def data_to_ship(sweeps: list[_Sweep]) -> dict[str, bytes]:
+    """The data sets the sweeps' trials to run need from the data cache (Experiment.data), as the
+    bytes shipped to every worker; DataMissing, before Ray starts or anything is written, where
+    one is missing."""
+    needed: dict[str, str] = {}
+    for sweep in sweeps:
+        for trial in sweep.todo:
+            for name in sweep.spec.experiment_entry.data(trial.config):
+                needed.setdefault(name, sweep.spec.name)
+    try:
+        return images.kept_payloads(set(needed))
+    except DataError as error:
+        sweep = next(iter(needed.values()))
+        raise DataMissing(f"sweep '{sweep}' runs on {', '.join(sorted(needed))}: {error}") from None
+
+
 @dataclass
 class _Sweep:
     """One sweep of a launch, checked and locked, before anything is written."""
@@ -188,10 +210,11 @@ def launch_many(
         # The locks come first, before Ray starts or anything is written: of two launches of one
         # sweep (first ones into a new store included), one runs and the other is refused at once.
         sweeps = [_checked(spec, store, held, overwrite, retry_failed) for spec in specs]
+        working = [sweep for sweep in sweeps if sweep.todo]
+        shipped = data_to_ship(working)
         for sweep in sweeps:
             say(f"sbsweep {__version__}: sweep '{sweep.spec.name}' ({sweep.spec.experiment}), {len(sweep.trials)} trials"
                 f"{f', {sweep.skipped} already stored' if sweep.skipped else ''}; store {store}")
-        working = [sweep for sweep in sweeps if sweep.todo]
         counts, ray_start_s, fit_s = {sweep.spec.name: FitCounts() for sweep in sweeps}, 0.0, 0.0
         if working:
             from orchestrator import ray_backend  # lazy: Ray is slow to import, and a launch with nothing to run needs none
@@ -220,7 +243,7 @@ def launch_many(
             label = name or working[0].spec.name
             progress = ProgressLine(label, sum(len(s.trials) for s in sweeps), skipped=sum(s.skipped for s in sweeps))
             start = time.perf_counter()
-            counts.update(_run(working, store, run_root, roots, progress, label))
+            counts.update(_run(working, store, run_root, roots, progress, label, shipped))
             fit_s = time.perf_counter() - start
         else:
             for sweep in sweeps:
@@ -310,10 +333,13 @@ def _compact(store: Path, sweep: str, say: Callable[[str], None]) -> None:
         say(f"merged the sweep's {before} flushes into {after} part file(s) per table")
 
 
-def _run(sweeps: list[_Sweep], store: Path, root: str, roots: list[str], progress: ProgressLine, label: str) -> dict[str, FitCounts]:
+def _run(
+    sweeps: list[_Sweep], store: Path, root: str, roots: list[str], progress: ProgressLine, label: str, shipped: dict[str, bytes]
+) -> dict[str, FitCounts]:
     """Run the sweeps' trials to do on the connected Ray, in Tune's storage `root`: the prepared
     states they need first (one Tune run for all of them), then the trials (another). `roots` are
-    the sweeps' own checkpoint storages, where an earlier launch of each may have left checkpoints."""
+    the sweeps' own checkpoint storages, where an earlier launch of each may have left checkpoints;
+    `shipped` the data sets every worker keeps before its first trial (data_to_ship)."""
     from orchestrator import ray_backend  # imported already by launch_many, which connected the Ray
 
     resume_from: dict[str, str] = {}
@@ -341,7 +367,7 @@ def _run(sweeps: list[_Sweep], store: Path, root: str, roots: list[str], progres
                                  shared.part(index) if shared else line, FlushPolicy(sweep.spec.execution.flush_every_s))
             writers.append(writer)
             tune_runs.append(ray_backend.TuneRun(sweep.spec, batches, writer, prepared, seconds(sweep.spec)))
-        ray_backend.run_tune(tune_runs, root, stage)
+        ray_backend.run_tune(tune_runs, root, stage, shipped)
         for (sweep, batches, _), writer in zip(runs, writers):
             counts[sweep.spec.name] += writer.counts
             planned.extend(unit for batch in batches for unit in batch.units)

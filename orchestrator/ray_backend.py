@@ -37,9 +37,15 @@ from orchestrator.rows import concat_tables, tables_from_bytes, tables_to_bytes
 from orchestrator.spec import Execution, ResourceError, Resources, SweepSpec
 from orchestrator.writer import StoreWriter
 from results_schema import TRIALS, TrialStatus
+from workloads import images
+from workloads.mnist import DataError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+class DataUnavailable(Exception):
+    """A worker's machine cannot keep a data set its trials need."""
+
 
 ROWS_KEY = "sbsweep_rows"
 """Result key of a report's rows: {table name: Arrow IPC bytes} of the trials it finished."""
@@ -149,7 +155,8 @@ def slots(resources: Resources, max_concurrent: int | None) -> int:
 
 
 def make_trainable(
-    resources: list[Resources], executions: list[Execution], batches: list[Any], prepared: dict[str, bytes]
+    resources: list[Resources], executions: list[Execution], batches: list[Any], prepared: dict[str, bytes],
+    shipped: dict[str, bytes] | None = None,
 ) -> Callable[[dict[str, Any]], None]:
     """A fresh Tune function trainable whose config is a batch index: batch i asks Ray for
     `resources[i]` and runs with `executions[i]` (several sweeps' batches share one Tune run).
@@ -158,20 +165,25 @@ def make_trainable(
     fetches the batch it runs and nothing else. A new function object per call:
     tune.with_resources mutates the function it is given, so a shared one would silently take the
     last launch's resources (RAY_NOTES §5). `prepared` (state the trials share, by prepared_id)
-    goes to the object store once, through tune.with_parameters.
+    goes to the object store once, through tune.with_parameters, and so do `shipped`, the data sets
+    (MNIST) a worker keeps in its machine's data cache before it runs a trial.
     """
 
-    def sbsweep_batch(config: dict[str, Any], batches: list[Any], prepared: dict[str, bytes]) -> None:
+    def sbsweep_batch(config: dict[str, Any], batches: list[Any], prepared: dict[str, bytes], shipped: dict[str, bytes]) -> None:
         batch = Batch.from_config(ray.get(batches[config["batch"]]))
-        run_batch(batch, resources[config["batch"]], executions[config["batch"]], prepared)
+        run_batch(batch, resources[config["batch"]], executions[config["batch"]], prepared, shipped)
 
-    trainable = tune.with_parameters(sbsweep_batch, batches=batches, prepared=prepared)
+    trainable = tune.with_parameters(sbsweep_batch, batches=batches, prepared=prepared, shipped=shipped or {})
     requests = [tune.PlacementGroupFactory([ray_request(r)]) for r in resources]
     return tune.with_resources(trainable, lambda config: requests[config["batch"]])
 
 
-def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared: dict[str, bytes]) -> None:
-    """Run `batch` inside a Tune trial, reporting as described in the module docstring."""
+def run_batch(
+    batch: Batch, resources: Resources, execution: Execution, prepared: dict[str, bytes], shipped: dict[str, bytes] | None = None
+) -> None:
+    """Run `batch` inside a Tune trial, reporting as described in the module docstring. A worker
+    whose machine cannot keep the `shipped` data sets fails the batch's trials at once, naming
+    the machine."""
     # Imported here, on the worker: they bring torch, which the driver never needs.
     from orchestrator.trial import DeviceUnavailable, pick_device, prepare_device, prepare_unit, run_unit
     from workloads.training import Checkpointing
@@ -182,6 +194,12 @@ def run_batch(batch: Batch, resources: Resources, execution: Execution, prepared
         device = pick_device(resources.gpu)
     except DeviceUnavailable as error:
         _report_unavailable(batch, error, node_id, gpu_ids)
+        return
+    try:
+        images.install_payloads(shipped or {})
+    except (DataError, OSError) as error:
+        _report_unavailable(batch, DataUnavailable(
+            f"node {node_id} ({socket.gethostname()}) cannot keep {', '.join(sorted(shipped or {}))} in its data cache: {error}"), node_id, gpu_ids)
         return
     prepare_device(device, resources.gpu, execution.matmul_precision)
     where = {
@@ -283,12 +301,13 @@ class TuneRun:
     seconds: Callable[[TrialSpec], float]
 
 
-def run_tune(runs: list[TuneRun], root: str, stage: Stage) -> None:
+def run_tune(runs: list[TuneRun], root: str, stage: Stage, shipped: dict[str, bytes] | None = None) -> None:
     """One Tune run of every batch of `runs` (one sweep, or several sharing the workers), one Tune
     trial per batch, each reporting to its sweep's writer; every writer flushed at its end.
 
     Several sweeps' batches run costliest first (by their trials' estimated seconds), so the
-    cluster is not left with one sweep's long tail while the others are done."""
+    cluster is not left with one sweep's long tail while the others are done. `shipped`: the data
+    sets every worker keeps before its first trial (launcher.data_to_ship)."""
     entries = [(run, index, batch) for run in runs for index, batch in enumerate(run.batches)]
     if len(runs) > 1:
         entries.sort(key=lambda entry: -sum(map(entry[0].seconds, entry[2].trials)))
@@ -300,7 +319,7 @@ def run_tune(runs: list[TuneRun], root: str, stage: Stage) -> None:
     capped = [run.spec.execution.max_concurrent_trials for run in runs if run.spec.execution.max_concurrent_trials]
     try:
         tuner = tune.Tuner(
-            make_trainable([run.spec.resources for run, _, _ in entries], [run.spec.execution for run, _, _ in entries], refs, prepared),
+            make_trainable([run.spec.resources for run, _, _ in entries], [run.spec.execution for run, _, _ in entries], refs, prepared, shipped),
             param_space={"batch": tune.grid_search(list(range(len(entries))))},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=min(capped) if capped else None,

@@ -523,10 +523,11 @@ def _defaults(config_type: type) -> dict[str, Any]:
 
 def resolve_config(spec: SweepSpec, point: dict[str, Any], seed: int) -> dict[str, Any]:
     """The full config of one grid point, JSON-like: experiment defaults <- spec.workload <- point
-    <- seed (every value already normalized by validate_spec)."""
+    <- seed (every value already normalized by validate_spec), with the fields whose default
+    depends on others filled in (Experiment.resolve)."""
     defaults = _defaults(spec.experiment_entry.config)
     merged = {**defaults, **spec.workload, **point, "seed": seed}
-    return {key: merged[key] for key in defaults}
+    return spec.experiment_entry.resolve({key: merged[key] for key in defaults})
 
 
 def read_yaml_file(path: str | Path, what: str = "sweep file") -> tuple[Any, dict[str, int]]:

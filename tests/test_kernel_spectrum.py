@@ -11,7 +11,7 @@ from conftest import stored_sweep, verdicts_of
 from orchestrator.figures import draw_figures
 from orchestrator.store import open_store
 from tests.test_verify import kernel_spectrum
-from workloads.digits import binary_digits
+from workloads.images import binary_images
 from workloads.kernel_spectrum.config import KernelSpectrumConfig
 from workloads.kernel_spectrum.trial import index_bins, kernel_eigenbasis, target_noise
 
@@ -19,7 +19,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_kernels_eigenvectors_are_orthonormal_and_sorted_by_decreasing_eigenvalue():
-    images, _ = binary_digits((3, 8), 120)
+    images, _ = binary_images("digits", (3, 8), 120)
     basis = kernel_eigenbasis(images, 1.0)
     assert torch.allclose(basis.T @ basis, torch.eye(120, dtype=torch.float64), atol=1e-10)
     distances = torch.cdist(images.double(), images.double())
@@ -30,7 +30,7 @@ def test_the_kernels_eigenvectors_are_orthonormal_and_sorted_by_decreasing_eigen
 
 
 def test_a_target_built_from_eigenvectors_n_projects_back_onto_exactly_those_n():
-    images, _ = binary_digits((3, 8), 80)
+    images, _ = binary_images("digits", (3, 8), 80)
     basis = kernel_eigenbasis(images, 1.0)
     chosen = {3: 0.7, 17: -1.2, 60: 0.4}
     target = sum(weight * basis[:, n] for n, weight in chosen.items())
@@ -40,7 +40,7 @@ def test_a_target_built_from_eigenvectors_n_projects_back_onto_exactly_those_n()
 
 
 def test_high_frequency_noise_lives_in_the_high_indices_and_white_noise_everywhere():
-    images, _ = binary_digits((3, 8), 100)
+    images, _ = binary_images("digits", (3, 8), 100)
     basis = kernel_eigenbasis(images, 1.0)
     high = basis.T @ target_noise(KernelSpectrumConfig(target_noise="high_frequency", n_points=100), basis)
     assert torch.allclose(high, torch.linspace(0, 1, 100, dtype=torch.float64) ** 2)  # (n / (N - 1))^2, exactly

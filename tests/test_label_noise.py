@@ -12,7 +12,8 @@ from conftest import stored_sweep, verdicts_of
 from orchestrator.figures import draw_figures
 from orchestrator.store import open_store
 from tests.test_verify import label_noise
-from workloads.digits import DIGITS_PER_CLASS, binary_digits
+from workloads.digits import DIGITS_PER_CLASS
+from workloads.images import binary_images
 from workloads.label_noise.config import LabelNoiseConfig
 from workloads.label_noise.trial import radial_noise, split
 from workloads.spectrum import single_sided_magnitude
@@ -24,7 +25,7 @@ def test_the_digits_have_the_class_counts_the_configs_check_against():
     from sklearn.datasets import load_digits
 
     assert tuple(int((load_digits().target == c).sum()) for c in range(10)) == DIGITS_PER_CLASS
-    images, labels = binary_digits((3, 8), 357)
+    images, labels = binary_images("digits", (3, 8), 357)
     assert images.shape == (357, 64) and set(labels.tolist()) == {-1.0, 1.0}
     assert float(images.min()) >= 0 and float(images.max()) <= 1
 
@@ -45,7 +46,7 @@ def test_the_radial_noise_has_the_frequency_and_amplitude_asked_for():
         magnitude = single_sided_magnitude(radial_noise(ray, k, beta))
         assert int(magnitude.argmax()) == round(k * span)
         assert float(magnitude.max()) == pytest.approx(beta, rel=1e-3)
-    images, _ = binary_digits((3, 8), 357)
+    images, _ = binary_images("digits", (3, 8), 357)
     noise = radial_noise(images, 0.6, 0.5)
     assert torch.allclose(noise, 0.5 * torch.sin(2 * math.pi * 0.6 * images.double().norm(dim=1)).float())
     assert float(noise.abs().max()) <= 0.5

@@ -15,7 +15,8 @@ from conftest import verdicts_of
 from orchestrator.cli import cli
 from orchestrator.results import StoredSweep
 from workloads import REGISTRY
-from workloads.noise_regression.trial import corruption, digits, inputs_of, nearest_neighbour_distance, noise_stream, prepare, problem
+from workloads.images import all_images
+from workloads.noise_regression.trial import corruption, inputs_of, nearest_neighbour_distance, noise_stream, prepare, problem
 from workloads.randomness import Stream, generator
 
 CPU = torch.device("cpu")
@@ -28,7 +29,7 @@ TINY_5 = {"n_points": 64, "width": 16, "depth": 3, "steps": 60, "eval_every_step
 def test_the_denoising_autoencoder_learns_the_digits_and_reconstructs_the_runs_images():
     config = REGISTRY["noise_regression"].parse(TINY_5)
     state = torch.load(io.BytesIO(prepare(config, CPU)), weights_only=True)
-    images = digits()
+    images = all_images("digits")[0]
     assert state["reconstructions"].shape == (64, 64) and 0 <= float(state["reconstructions"].min()) <= float(state["reconstructions"].max()) <= 1
     assert state["loss"] < float(((images - images.mean(0)) ** 2).mean())  # it learned more than the mean image
     assert len(set(state["images"].tolist())) == 64  # 64 different digits, drawn from the seed

@@ -84,6 +84,16 @@ def no_constraints(config: Any) -> dict[str, str]:
     return {}
 
 
+def as_it_is(config: dict[str, Any]) -> dict[str, Any]:
+    """A config with no field whose default depends on another."""
+    return config
+
+
+def no_data(config: dict[str, Any]) -> set[str]:
+    """A trial that needs no data set from the data cache."""
+    return set()
+
+
 @dataclass(frozen=True)
 class Experiment:
     """One experiment: what a sweep file names, what its trials write, where its code is."""
@@ -105,8 +115,16 @@ class Experiment:
     """the fields of a trial's config (as data) that have no effect on what it computes (a Fourier
     scale without a Fourier encoding, ...): they are stored as null and left out of its id, so
     grid points that differ only in them are one trial (plan.expand)"""
-    input_dim: int | None = None
-    """a trained net's input dimension, for the work estimate; None: the experiment declares `seconds`"""
+    input_dim: int | Callable[[dict[str, Any]], int] | None = None
+    """a trained net's input dimension (or a function of the config giving it), for the work
+    estimate; None: the experiment declares `seconds`"""
+    resolve: Callable[[dict[str, Any]], dict[str, Any]] = as_it_is
+    """fills the fields a config leaves null whose value depends on other fields (a data set's own
+    settings: workloads/images.py); every trial's config passes through it before it is checked,
+    stored and hashed, so its stored config holds the values it ran with"""
+    data: Callable[[dict[str, Any]], set[str]] = no_data
+    """the data sets a trial's config needs in the data cache (images.NEEDS_FETCH): a launch checks
+    they are there before it runs or stores anything, and ships them to every node"""
     seconds_estimate: Callable[[dict[str, Any]], float] | None = None
     """an estimate of one trial's seconds on a CPU core from its config (sizes batches only)"""
     preparation_seconds_estimate: Callable[[dict[str, Any]], float] | None = None
@@ -151,11 +169,12 @@ class Experiment:
         """An estimate of one job's seconds on one CPU core: a trial's (seconds_estimate), or with
         `preparation` a preparation's (preparation_seconds_estimate), whose config holds only the
         prepared fields. Either way the fields it lacks or leaves null take their defaults."""
-        config = {**_defaults(self.config), **{k: v for k, v in config.items() if v is not None}}
+        config = self.resolve({**_defaults(self.config), **{k: v for k, v in config.items() if v is not None}})
         estimate = self.preparation_seconds_estimate if preparation else self.seconds_estimate
         if estimate is not None:
             return estimate(config)
-        return training_seconds(self.input_dim or 1, config)
+        inputs = self.input_dim(config) if callable(self.input_dim) else self.input_dim
+        return training_seconds(inputs or 1, config)
 
     def applicable(self, config: dict[str, Any]) -> dict[str, Any]:
         """A trial's config (as data) with every field that has no effect on it (`unused`) null."""
@@ -167,7 +186,8 @@ class Experiment:
         the trial leaves unused (null) takes its default: it changes nothing the trial computes."""
         defaults = _defaults(self.config)
         unused = self.unused({**defaults, **config})
-        return parse_config(self.config, {k: defaults[k] if v is None and k in unused else v for k, v in config.items()})
+        given = {k: defaults[k] if v is None and k in unused else v for k, v in config.items()}
+        return parse_config(self.config, self.resolve({**defaults, **given}))
 
     def _module(self, part: str) -> ModuleType:
         return importlib.import_module(f"workloads.{self.name}.{part}")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 from results_schema import CURVES, Column, Table
-from workloads.digits import binary_digits_constraints
 from workloads.experiment import Experiment
-from workloads.kernel_spectrum.config import KernelSpectrumConfig, unused_fields
+from workloads.images import binary_images_constraints, needs_fetch, pixels
+from workloads.kernel_spectrum.config import KernelSpectrumConfig, resolve, unused_fields
 
 KERNEL_SPECTRA = Table(
     name="kernel_spectra",
@@ -44,20 +44,22 @@ CLEAN_CURVES = Table(
 
 
 def constraints(config: KernelSpectrumConfig) -> dict[str, str]:
-    """The digits' checks, and no more bins than eigenvectors."""
-    if config.spectrum_bins > config.n_points:
+    """The images' checks, and no more bins than eigenvectors."""
+    if None not in (config.spectrum_bins, config.n_points) and config.spectrum_bins > config.n_points:
         return {"spectrum_bins": f"{config.spectrum_bins} bins of n_points={config.n_points} eigenvectors"}
-    return binary_digits_constraints(config)
+    return binary_images_constraints(config)
 
 
 EXPERIMENT = Experiment(
     name="kernel_spectrum",
-    summary="ICML real data: digits' labels plus white or high-n noise, the net's spectrum in a Gaussian kernel's eigenbasis",
+    summary="ICML real data: digits' or MNIST's labels plus white or high-n noise, the net's spectrum in a Gaussian kernel's eigenbasis",
     config=KernelSpectrumConfig,
     unused=unused_fields,
     columns=(Column("best_clean_loss", pa.float64(), "the lowest loss against the clean labels over the eval steps"),),
     tables=(CURVES, KERNEL_SPECTRA, CLEAN_CURVES),
     constraints=constraints,
-    input_dim=64,
+    input_dim=pixels,
+    resolve=resolve,
+    data=needs_fetch,
     figures=("the ICML slides' kernel-eigenbasis spectra",),
 )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from workloads import images
 from workloads.claims import ok_trials
 from workloads.experiment import SweepData
 from workloads.plots import LETTERS, net_text, save
@@ -17,13 +18,15 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     """Per target noise: the net's |coefficients| per bin of n over the steps, as a share of the
     target's (mean over seeds, clipped to [0, 1]), above the training and clean losses; a figure
     per kernel width where the sweep has several (never a mean over kernels)."""
-    widths = sorted(set(ok_trials(data.trials)["kernel_width"]))
+    trials = data.trials.assign(unit=data.trials.get("kernel_width_unit", "median_distance"))
+    widths = sorted(set(zip(ok_trials(trials)["kernel_width"], ok_trials(trials)["unit"].fillna("median_distance"))))
     if len(widths) <= 1:
         return draw_one(data, out_dir, f"kernel_spectrum_{data.name}")
     paths = []
-    for width in widths:
-        one = data.subset(data.trials.loc[data.trials["kernel_width"] == width, "trial_id"])
-        paths += draw_one(one, out_dir, f"kernel_spectrum_{data.name}_width{width:g}")
+    for width, unit in widths:
+        chosen = (trials["kernel_width"] == width) & (trials["unit"].fillna("median_distance") == unit)
+        suffix = "px" if unit == "pixels" else ""
+        paths += draw_one(data.subset(trials.loc[chosen, "trial_id"]), out_dir, f"kernel_spectrum_{data.name}_width{width:g}{suffix}")
     return paths
 
 
@@ -58,10 +61,12 @@ def draw_one(data: SweepData, out_dir: Path, stem: str) -> list[Path]:
         bottom.legend(fontsize=7)
     fig.colorbar(image, ax=axes[0].tolist(), label="mean over seeds, clipped to [0, 1]")
     config = data.trials.iloc[0]
+    dataset = images.TITLES[config.get("dataset") or "digits"]
+    unit = "pixel units" if config.get("kernel_width_unit") == "pixels" else "median distances"
     seeds = ok_trials(data.trials)["seed"].nunique()
     fig.suptitle(
-        f"The net's function in a Gaussian kernel's eigenbasis, digits {config['classes'][0]} vs {config['classes'][1]}, "
-        f"{seeds} seed(s)   [sweep '{data.name}']\n{net_text(config)}, kernel width {config['kernel_width']:g} median distances",
+        f"The net's function in a Gaussian kernel's eigenbasis, {dataset} {config['classes'][0]} vs {config['classes'][1]}, "
+        f"{seeds} seed(s)   [sweep '{data.name}']\n{net_text(config)}, kernel width {config['kernel_width']:g} {unit}",
         fontsize=9,
     )
     return save(fig, out_dir, stem)

@@ -1,4 +1,4 @@
-"""What one trial of the kernel-spectrum experiment computes: a net fits the digits' labels plus
+"""What one trial of the kernel-spectrum experiment computes: a net fits real images' labels plus
 noise, and its function is read in the eigenbasis of a Gaussian kernel on the images."""
 
 from __future__ import annotations
@@ -6,21 +6,22 @@ from __future__ import annotations
 import torch
 
 from workloads.config import training_schedule
-from workloads.digits import binary_digits
+from workloads.images import binary_images
 from workloads.kernel_spectrum.config import KernelSpectrumConfig
 from workloads.nets import build_net
 from workloads.randomness import Stream, generator
 from workloads.training import NetView, Problem, Reading
 
 
-def kernel_eigenbasis(images: torch.Tensor, width: float) -> torch.Tensor:
+def kernel_eigenbasis(images: torch.Tensor, width: float, unit: str = "median_distance") -> torch.Tensor:
     """The eigenvectors of the Gaussian RBF kernel K_ij = exp(-||x_i - x_j||^2 / (2 sigma^2)) on
-    the images, sigma = `width` median distances between two images, as the columns of an
-    orthonormal (N, N) float64 matrix sorted by decreasing eigenvalue: column n is 'frequency' n."""
+    the images, sigma = `width` median distances between two images (or `width` itself, for the
+    unit 'pixels'), as the columns of an orthonormal (N, N) float64 matrix sorted by decreasing
+    eigenvalue: column n is 'frequency' n."""
     points = images.double()
     distances = torch.cdist(points, points)
     upper = torch.triu_indices(len(points), len(points), offset=1)
-    sigma = width * distances[upper[0], upper[1]].median()
+    sigma = width if unit == "pixels" else width * distances[upper[0], upper[1]].median()
     _, eigenvectors = torch.linalg.eigh(torch.exp(-(distances**2) / (2 * sigma**2)))  # ascending eigenvalues
     return eigenvectors.flip(1)
 
@@ -50,8 +51,8 @@ def problem(config: KernelSpectrumConfig, device: torch.device) -> Problem:
     """One run as a training problem: MSE on the noisy labels of every image; at every eval the
     output's spectrum in the kernel's eigenbasis (binned over n, against the target's) and the loss
     against the clean labels."""
-    images, labels = binary_digits(config.classes, config.n_points)
-    basis = kernel_eigenbasis(images, config.kernel_width)
+    images, labels = binary_images(config.dataset, config.classes, config.n_points)
+    basis = kernel_eigenbasis(images, config.kernel_width, config.kernel_width_unit)
     target = labels.double() + target_noise(config, basis)
     bins = index_bins(len(images), config.spectrum_bins)
     target_magnitude = binned_magnitude(basis.T @ target, bins).tolist()

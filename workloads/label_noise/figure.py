@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from workloads import images
 from workloads.claims import ok_trials, spread_over
 from workloads.experiment import SweepData
 from workloads.plots import LETTERS, net_text, save
@@ -48,8 +49,9 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
         ax.legend(fontsize=7)
     config = data.trials.iloc[0]
     seeds = ok_trials(data.trials)["seed"].nunique()
+    dataset = images.TITLES[config.get("dataset") or "digits"]
     fig.suptitle(
-        f"Label noise {names['noise_amplitude']} sin(2$\\pi$ k ||x||) on digits {config['classes'][0]} vs {config['classes'][1]}: "
+        f"Label noise {names['noise_amplitude']} sin(2$\\pi$ k ||x||) on {dataset} {config['classes'][0]} vs {config['classes'][1]}: "
         f"validation loss, mean over {seeds} seed(s)   [sweep '{data.name}']\n"
         f"{net_text(config)}, {_train_count(config)} training images, k in periods per unit of ||x||",
         fontsize=9,

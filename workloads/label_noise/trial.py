@@ -1,4 +1,4 @@
-"""What one trial of the label-noise experiment computes: a net fits the digits' +-1 labels plus
+"""What one trial of the label-noise experiment computes: a net fits real images' +-1 labels plus
 radial noise, and is read on clean held-out images as it trains."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import torch
 
 from workloads.config import training_schedule
-from workloads.digits import binary_digits
+from workloads.images import binary_images
 from workloads.label_noise.config import LabelNoiseConfig
 from workloads.nets import build_net
 from workloads.training import NetView, Problem, Reading
@@ -23,7 +23,7 @@ def radial_noise(images: torch.Tensor, frequency: float, amplitude: float) -> to
 def split(config: LabelNoiseConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(training images, their labels, validation images, their labels): the first
     validation_split of the images train, the rest validate, in the data set's order."""
-    images, labels = binary_digits(config.classes, config.n_points)
+    images, labels = binary_images(config.dataset, config.classes, config.n_points)
     cut = int(config.validation_split * len(images))
     return images[:cut], labels[:cut], images[cut:], labels[cut:]
 

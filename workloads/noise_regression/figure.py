@@ -7,9 +7,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from workloads.experiment import SweepData
+from workloads.images import PIXELS, TITLES
 from workloads.plots import net_text, save, seeds_text
 
-STYLE = {"manifold": ("tab:blue", "digit reconstructions (a real data manifold)"), "flat": ("tab:green", "a flat subspace")}
+STYLE = {"manifold": ("tab:blue", "image reconstructions (a real data manifold)"), "flat": ("tab:green", "a flat subspace")}
 
 
 def draw(data: SweepData, out_dir: Path) -> list[Path]:
@@ -29,9 +30,10 @@ def draw(data: SweepData, out_dir: Path) -> list[Path]:
     ax.set_xlabel("training step")
     ax.set_ylabel("MSE to white-noise targets (shaded: the seeds' range)")
     ax.legend(fontsize=8)
+    dataset = config.get("dataset") or "digits"
     ax.set_title(
         f"Figure 7: regressing white noise on two manifolds of dimension {config['code_dim']}   [sweep '{data.name}']\n"
-        f"{net_text(config)} of 64 dimensions, learning rate {config['learning_rate']:g}",
+        f"{net_text(config)} of {PIXELS[dataset]} dimensions ({TITLES[dataset]}), learning rate {config['learning_rate']:g}",
         fontsize=9,
     )
     return save(fig, out_dir, f"figure7_{data.name}")

@@ -1,4 +1,4 @@
-"""What Experiment 5 computes: a denoising autoencoder of the digits (`prepare`, once per seed),
+"""What Experiment 5 computes: a denoising autoencoder of real images (`prepare`, once per seed),
 then a net regressing white noise on its reconstructions or on a flat subspace (`problem`)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from workloads.config import training_schedule
-from workloads.digits import digits
+from workloads.images import PIXELS, all_images
 from workloads.nets import build_net
 from workloads.noise_regression.config import NoiseRegressionConfig
 from workloads.randomness import Stream, generator, stream_seed
@@ -17,22 +17,23 @@ from workloads.training import Checkpointing, Problem, adam
 
 
 def autoencoder(config: NoiseRegressionConfig) -> tuple[nn.Module, nn.Module]:
-    """(encoder 64 -> w -> d, decoder d -> w -> 64), ReLU hidden layers, sigmoid pixels."""
+    """(encoder pixels -> w -> d, decoder d -> w -> pixels), ReLU hidden layers, sigmoid pixels."""
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(stream_seed(config.seed, Stream.AUTOENCODER_WEIGHTS))
-        width, code = config.autoencoder_width, config.code_dim
-        encoder = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, code))
-        decoder = nn.Sequential(nn.Linear(code, width), nn.ReLU(), nn.Linear(width, 64), nn.Sigmoid())
+        width, code, pixels = config.autoencoder_width, config.code_dim, PIXELS[config.dataset]
+        encoder = nn.Sequential(nn.Linear(pixels, width), nn.ReLU(), nn.Linear(width, code))
+        decoder = nn.Sequential(nn.Linear(code, width), nn.ReLU(), nn.Linear(width, pixels), nn.Sigmoid())
         return encoder, decoder
 
 
 def prepare(config: NoiseRegressionConfig, device: torch.device, checkpointing: Checkpointing | None = None) -> bytes:
-    """Train the denoising autoencoder on every digit (full batch; the noise drawn afresh each step
-    from the seed), then reconstruct the run's n_points images; return those and its clean MSE.
+    """Train the denoising autoencoder on the data set's first autoencoder_images images (full
+    batch; the noise drawn afresh each step from the seed), then reconstruct the run's n_points
+    of them; return those and its clean MSE.
 
     A few seconds of training, so it is not checkpointed.
     """
-    images = digits().to(device)
+    images = all_images(config.dataset)[0][: config.autoencoder_images].to(device)
     encoder, decoder = (part.to(device) for part in autoencoder(config))
     optimizer = adam([*encoder.parameters(), *decoder.parameters()], config.autoencoder_learning_rate)
     noise = noise_stream(config)
@@ -70,13 +71,13 @@ def nearest_neighbour_distance(points: torch.Tensor) -> float:
 
 
 def inputs_of(config: NoiseRegressionConfig, prepared: bytes | None) -> tuple[torch.Tensor, float]:
-    """The run's inputs, (n_points, 64), and its autoencoder's loss: the reconstructions, or points
+    """The run's inputs, (n_points, pixels), and its autoencoder's loss: the reconstructions, or points
     uniform in the first code_dim coordinates and zero in the others (scaled, by default, to the
     reconstructions' nearest-neighbour spacing: config.flat_spacing)."""
     state = torch.load(io.BytesIO(prepared or b""), weights_only=True)
     if config.inputs == "manifold":
         return state["reconstructions"], state["loss"]
-    flat = torch.zeros(config.n_points, 64)
+    flat = torch.zeros(config.n_points, PIXELS[config.dataset])
     flat[:, : config.code_dim] = torch.rand(config.n_points, config.code_dim, generator=generator(config.seed, Stream.FLAT_INPUTS))
     if config.flat_spacing == "matched":
         flat *= nearest_neighbour_distance(state["reconstructions"]) / nearest_neighbour_distance(flat)
@@ -93,7 +94,7 @@ def problem(config: NoiseRegressionConfig, device: torch.device, prepared: bytes
     """One run as a training problem: regress white noise, U(0, 1) per sample, on the run's inputs."""
     inputs, autoencoder_loss = inputs_of(config, prepared)
     return Problem(
-        model=build_net(64, config).to(device),
+        model=build_net(PIXELS[config.dataset], config).to(device),
         inputs=inputs.to(device),
         target=noise_targets(config).to(device),
         **training_schedule(config),
