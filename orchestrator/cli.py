@@ -604,7 +604,7 @@ def fetch(dataset: str, copy: Path | None) -> None:
     every node that lacks it.
 
     \b
-    Examples:
+    Example:
         sbsweep fetch mnist
         sbsweep fetch mnist --from ~/data/MNIST/raw
     """

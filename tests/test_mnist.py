@@ -43,10 +43,11 @@ def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
     path.write_bytes(gzip.compress(data) if compress else data)
 
 
-def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray]) -> Path:
+def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray], gzipped: bool | None = None) -> Path:
+    """The arrays as IDX files; `gzipped` None: every other one .gz (the download's form), the rest plain (an unpacked copy)."""
     folder.mkdir(parents=True, exist_ok=True)
     for i, (name, stem) in enumerate(mnist.IDX_NAMES.items()):
-        compress = i % 2 == 0  # both forms: the .gz of the download and the plain files of an unpacked copy
+        compress = i % 2 == 0 if gzipped is None else gzipped
         write_idx(folder / (f"{stem}.gz" if compress else stem), arrays[name], compress)
     return folder
 
@@ -163,7 +164,7 @@ def test_the_kept_copy_is_mnist_and_idx_files_written_from_it_are_accepted_as_mn
     assert kept["test_labels"][:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     # The IDX form of the same content passes the same checks: `fetch --from` a folder of IDX files.
     monkeypatch.setenv(mnist.DATA_ENV, str(tmp_path / "cache"))
-    folder = write_idx_folder(tmp_path / "raw", kept)
+    folder = write_idx_folder(tmp_path / "raw", kept, gzipped=False)  # compressing 47 MB would take most of the test
     result = CliRunner().invoke(cli, ["fetch", "mnist", "--from", str(folder)])
     assert result.exit_code == 0, result.output
     assert mnist.is_kept(tmp_path / "cache")
@@ -172,33 +173,32 @@ def test_the_kept_copy_is_mnist_and_idx_files_written_from_it_are_accepted_as_mn
 
 
 @needs_mnist
-@pytest.mark.parametrize("node_cache", ["empty", "unwritable"])
-def test_a_real_mnist_trial_runs_on_a_worker_whose_machine_lacked_the_data_which_the_launch_shipped(tmp_path, node_cache):
-    # The worker's data cache is empty (as on a fresh cluster node): the launch ships the driver's
-    # copy through Ray's object store, the worker keeps it, checked, and trains on MNIST's 784 pixels.
-    # A machine that cannot keep it fails its trials at once, each saying which machine and why.
+def test_a_worker_whose_machine_lacks_mnist_gets_it_from_the_launch_or_fails_at_once_naming_the_machine(tmp_path):
+    # The worker's data cache is where a file stands (its machine cannot keep anything there): its
+    # trials crash at once, each naming the machine. With the way cleared, as on a fresh cluster
+    # node, the relaunch ships the driver's copy through Ray's object store, the worker keeps it,
+    # checked, and trains on MNIST's 784 pixels.
     import pandas as pd
     import ray
 
     from orchestrator.launcher import launch
     from results_schema import TrialStatus
 
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    worker_cache = tmp_path / "node-cache" if node_cache == "empty" else blocker / "cache"
+    worker_cache = tmp_path / "node-cache"
+    worker_cache.write_text("a file where the cache should be")
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(MNIST_SWEEP)
     ray.init(address="local", num_cpus=1, include_dashboard=False, runtime_env={"env_vars": {mnist.DATA_ENV: str(worker_cache)}})
     try:
-        report = launch(sweep, store=tmp_path / "store", plot=False)
+        blocked = launch(sweep, store=tmp_path / "store", plot=False)
+        worker_cache.unlink()
+        cleared = launch(sweep, store=tmp_path / "store", plot=False)
     finally:
         ray.shutdown()
-    if node_cache == "unwritable":
-        assert report.statuses == {TrialStatus.CRASHED: 2}
-        assert all(error.startswith("node ") and "cannot keep mnist in its data cache" in error and "\n" not in error
-                   for _, _, error in report.failures)
-        return
-    assert report.ok and report.statuses == {TrialStatus.OK: 2}
+    assert blocked.statuses == {TrialStatus.CRASHED: 2}
+    assert all(error.startswith("node ") and "cannot keep mnist in its data cache" in error and "\n" not in error
+               for _, _, error in blocked.failures)
+    assert cleared.ran == 2 and cleared.statuses == {TrialStatus.OK: 2}
     assert mnist.is_kept(worker_cache)
     own = pd.read_parquet(tmp_path / "store" / "label_noise")
     assert set(own["dataset"]) == {"mnist"} and set(own["n_points"]) == {100}
@@ -207,3 +207,13 @@ def test_a_real_mnist_trial_runs_on_a_worker_whose_machine_lacked_the_data_which
     trials = pd.read_parquet(tmp_path / "store" / "trials")
     assert {json.loads(c)["dataset"] for c in trials["config_json"]} == {"mnist"}
     assert (trials["parameters"] == 784 * 16 + 16 + 16 * 16 + 16 + 16 + 1).all()  # 784 inputs: MNIST's pixels
+
+
+def test_the_experiments_on_real_images_show_the_dataset_key_and_what_a_null_default_takes_on_each():
+    result = CliRunner().invoke(cli, ["experiments", "--json"])
+    listed = json.loads(result.output)
+    for name in ("noise_regression", "label_noise", "kernel_spectrum"):
+        key = listed[name]["keys"]["dataset"]
+        assert key["default"] == "digits" and "mnist" in key["meaning"] and "sbsweep fetch mnist" in key["meaning"]
+    width = listed["kernel_spectrum"]["keys"]["kernel_width"]
+    assert width["default"] is None and "1.25 pixel units on MNIST" in width["meaning"]
