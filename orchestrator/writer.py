@@ -198,11 +198,16 @@ class StoreWriter:
         for trial_id in trial_ids:
             if trial_id in self.superseded:
                 old.setdefault(self.superseded[trial_id], set()).add(trial_id)
-        write_flush(self.store, self.sweep, tables, TABLES, old)
+        renamed: dict[str, str] = {}
+        write_flush(self.store, self.sweep, tables, TABLES, old, renamed)
         # Forgotten only once committed: a flush that fails part-way is retried trial by trial,
         # and each retry must still remove the old row (else a trial is stored twice).
         for trial_id in trial_ids:
             self.superseded.pop(trial_id, None)
+        # A rewritten part has a new name: the reruns still to come find their old rows there.
+        for trial_id, part in self.superseded.items():
+            if part.name in renamed:
+                self.superseded[trial_id] = part.with_name(renamed[part.name])
         self.counts.flushes += 1
 
     def _store_crashed(self, tables: dict[str, pa.Table], error: str) -> None:

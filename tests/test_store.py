@@ -167,6 +167,32 @@ def test_a_flush_stores_many_trials_as_one_part_file_per_table(tmp_path, write_s
     assert len(pd.read_parquet(store / "trials")) == 6 and len(pd.read_parquet(store / "curves")) == sum(r["curves"].num_rows for r in results)
 
 
+def test_a_reader_through_the_link_that_straddles_a_reruns_swap_finds_its_files_gone_never_changed_under_their_names(tmp_path, write_sweep):
+    from orchestrator.store import superseded_rows
+
+    results = many_trials(tmp_path, write_sweep)
+    crashed = unfinished_trial(expand(load_spec(write_sweep()))[0], "RuntimeError: worker lost")
+    store = open_store(tmp_path / "store")
+    first = concat_tables([crashed, *results[1:3]])  # one flush: a crashed trial and two ok ones
+    write_flush(store, "tiny", first, TABLES)
+    listed = {table: sorted((store / table / "tiny").glob("*.parquet")) for table in ("trials", "curves")}  # a reader lists, then...
+    sizes = {path: path.stat().st_size for paths in listed.values() for path in paths}
+    rerun_id = crashed["trials"].column("trial_id")[0].as_py()
+    renamed: dict[str, str] = {}
+    write_flush(store, "tiny", results[0], TABLES, superseded_rows(store, "tiny", [rerun_id]), renamed)  # the rerun swaps generations
+    [old_name] = {path.name for paths in listed.values() for path in paths}
+    assert list(renamed) == [old_name]
+    for paths in listed.values():  # ...opens after the swap: every file it listed is gone, none changed under its name
+        for path in paths:
+            assert not path.exists() or path.stat().st_size == sizes[path]
+    trials = pd.read_parquet(store / "trials")
+    assert sorted(trials["trial_id"]) == sorted(r["trials"].column("trial_id")[0].as_py() for r in results[:3])
+    assert set(trials["status"]) == {"ok"}
+    new = renamed[old_name]
+    assert (store / "trials" / "tiny" / new).exists() and (store / "curves" / "tiny" / new).exists()  # the flush keeps its parts together
+    assert len(pd.read_parquet(store / "curves")) == sum(r["curves"].num_rows for r in results[:3])
+
+
 def test_compaction_merges_a_sweeps_parts_and_changes_no_row(tmp_path, write_sweep):
     results = many_trials(tmp_path, write_sweep)
     store = open_store(tmp_path / "store")

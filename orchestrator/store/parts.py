@@ -475,6 +475,7 @@ def _ensure_generation(store: Path, sweep: str, declared: Mapping[str, Table], t
 
 def write_flush(
     store: Path, sweep: str, tables: dict[str, pa.Table], declared: Mapping[str, Table], superseded: dict[Path, set[str]] | None = None,
+    renamed: dict[str, str] | None = None,
 ) -> str:
     """Store the rows of several trials of `sweep` as one part file per table (each checked against
     its `declared` schema); return the flush id.
@@ -484,17 +485,28 @@ def write_flush(
     A flush adds files to the current generation. One whose trials replace stored rows
     (`superseded`: a crashed trial run again, by part file) is written as a new generation, with
     those parts rewritten without them, so no reader sees a trial twice, and a reader of a
-    snapshot (see the module's docstring) never one missing.
+    snapshot (see the module's docstring) never one missing. A rewritten part takes a new name,
+    and so do its flush's parts in the other tables (hard links): a reader through the link that
+    listed the old generation and opens a file after the swap finds the old name gone (an error
+    it can retry), never a file whose rows or size changed under its name. `renamed` receives
+    each such old part name with its new one, for a caller that keeps part names.
     """
     _check_flush(tables, declared)
     flush = new_flush_id()
     current = generation = _ensure_generation(store, sweep, declared, list(tables))
     superseded = {part.name: ids for part, ids in (superseded or {}).items() if ids}
     if superseded:
-        generation = _new_generation(store, sweep, declared, lambda table, part: table != TRIALS.name or part.name not in superseded, list(tables))
+        generation = _new_generation(store, sweep, declared, lambda table, part: part.name not in superseded, list(tables))
         for name, trial_ids in superseded.items():
-            if (current / TRIALS.name / name).exists():
-                _without_rows(store, sweep, current / TRIALS.name / name, generation / TRIALS.name / name, trial_ids)
+            if not (current / TRIALS.name / name).exists():
+                continue
+            new_name = f"{new_flush_id()}.parquet"
+            if _without_rows(store, sweep, current / TRIALS.name / name, generation / TRIALS.name / new_name, trial_ids):
+                for table in declared:
+                    if table != TRIALS.name and (current / table / name).exists():
+                        _link_or_copy(current / table / name, generation / table / new_name)
+                if renamed is not None:
+                    renamed[name] = new_name
     written: list[Path] = []
     others = sorted(name for name in tables if name != TRIALS.name and tables[name].num_rows)
     try:
@@ -521,14 +533,14 @@ def write_flush(
     return flush
 
 
-def _without_rows(store: Path, sweep: str, part: Path, target: Path, trial_ids: set[str]) -> None:
-    """Write `part` without the rows of `trial_ids` as `target` (nothing, if none is left: a file
-    that changed under its name would be worse, for a reader through the link that listed it,
-    than one gone; polars panics on it)."""
+def _without_rows(store: Path, sweep: str, part: Path, target: Path, trial_ids: set[str]) -> bool:
+    """Write `part` without the rows of `trial_ids` as `target`, keeping its metadata (the flush's
+    manifest); False, and nothing written, if no row is left."""
     table = pq.read_table(part)
     keep = table.filter(pc.invert(pc.is_in(table.column("trial_id"), pa.array(sorted(trial_ids), pa.string()))))
     if keep.num_rows:
         replace_atomically(store, target, lambda tmp: pq.write_table(keep, tmp), sweep)
+    return bool(keep.num_rows)
 
 
 def superseded_rows(store: Path, sweep: str, trial_ids: set[str] | list[str]) -> dict[Path, set[str]]:
