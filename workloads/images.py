@@ -100,24 +100,38 @@ def binary_images_constraints(config: BinaryImagesConfig) -> dict[str, str]:
     return {}
 
 
-def all_images(dataset: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every training image of `dataset` as float32 rows in [0, 1] (digits: pixels / 16; MNIST:
-    pixels / 255, as the notebooks' ToTensor), and its label 0-9."""
+def all_images(dataset: str, count: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `count` (default: every) training images of `dataset` as float32 rows in [0, 1]
+    (digits: pixels / 16; MNIST: pixels / 255, as the notebooks' ToTensor), and their labels 0-9."""
     import torch
 
     if dataset == "digits":
-        return digits.load()
+        images, labels = digits.load()
+        return images[:count], labels[:count]
     kept = mnist.load()
-    images = torch.from_numpy(kept["train_images"].reshape(len(kept["train_images"]), -1).astype("float32") / 255.0)
-    return images, torch.from_numpy(kept["train_labels"].astype("int64"))
+    return _mnist_rows(kept["train_images"][:count]), torch.from_numpy(kept["train_labels"][:count].astype("int64"))
+
+
+def _mnist_rows(pixels: Any) -> torch.Tensor:
+    """MNIST images (n, 28, 28) uint8 as (n, 784) float32 rows, pixels / 255: only the rows asked
+    for are converted (all 60 000 would be 188 MB)."""
+    import torch
+
+    return torch.from_numpy(pixels.reshape(len(pixels), -1).astype("float32") / 255.0)
 
 
 def binary_images(dataset: str, classes: tuple[int, ...], count: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The first `count` images of the two `classes`, in the data set's order, (count, pixels),
     and their labels: -1 for the first class, +1 for the second (the notebooks' one-hot, negated
     for the first class and summed)."""
+    import numpy as np
     import torch
 
-    images, labels = all_images(dataset)
-    chosen = torch.nonzero(torch.isin(labels, torch.tensor(classes))).squeeze(1)[:count]
-    return images[chosen], torch.where(labels[chosen] == classes[0], -1.0, 1.0)
+    if dataset == "digits":
+        images, labels = digits.load()
+        chosen = torch.nonzero(torch.isin(labels, torch.tensor(classes))).squeeze(1)[:count]
+        return images[chosen], torch.where(labels[chosen] == classes[0], -1.0, 1.0)
+    kept = mnist.load()
+    chosen_rows = np.flatnonzero(np.isin(kept["train_labels"], classes))[:count]
+    labels = torch.from_numpy(kept["train_labels"][chosen_rows].astype("int64"))
+    return _mnist_rows(kept["train_images"][chosen_rows]), torch.where(labels == classes[0], -1.0, 1.0)

@@ -33,7 +33,7 @@ def prepare(config: NoiseRegressionConfig, device: torch.device, checkpointing: 
 
     A few seconds of training, so it is not checkpointed.
     """
-    images = all_images(config.dataset)[0][: config.autoencoder_images].to(device)
+    images = all_images(config.dataset, config.autoencoder_images)[0].to(device)
     encoder, decoder = (part.to(device) for part in autoencoder(config))
     optimizer = adam([*encoder.parameters(), *decoder.parameters()], config.autoencoder_learning_rate)
     noise = noise_stream(config)
