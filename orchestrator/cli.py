@@ -504,7 +504,7 @@ def decide(store: Path, budget_seeds: int | None, budget_time: str | None, seeds
 
     from orchestrator.decide import DecideConflict
     from orchestrator.decide import decide as decide_claims
-    from orchestrator.launcher import environment_kept
+    from orchestrator.launcher import DataMissing, environment_kept
     from orchestrator.launcher import launch as launch_spec
     from orchestrator.lock import SweepLocked
     from orchestrator.verify import counts, exit_code
@@ -528,7 +528,7 @@ def decide(store: Path, budget_seeds: int | None, budget_time: str | None, seeds
         try:
             report = decide_claims(store, budget_seeds=budget_seeds, budget_s=_duration_s(budget_time), seeds_per_look=seeds_per_look,
                                    max_looks=max_looks, sweeps=chosen, launch_sweep=launch_sweep, echo=say)
-        except (DecideConflict, SweepLocked) as error:
+        except (DecideConflict, SweepLocked, DataMissing) as error:
             raise UserError(str(error)) from None
         except KeyboardInterrupt:
             again = ["sbsweep", "decide", str(store), *(["--seeds", str(budget_seeds)] if budget_seeds else []),
