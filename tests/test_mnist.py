@@ -217,3 +217,16 @@ def test_the_experiments_on_real_images_show_the_dataset_key_and_what_a_null_def
         assert key["default"] == "digits" and "mnist" in key["meaning"] and "sbsweep fetch mnist" in key["meaning"]
     width = listed["kernel_spectrum"]["keys"]["kernel_width"]
     assert width["default"] is None and "1.25 pixel units on MNIST" in width["meaning"]
+
+
+@pytest.mark.parametrize(("sweep", "override", "named"), [
+    ("label_noise_mnist_cpu", "workload.n_points=20000", "the mnist have 11982 images of classes 3 and 8"),
+    ("noise_regression_mnist_cpu", "workload.autoencoder_images=70000", "the mnist have 60000 images"),
+    ("noise_regression_mnist_cpu", "workload.code_dim=800", "smaller than the 784 pixels"),
+    ("kernel_spectrum_mnist_cpu", "workload.spectrum_bins=2000", "2000 bins of n_points=1000"),
+])
+def test_a_size_mnist_does_not_have_is_one_line_naming_the_key_before_anything_runs(tmp_path, sweep, override, named):
+    result = CliRunner().invoke(cli, ["launch", str(REPO / "sweeps" / f"{sweep}.yaml"), "--store", str(tmp_path / "store"), "--set", override])
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert override.split("=")[0] in line and named in line and not (tmp_path / "store").exists()

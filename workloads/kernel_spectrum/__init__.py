@@ -45,7 +45,7 @@ CLEAN_CURVES = Table(
 
 def constraints(config: KernelSpectrumConfig) -> dict[str, str]:
     """The images' checks, and no more bins than eigenvectors."""
-    if None not in (config.spectrum_bins, config.n_points) and config.spectrum_bins > config.n_points:
+    if config.spectrum_bins > config.n_points:
         return {"spectrum_bins": f"{config.spectrum_bins} bins of n_points={config.n_points} eigenvectors"}
     return binary_images_constraints(config)
 

@@ -32,8 +32,6 @@ VALIDATION_CURVES = Table(
 
 def constraints(config: LabelNoiseConfig) -> dict[str, str]:
     """The images' checks, and images on both sides of the split."""
-    if config.n_points is None:
-        return binary_images_constraints(config)
     cut = int(config.validation_split * config.n_points)
     if not 0 < cut < config.n_points:
         return {"validation_split": f"{config.validation_split} of n_points={config.n_points} leaves no training or no validation image"}

@@ -27,12 +27,12 @@ def constraints(config: NoiseRegressionConfig) -> dict[str, str]:
     """No more autoencoder images than the data set has, as many samples as those at most, and a
     code smaller than an image."""
     available, image_pixels = sum(PER_CLASS[config.dataset]), PIXELS[config.dataset]
-    images = config.autoencoder_images or available
+    images = config.autoencoder_images
     if images > available:
         return {"autoencoder_images": f"autoencoder_images={images}: the {config.dataset} have {available} images"}
     if config.n_points > images:
         return {"n_points": f"n_points={config.n_points}: the autoencoder learns {images} images"}
-    if config.code_dim is not None and config.code_dim >= image_pixels:
+    if config.code_dim >= image_pixels:
         return {"code_dim": f"code_dim={config.code_dim}: a code must be smaller than the {image_pixels} pixels it encodes"}
     return {}
 
