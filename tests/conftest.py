@@ -17,6 +17,9 @@ import pytest
 # (and the launches they start) keep one cache per capability.
 os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / (
     f"sbsweep-tests-inductor-{getpass.getuser()}-{os.environ.get('ATEN_CPU_CAPABILITY', 'auto')}")))
+# Inductor compiles in this process, not in a pool of compile workers it would start first (~5 s of
+# CPU on 2 cores, for a test's two tiny graphs).
+os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 TINY_SWEEP = """\
 name: tiny
@@ -36,16 +39,53 @@ resources:
 """
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """One real local Ray for a module's in-process launches (each would otherwise start its own)."""
+SHARED_RAY_CPUS = 1
+"""CPUs of the Ray that in-process launches share: one, so a launch starts one Tune worker (whose
+imports cost ~4 s of CPU) while the other test process has the machine's other core. Tests of
+concurrency run launches with Rays of their own (subprocesses with --num-cpus 2, a Cluster)."""
+
+
+def _connect_shared_ray() -> None:
     import logging
 
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    if not ray.is_initialized():
+        ray.init(address="local", num_cpus=SHARED_RAY_CPUS, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+
+
+@pytest.fixture
+def local_ray():
+    """A real local Ray for a test's in-process launches, shared with every other test of this test
+    process that asks for one: starting a Ray costs ~5 s of CPU, so each launch starting its own
+    would cost the suite minutes. A launch finds it connected and leaves it so (ray_cluster)."""
+    _connect_shared_ray()
     yield
-    ray.shutdown()
+
+
+@pytest.fixture
+def own_ray():
+    """For a test that starts a Ray of its own (a Cluster, a runtime_env, a fake GPU): the shared
+    one is disconnected first, and this one after the test (the next `local_ray` reconnects)."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    yield
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_ray_stops_with_the_session():
+    yield
+    import sys
+
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ resources: {resources}
 
 
 @pytest.fixture
-def two_nodes():
+def two_nodes(own_ray):
     """A real two-node Ray on this machine: a 1-CPU head and a 1-CPU worker with a 'sbs_worker' resource."""
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     worker = cluster.add_node(num_cpus=1, resources={"sbs_worker": 1})
@@ -93,7 +93,7 @@ def test_trials_spread_over_nodes_land_in_one_store_that_records_the_nodes(two_n
     assert len(trials) == 8 and trials["trial_id"].is_unique
 
 
-def test_trials_that_ask_for_a_gpu_never_fall_back_to_the_cpu_they_fail_at_once_naming_the_cause(write_sweep, tmp_path):
+def test_trials_that_ask_for_a_gpu_never_fall_back_to_the_cpu_they_fail_at_once_naming_the_cause(own_ray, write_sweep, tmp_path):
     import torch
 
     ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)  # a GPU Ray believes in

@@ -173,7 +173,7 @@ def test_the_kept_copy_is_mnist_and_idx_files_written_from_it_are_accepted_as_mn
 
 
 @needs_mnist
-def test_a_worker_whose_machine_lacks_mnist_gets_it_from_the_launch_or_fails_at_once_naming_the_machine(tmp_path):
+def test_a_worker_whose_machine_lacks_mnist_gets_it_from_the_launch_or_fails_at_once_naming_the_machine(own_ray, tmp_path):
     # The worker's data cache is where a file stands (its machine cannot keep anything there): its
     # trials crash at once, each naming the machine. With the way cleared, as on a fresh cluster
     # node, the relaunch ships the driver's copy through Ray's object store, the worker keeps it,

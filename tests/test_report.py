@@ -237,7 +237,7 @@ SUITE_SWEEPS = {
 }
 
 
-def test_reproduce_runs_a_suites_sweeps_together_then_judges_and_reports_and_running_it_again_resumes(tmp_path):
+def test_reproduce_runs_a_suites_sweeps_together_then_judges_and_reports_and_running_it_again_resumes(local_ray, tmp_path):
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))

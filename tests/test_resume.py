@@ -8,8 +8,6 @@ SIGKILL and checks the store afterwards.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -66,6 +64,11 @@ class Readers:
                 self.reads[name] += 1
             time.sleep(0.3)  # a reader now and then, not a second load on the machine
 
+    def read_again(self) -> None:
+        """Wait until every reader has read once more, so the last reads see the store as it is now."""
+        before = dict(self.reads)
+        wait_until(lambda: all(self.reads[name] > count for name, count in before.items()) or bool(self.problems))
+
     def __enter__(self) -> Readers:
         self.thread.start()
         return self
@@ -75,14 +78,15 @@ class Readers:
         self.thread.join()
 
 
-def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equals_an_uninterrupted_run(write_sweep, tmp_path):
+def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equals_an_uninterrupted_run(local_ray, write_sweep, tmp_path):
     """... while readers of every kind poll the store through the kill, the relaunch, its
     end-of-launch merge and a `compact`: none fails, sees a trial twice or loses one."""
     sweep = write_sweep(SIX_TRIALS)  # two batches of three trials, run side by side
     store = tmp_path / "interrupted"
+    readers = Readers(store)  # its readers imported now: the kill follows the second stored trial at once
     launch = start_launch(sweep, store)
     wait_until(lambda: stored(store) >= 2)
-    with Readers(store) as readers:
+    with readers:
         kill_group(launch)
         cut_at = stored(store)
         assert 0 < cut_at < 6, "the kill must land mid-sweep for this test to mean anything"
@@ -92,11 +96,11 @@ def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equa
         assert status.output.splitlines()[1].split() == ["six", "manifold_classification", "6", str(cut_at), "0", "0", "0", str(6 - cut_at)]
 
         again = relaunch(sweep, store)
-        assert again.returncode == 0, again.stderr
-        assert f"{cut_at} already stored" in again.stderr
+        assert again.exit_code == 0, again.output
+        assert f"{cut_at} already stored" in again.output
         compact = CliRunner().invoke(cli, ["compact", str(store)])
         assert compact.exit_code == 0, compact.output
-        time.sleep(0.1)
+        readers.read_again()
     assert readers.problems == []
     assert all(count >= 3 for count in readers.reads.values()) and all(count == 6 for count in readers.seen.values()), readers.reads
 
@@ -121,14 +125,13 @@ def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equa
     )
 
 
-def relaunch(sweep: Path, store: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", "launch", str(sweep), "--store", str(store), "--num-cpus", "2", "--no-plot", *args],
-        capture_output=True, text=True, timeout=240,
-    )
+def relaunch(sweep: Path, store: Path, *args: str):
+    """`sbsweep launch` again, in this process on the tests' shared Ray (the killed launch was a real
+    process with a Ray of its own, killed whole)."""
+    return CliRunner().invoke(cli, ["launch", str(sweep), "--store", str(store), "--no-plot", *args])
 
 
-def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_starts_over(write_sweep, tmp_path):
+def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_starts_over(local_ray, write_sweep, tmp_path):
     sweep = write_sweep(ONE_LONG_TRIAL)
     store = tmp_path / "store"
     launch = start_launch(sweep, store)
@@ -137,10 +140,8 @@ def test_a_trial_cut_off_mid_training_resumes_from_its_checkpoint_and_restart_st
     assert stored(store) == 0
     shutil.copytree(store, tmp_path / "restarted", symlinks=True)
 
-    relaunches = [start_launch(sweep, store), start_launch(sweep, tmp_path / "restarted", "--restart")]  # side by side
-    for relaunched in relaunches:
-        _, errors = relaunched.communicate(timeout=240)
-        assert relaunched.returncode == 0, errors
+    for relaunched in (relaunch(sweep, store), relaunch(sweep, tmp_path / "restarted", "--restart")):
+        assert relaunched.exit_code == 0, relaunched.output
 
     rows = run_trial(expand(load_spec(sweep))[0])
     uninterrupted = {**rows["trials"].to_pylist()[0], **rows["manifold_classification"].to_pylist()[0]}
