@@ -238,7 +238,7 @@ import ray
 from orchestrator import launch
 from workloads import TABLES
 
-ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk
 resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))  # the driver only: Ray's processes run already
 report = launch(sys.argv[1], store=sys.argv[2], plot=False)
