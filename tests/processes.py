@@ -24,9 +24,10 @@ execution: {batch_size: 3, flush_every_s: 0}
 """
 
 def start_launch(sweep: Path, store: Path, *args: str) -> subprocess.Popen:
-    """`sbsweep launch` as a real process in its own process group (so it can be killed whole)."""
+    """`sbsweep launch` as a real process in its own process group (so it can be killed whole), on a
+    1-CPU Ray of its own: one Tune worker, whose imports are most of what a tiny launch costs."""
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "launch", str(sweep), "--store", str(store), "--num-cpus", "2", "--no-plot", *args],
+        [sys.executable, "-m", "orchestrator", "launch", str(sweep), "--store", str(store), "--num-cpus", "1", "--no-plot", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
 

@@ -81,7 +81,7 @@ class Readers:
 def test_a_batched_sweep_killed_with_sigkill_resumes_without_duplicates_and_equals_an_uninterrupted_run(local_ray, write_sweep, tmp_path):
     """... while readers of every kind poll the store through the kill, the relaunch, its
     end-of-launch merge and a `compact`: none fails, sees a trial twice or loses one."""
-    sweep = write_sweep(SIX_TRIALS)  # two batches of three trials, run side by side
+    sweep = write_sweep(SIX_TRIALS)  # two batches of three trials, one after the other
     store = tmp_path / "interrupted"
     readers = Readers(store)  # its readers imported now: the kill follows the second stored trial at once
     launch = start_launch(sweep, store)
