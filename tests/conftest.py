@@ -116,10 +116,11 @@ def with_results(store: Path, experiment: str = "manifold_classification") -> pd
 
 
 def stored_sweep(tmp_path: Path, sweep_text: str, write_sweep) -> tuple[Path, str]:
-    """Run a tiny sweep's trials in this process (no Ray), store them, and return (store, sweep name)."""
+    """Run a tiny sweep's trials in this process (no Ray), store them and the sweep's spec, as a
+    launch leaves them, and return (store, sweep name)."""
     from orchestrator.plan import expand
     from orchestrator.spec import load_spec
-    from orchestrator.store import open_store, write_trial
+    from orchestrator.store import open_store, save_sweep, write_trial
     from orchestrator.trial import run_trial
     from workloads import TABLES
 
@@ -127,6 +128,7 @@ def stored_sweep(tmp_path: Path, sweep_text: str, write_sweep) -> tuple[Path, st
     store = open_store(tmp_path / "store")
     for trial in expand(spec):
         write_trial(store, run_trial(trial), TABLES)
+    save_sweep(store, spec.name, spec.stored_form())
     return store, spec.name
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import stored_sweep
 
 from orchestrator.cli import cli
 from orchestrator.decide import DecideConflict, decide
@@ -60,10 +61,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def test_decide_adds_seeds_to_the_sweeps_of_undecided_claims_stores_every_look_and_resumes_after_an_interruption(local_ray, tmp_path):
-    sweep = tmp_path / "grow.yaml"
-    sweep.write_text(SWEEP)
-    store = tmp_path / "store"
-    assert launch(sweep, store, plot=False, echo=lambda line: None).ok
+    (tmp_path / "grow.yaml").write_text(SWEEP)
+    store, _ = stored_sweep(tmp_path, SWEEP, lambda text: tmp_path / "grow.yaml")  # two seeds, stored as a launch leaves them
     before = CliRunner().invoke(cli, ["verify", str(store)])
     assert before.exit_code == 4 and "unreplicated" in before.output  # two seeds: no verdict either way
 
