@@ -330,10 +330,11 @@ def run_tune(runs: list[TuneRun], root: str, stage: Stage, shipped: dict[str, by
                 # One Tune experiment per launch; the store, not Tune's state, says what is done.
                 name=f"launch-{time.strftime('%Y%m%d-%H%M%S')}-{stage.value}",
                 storage_path=root,
+                # The most retries any sweep allows; each batch is held to its own sweep's (_WriterCallback).
                 failure_config=tune.FailureConfig(max_failures=max(run.spec.execution.max_failures for run in runs)),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 verbose=0,
-                callbacks=[_WriterCallback(owners), _SilentTrialProgress()],
+                callbacks=[_WriterCallback(owners, [run.spec.execution.max_failures for run, _, _ in entries]), _SilentTrialProgress()],
             ),
         )
         tuner.fit()
@@ -347,16 +348,20 @@ def run_tune(runs: list[TuneRun], root: str, stage: Stage, shipped: dict[str, by
 class _WriterCallback(tune.Callback):
     """Tune's events, handed to the StoreWriter of each batch's sweep as plain calls. Runs in the
     driver process, so the driver alone writes the store. `owners[i]` is batch i's (writer, index
-    among its sweep's batches)."""
+    among its sweep's batches), `max_failures[i]` the retries its sweep allows."""
 
-    def __init__(self, owners: list[tuple[StoreWriter, int]]) -> None:
-        self.owners = owners
+    def __init__(self, owners: list[tuple[StoreWriter, int]], max_failures: list[int]) -> None:
+        self.owners, self.max_failures = owners, max_failures
         self.writers = list({id(writer): writer for writer, _ in owners}.values())
 
     def _writer(self, trial: Any) -> StoreWriter:
         return self.owners[trial.config["batch"]][0]
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        # Sweeps launched together share one Tune run, whose FailureConfig is the largest of their
+        # execution.max_failures: Tune decides a retry by the trial's own max_failures (Trial.should_recover),
+        # so each batch gets its sweep's, and a sweep that allows none is not retried for another's sake.
+        trial.max_failures = self.max_failures[trial.config["batch"]]
         self._writer(trial).batch_started()
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:

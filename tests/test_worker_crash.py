@@ -72,3 +72,37 @@ def test_a_killed_workers_batch_is_retried_from_its_checkpoint_and_past_its_retr
     assert row["status"] == "crashed"
     assert row["error"] and "\n" not in row["error"]
     assert "crashed" in crashed.stdout and row["trial_id"] in crashed.stdout
+
+
+def test_sweeps_launched_together_each_keep_their_own_retries(tmp_path, write_sweep):
+    """`reproduce` runs several sweeps' batches in one Tune run, whose FailureConfig holds the most
+    retries any of them allows; Tune decides each retry by the trial's own max_failures, which the
+    driver sets from the batch's sweep, so a sweep that allows none is never retried for another's."""
+    import io
+
+    from ray import tune
+    from ray.tune.experiment import Trial
+
+    from orchestrator.plan import expand, plan
+    from orchestrator.progress import ProgressLine
+    from orchestrator.ray_backend import _WriterCallback
+    from orchestrator.spec import load_spec
+    from orchestrator.store import open_store
+    from orchestrator.writer import FlushPolicy, StoreWriter
+
+    store = open_store(tmp_path / "store")
+    owners = []
+    for name in ("patient", "strict"):
+        batches = plan(expand(load_spec(write_sweep(), [f"name={name}"])), lambda t: 1.0, slots=1, batch_size=4)
+        writer = StoreWriter(store, name, batches, {}, ProgressLine(name, 4, stream=io.StringIO()), FlushPolicy())
+        owners.append((writer, 0))
+    callback = _WriterCallback(owners, max_failures=[2, 0])
+    trials = [Trial("sbsweep_batch", config={"batch": batch}, placement_group_factory=tune.PlacementGroupFactory([{"CPU": 1}]),
+                    max_failures=2, stub=True) for batch in (0, 1)]  # as the shared FailureConfig makes them
+    for trial in trials:
+        callback.on_trial_start(0, trials, trial)
+        trial.run_metadata.num_failures = 1  # its worker died once
+    patient, strict = trials
+    assert patient.should_recover() and not strict.should_recover()
+    patient.run_metadata.num_failures = 3
+    assert not patient.should_recover()  # past its own two retries
