@@ -45,21 +45,17 @@ imports cost ~4 s of CPU) while the other test process has the machine's other c
 concurrency run launches with Rays of their own (subprocesses with --num-cpus 2, a Cluster)."""
 
 
-def _connect_shared_ray() -> None:
+@pytest.fixture
+def local_ray():
+    """A real local Ray for a test's in-process launches, shared with every other test of this test
+    process that asks for one: starting a Ray costs ~5 s of CPU, so each launch starting its own
+    would cost the suite minutes. A launch finds it connected and leaves it so (ray_cluster)."""
     import logging
 
     import ray
 
     if not ray.is_initialized():
         ray.init(address="local", num_cpus=SHARED_RAY_CPUS, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-
-
-@pytest.fixture
-def local_ray():
-    """A real local Ray for a test's in-process launches, shared with every other test of this test
-    process that asks for one: starting a Ray costs ~5 s of CPU, so each launch starting its own
-    would cost the suite minutes. A launch finds it connected and leaves it so (ray_cluster)."""
-    _connect_shared_ray()
     yield
 
 

@@ -60,9 +60,8 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C, pressed while decide launches its first round of seeds."""
 
 
-def test_decide_adds_seeds_to_the_sweeps_of_undecided_claims_stores_every_look_and_resumes_after_an_interruption(local_ray, tmp_path):
-    (tmp_path / "grow.yaml").write_text(SWEEP)
-    store, _ = stored_sweep(tmp_path, SWEEP, lambda text: tmp_path / "grow.yaml")  # two seeds, stored as a launch leaves them
+def test_decide_adds_seeds_to_the_sweeps_of_undecided_claims_stores_every_look_and_resumes_after_an_interruption(local_ray, write_sweep, tmp_path):
+    store, _ = stored_sweep(tmp_path, SWEEP, write_sweep)  # two seeds, stored as a launch leaves them
     before = CliRunner().invoke(cli, ["verify", str(store)])
     assert before.exit_code == 4 and "unreplicated" in before.output  # two seeds: no verdict either way
 
